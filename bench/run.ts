@@ -1,0 +1,12 @@
+// `npm run bench`: every speed and memory figure the project tracks, printed, never asserted.
+const only = process.argv.slice(2);
+const suites: Record<string, () => Promise<void>> = {
+  slack: async () => (await import('./slack-ack.js')).benchSlackAck(),
+  diff: async () => (await import('./diff.js')).benchDiff(),
+  scan: async () => (await import('./scan.js')).benchScan(),
+};
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(`\n=== ${name} ===`);
+  await run();
+}

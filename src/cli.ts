@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from './config/config.js';
+import { isStopgapError } from './errors.js';
+import { startServer } from './main.js';
+import { migrate, openDb } from './store/db.js';
+import { LedgerStore } from './store/ledger-store.js';
+import { runDiff } from './commands/diff.js';
+import { runScan } from './commands/scan.js';
+import { processIo, writeLine, type CliIo } from './commands/io.js';
+
+const HELP = `stopgap: a ledger of incident-time manual cluster changes
+
+Usage: stopgap [command] [options]
+
+Commands:
+  serve      run the Slack bot (default)
+  migrate    create or upgrade the database at STOPGAP_DB
+  verify     check the ledger's hash-chained event log; exit 1 naming the first bad row
+  diff       stopgap diff --desired FILE --live FILE [--json] [--trust-manager NAME] [--ignore POINTER]
+  scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
+  help       show this text
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
+SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+`;
+
+function fail(io: CliIo, err: unknown, what: string): number {
+  if (isStopgapError(err)) {
+    writeLine(io.stderr, `stopgap ${what}: cannot continue:`);
+    for (const line of err.message.split('\n')) writeLine(io.stderr, `  - ${line}`);
+    return 2;
+  }
+  writeLine(io.stderr, `stopgap ${what}: unexpected error: ${(err as Error)?.message ?? String(err)}`);
+  return 2;
+}
+
+async function runMigrate(io: CliIo): Promise<number> {
+  try {
+    const config = loadConfig(io.env);
+    const db = openDb(config.dbPath);
+    try {
+      const report = migrate(db);
+      writeLine(
+        io.stdout,
+        report.applied.length
+          ? `Applied ${report.applied.join(', ')} to ${config.dbPath}`
+          : `${config.dbPath} is up to date (${report.alreadyApplied} migrations applied)`,
+      );
+    } finally {
+      db.close();
+    }
+    return 0;
+  } catch (err) {
+    return fail(io, err, 'migrate');
+  }
+}
+
+async function runVerify(io: CliIo): Promise<number> {
+  try {
+    const config = loadConfig(io.env);
+    const db = openDb(config.dbPath);
+    try {
+      migrate(db);
+      const report = new LedgerStore(db).verify();
+      if (report.ok) {
+        writeLine(io.stdout, `OK: ${report.events} events over ${report.changes} changes, hash chain intact`);
+        return 0;
+      }
+      writeLine(io.stdout, `TAMPERED: ${report.problem?.message}`);
+      writeLine(io.stdout, `First bad row: event ${report.problem?.seq}. Restore the database from a backup taken before it.`);
+      return 1;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    return fail(io, err, 'verify');
+  }
+}
+
+async function runServe(io: CliIo): Promise<number> {
+  let server;
+  try {
+    server = await startServer({ env: io.env });
+  } catch (err) {
+    return fail(io, err, 'serve');
+  }
+  const s = server;
+  await new Promise<void>((resolve) => {
+    const shutdown = () => {
+      s.stop().finally(resolve);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return 0;
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(io);
+    case 'migrate':
+      return runMigrate(io);
+    case 'verify':
+      return runVerify(io);
+    case 'diff':
+      return runDiff(rest, io);
+    case 'scan':
+      return runScan(rest, io);
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(HELP);
+      return 0;
+    default:
+      writeLine(io.stderr, `stopgap: unknown command '${command}'. Run 'stopgap --help' for the list.`);
+      return 2;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`stopgap: unexpected error: ${(err as Error)?.message ?? String(err)}`);
+      process.exitCode = 2;
+    },
+  );
+}

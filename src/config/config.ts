@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { StopgapError } from '../errors.js';
+import { ClusterConfig, DriftConfig } from './clusters.js';
+
+const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'a Slack user ID looks like U024BE7LH' });
+
+/** `stopgap.yml`: everything optional; an empty file is a valid configuration. */
+export const FileConfig = z
+  .object({
+    /** Slack user IDs who may close, dismiss or reassign any change. */
+    admins: z.array(SlackUserId).default([]),
+    /** Days a new change has before it is due. */
+    defaultDueDays: z.number().int().min(1).max(365).default(7),
+    /** Channel names matching this (case-insensitive) are incident channels: their name is the incident ref. */
+    incidentChannelPattern: z
+      .string()
+      .default('^(inc|incident)[-_]')
+      .refine(
+        (s) => {
+          try {
+            new RegExp(s, 'i');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not a valid regular expression' },
+      ),
+    clusters: z.array(ClusterConfig).default([]),
+    drift: DriftConfig.prefault({}),
+  })
+  .strict();
+export type FileConfig = z.infer<typeof FileConfig>;
+
+const Port = z.coerce.number({ message: 'must be a port number from 0 to 65535' }).int('must be a whole port number').min(0, 'must be a port number from 0 to 65535').max(65535, 'must be a port number from 0 to 65535');
+
+const EnvConfig = z.object({
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, { message: 'must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token)' })
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, { message: 'too short (Basic Information → App Credentials → Signing Secret)' }).optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, { message: 'must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)' })
+    .optional(),
+  SLACK_API_URL: z.url({ message: 'must be a URL such as https://slack.com/api/' }).optional(),
+  PORT: Port.default(3000),
+  STOPGAP_DB: z.string().min(1).default('./data/stopgap.db'),
+  STOPGAP_CONFIG: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type SlackMode =
+  | { mode: 'http'; botToken: string; signingSecret: string }
+  | { mode: 'socket'; botToken: string; appToken: string; signingSecret?: string };
+
+export interface Config {
+  port: number;
+  dbPath: string;
+  configPath?: string;
+  logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
+  slackApiUrl?: string;
+  file: FileConfig;
+}
+
+export interface ServeConfig extends Config {
+  slack: SlackMode;
+}
+
+function problemsOf(error: z.ZodError, where: (path: PropertyKey[]) => string): string[] {
+  return error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`);
+}
+
+/** Treat empty environment variables as unset: `FOO=` in a .env file means "not configured". */
+function envSubset(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(EnvConfig.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') out[key] = v.trim();
+  }
+  return out;
+}
+
+export function loadFileConfig(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new StopgapError(
+      'config_invalid',
+      `STOPGAP_CONFIG: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); check the path or unset STOPGAP_CONFIG`,
+      { cause },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true }) ?? {};
+  } catch (cause) {
+    const msg = (cause as Error).message.split('\n')[0];
+    throw new StopgapError('config_invalid', `${path}: not valid YAML: ${msg}`, { cause });
+  }
+  const parsed = FileConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new StopgapError(
+      'config_invalid',
+      problemsOf(parsed.error, (p) => `${path}: ${p.length ? p.join('.') : '(top level)'}`).join('\n'),
+    );
+  }
+  return parsed.data;
+}
+
+/** Loads settings every command needs (database, config file); Slack settings are not required. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const subset = envSubset(env);
+  const parsed = EnvConfig.safeParse(subset);
+  const problems: string[] = parsed.success ? [] : problemsOf(parsed.error, (p) => p.join('.'));
+  let file: FileConfig | undefined;
+  try {
+    file = subset.STOPGAP_CONFIG ? loadFileConfig(subset.STOPGAP_CONFIG) : FileConfig.parse({});
+  } catch (err) {
+    if (!(err instanceof StopgapError)) throw err;
+    problems.push(...err.message.split('\n'));
+  }
+  if (!parsed.success || !file || problems.length > 0) {
+    throw new StopgapError('config_invalid', problems.join('\n'));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    dbPath: e.STOPGAP_DB,
+    configPath: e.STOPGAP_CONFIG,
+    logLevel: e.LOG_LEVEL,
+    slackApiUrl: e.SLACK_API_URL,
+    file,
+  };
+}
+
+/**
+ * Loads everything `serve` needs. Every problem is reported at once, one line each, naming the variable
+ * and how to fix it, so a newcomer fixes their environment in one go.
+ */
+export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const problems: string[] = [];
+  let base: Config | undefined;
+  try {
+    base = loadConfig(env);
+  } catch (err) {
+    if (err instanceof StopgapError) problems.push(...err.message.split('\n'));
+    else throw err;
+  }
+  const e = envSubset(env);
+  const botToken = e.SLACK_BOT_TOKEN;
+  if (!botToken) {
+    problems.push('SLACK_BOT_TOKEN: not set; set it to the Bot User OAuth Token (xoxb-...) from your Slack app');
+  }
+  if (!e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
+    problems.push(
+      'SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: neither is set; set SLACK_SIGNING_SECRET for HTTP mode (Slack calls POST /slack/events) or SLACK_APP_TOKEN (xapp-...) for Socket Mode',
+    );
+  }
+  if (problems.length > 0 || !base || !botToken) {
+    throw new StopgapError('config_invalid', [...new Set(problems)].join('\n'));
+  }
+  const slack: SlackMode = e.SLACK_APP_TOKEN
+    ? { mode: 'socket', botToken, appToken: e.SLACK_APP_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET }
+    : { mode: 'http', botToken, signingSecret: e.SLACK_SIGNING_SECRET as string };
+  return { ...base, slack };
+}

@@ -1,0 +1,57 @@
+import { loadServeConfig, type ServeConfig } from './config/config.js';
+import { createLogger, type Logger } from './log.js';
+import { openMigratedDb, type Db } from './store/db.js';
+import { LedgerStore } from './store/ledger-store.js';
+import { createMetrics } from './http/metrics.js';
+import { operationalRoutes } from './http/routes.js';
+import { createSlackApp, startSlackApp } from './slack/app.js';
+
+export interface Server {
+  port: number;
+  config: ServeConfig;
+  db: Db;
+  ledger: LedgerStore;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go (tests capture them to prove nothing secret is logged). */
+  logDestination?: NodeJS.WritableStream;
+  now?: () => Date;
+}
+
+/** The composition root: config → db → migrations → adapters → start. The only wiring. */
+export async function startServer(opts: StartOptions = {}): Promise<Server> {
+  const config = loadServeConfig(opts.env ?? process.env);
+  const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
+  const db = openMigratedDb(config.dbPath);
+  const ledger = new LedgerStore(db);
+  const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
+  const app = createSlackApp({
+    config,
+    ledger,
+    logger,
+    metrics,
+    now: opts.now ?? (() => new Date()),
+    customRoutes: operationalRoutes({ db, metrics }),
+  });
+  const running = await startSlackApp(app, config.port);
+  logger.info({ port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count() }, 'stopgap started');
+  let stopped = false;
+  return {
+    port: running.port,
+    config,
+    db,
+    ledger,
+    logger,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await running.stop();
+      db.close();
+      logger.info('stopgap stopped');
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { StopgapError } from '../errors.js';
+
+export type Db = Database.Database;
+
+/** The repository's migrations folder, found relative to this file both from src/ and from dist/src/. */
+export function defaultMigrationsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', '..', 'migrations'), join(here, '..', '..', '..', 'migrations')]) {
+    try {
+      readdirSync(candidate);
+      return candidate;
+    } catch {
+      // try the next layout
+    }
+  }
+  return resolve('migrations');
+}
+
+export function openDb(path: string): Db {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+  }
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (cause) {
+    throw new StopgapError(
+      'db_open_failed',
+      `Cannot open the database at ${path}: ${(cause as Error).message}. Check STOPGAP_DB and the directory's permissions.`,
+      { cause },
+    );
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+export interface MigrationFile {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function readMigrations(dir: string): MigrationFile[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(join(dir, name), 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+export interface MigrationReport {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+/**
+ * Applies pending migrations in order, each in its own transaction. Refuses to run when an applied
+ * migration's file changed or disappeared: the schema would no longer be what the code expects.
+ */
+export function migrate(db: Db, dir: string = defaultMigrationsDir()): MigrationReport {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    name TEXT PRIMARY KEY,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const files = readMigrations(dir);
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const applied = db.prepare('SELECT name, checksum FROM schema_migrations ORDER BY name').all() as {
+    name: string;
+    checksum: string;
+  }[];
+  for (const row of applied) {
+    const file = byName.get(row.name);
+    if (!file) {
+      throw new StopgapError(
+        'migration_missing',
+        `Migration ${row.name} was applied to this database but its file is missing from ${dir}. Restore the file (migrations are forward-only) or point STOPGAP_DB at the right database.`,
+      );
+    }
+    if (file.checksum !== row.checksum) {
+      throw new StopgapError(
+        'migration_checksum_mismatch',
+        `Migration ${row.name} was changed after it was applied (checksum ${row.checksum.slice(0, 12)} in the database, ${file.checksum.slice(0, 12)} on disk). Restore the original file and put the change in a new migration.`,
+      );
+    }
+  }
+  const done = new Set(applied.map((r) => r.name));
+  const report: MigrationReport = { applied: [], alreadyApplied: done.size };
+  const record = db.prepare('INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (?, ?, ?)');
+  for (const file of files) {
+    if (done.has(file.name)) continue;
+    try {
+      db.transaction(() => {
+        db.exec(file.sql);
+        record.run(file.name, file.checksum, new Date().toISOString());
+      })();
+    } catch (cause) {
+      throw new StopgapError('migration_failed', `Migration ${file.name} failed: ${(cause as Error).message}`, { cause });
+    }
+    report.applied.push(file.name);
+  }
+  return report;
+}
+
+/** Opens a database and brings its schema up to date: what every entry point and test uses. */
+export function openMigratedDb(path: string, dir?: string): Db {
+  const db = openDb(path);
+  migrate(db, dir);
+  return db;
+}

@@ -1,0 +1,325 @@
+import type { Db } from './db.js';
+import { StopgapError } from '../errors.js';
+import { canonicalJson } from '../ledger/canonical-json.js';
+import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
+import { applyAction, isClosed, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
+import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus } from '../ledger/model.js';
+import { z } from 'zod';
+
+interface ChangeRow {
+  id: number;
+  description: string;
+  actor: string;
+  owner: string;
+  cluster: string | null;
+  resources: string;
+  incident: string | null;
+  channel_id: string | null;
+  source: string;
+  status: string;
+  verified: number;
+  pr_url: string | null;
+  reason: string | null;
+  message_link: string | null;
+  created_at: string;
+  due_at: string;
+  snoozed_until: string | null;
+  closed_at: string | null;
+  updated_at: string;
+}
+
+const ResourceList = z.array(ResourceRef);
+
+function toChange(row: ChangeRow): Change {
+  return Change.parse({
+    id: row.id,
+    key: changeKey(row.id),
+    description: row.description,
+    actor: row.actor,
+    owner: row.owner,
+    cluster: row.cluster,
+    resources: ResourceList.parse(JSON.parse(row.resources)),
+    incident: row.incident,
+    channelId: row.channel_id,
+    source: row.source,
+    status: row.status,
+    verified: row.verified === 1,
+    prUrl: row.pr_url,
+    reason: row.reason,
+    messageLink: row.message_link,
+    createdAt: row.created_at,
+    dueAt: row.due_at,
+    snoozedUntil: row.snoozed_until,
+    closedAt: row.closed_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+const PATCH_COLUMNS: Record<keyof ChangePatch, string> = {
+  status: 'status',
+  verified: 'verified',
+  prUrl: 'pr_url',
+  reason: 'reason',
+  owner: 'owner',
+  snoozedUntil: 'snoozed_until',
+  closedAt: 'closed_at',
+  dueAt: 'due_at',
+};
+
+export type ListScope = 'mine' | 'all' | 'overdue';
+
+export interface CreateResult {
+  change: Change;
+  /** False when the request was a retry or double submit of one already recorded. */
+  created: boolean;
+}
+
+export type ActionResult =
+  | { ok: true; change: Change; before: Change }
+  | { ok: false; code: 'not_found' | 'forbidden' | 'illegal_transition' | 'invalid'; message: string };
+
+export interface VerifyReport {
+  ok: boolean;
+  events: number;
+  changes: number;
+  problem?: ChainProblem | { kind: 'state_mismatch'; seq: number; message: string };
+}
+
+const HEAD_KEY = 'ledger.chain_head';
+
+/** The ledger's persistence: every mutation writes the row and appends its event in one transaction. */
+export class LedgerStore {
+  private readonly db: Db;
+  private readonly stmts;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO changes
+        (description, actor, owner, cluster, resources, incident, channel_id, source, status, verified,
+         message_link, created_at, due_at, updated_at)
+        VALUES (@description, @actor, @owner, @cluster, @resources, @incident, @channel_id, @source, 'open', 0,
+         @message_link, @created_at, @due_at, @updated_at)`),
+      get: db.prepare('SELECT * FROM changes WHERE id = ?'),
+      lastEvent: db.prepare('SELECT seq, hash FROM change_events ORDER BY seq DESC LIMIT 1'),
+      appendEvent: db.prepare(`INSERT INTO change_events (seq, change_id, type, actor, at, data, prev_hash, hash)
+        VALUES (@seq, @changeId, @type, @actor, @at, @data, @prevHash, @hash)`),
+      setHead: db.prepare(`INSERT INTO settings (key, value) VALUES ('${HEAD_KEY}', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      getHead: db.prepare(`SELECT value FROM settings WHERE key = '${HEAD_KEY}'`),
+      requestKey: db.prepare('SELECT change_id FROM request_keys WHERE key = ?'),
+      insertRequestKey: db.prepare('INSERT INTO request_keys (key, change_id, created_at) VALUES (?, ?, ?)'),
+      count: db.prepare('SELECT count(*) AS n FROM changes'),
+    };
+  }
+
+  get(id: number): Change | undefined {
+    const row = this.stmts.get.get(id) as ChangeRow | undefined;
+    return row ? toChange(row) : undefined;
+  }
+
+  count(): number {
+    return (this.stmts.count.get() as { n: number }).n;
+  }
+
+  /** The change a Slack request key (trigger_id, view id, event_id) already produced, if any. */
+  changeForRequest(key: string): Change | undefined {
+    const row = this.stmts.requestKey.get(key) as { change_id: number | null } | undefined;
+    return row?.change_id ? this.get(row.change_id) : undefined;
+  }
+
+  /**
+   * Records a new change. With `requestKeys`, a retried or double-submitted request returns the change
+   * the first one created instead of creating a second.
+   */
+  create(
+    input: ChangeDraft,
+    opts: { now: Date; defaultDueDays: number; requestKeys?: string[] },
+  ): CreateResult {
+    const draft = ChangeDraft.parse(input);
+    const now = opts.now.toISOString();
+    const dueAt = draft.dueAt ?? new Date(opts.now.getTime() + opts.defaultDueDays * 86_400_000).toISOString();
+    return this.db.transaction((): CreateResult => {
+      for (const key of opts.requestKeys ?? []) {
+        const existing = this.changeForRequest(key);
+        if (existing) return { change: existing, created: false };
+      }
+      const row = {
+        description: draft.description,
+        actor: draft.actor,
+        owner: draft.owner ?? draft.actor,
+        cluster: draft.cluster ?? null,
+        resources: JSON.stringify(draft.resources),
+        incident: draft.incident ?? null,
+        channel_id: draft.channelId ?? null,
+        source: draft.source,
+        message_link: draft.messageLink ?? null,
+        created_at: now,
+        due_at: dueAt,
+        updated_at: now,
+      };
+      const id = Number(this.stmts.insert.run(row).lastInsertRowid);
+      for (const key of opts.requestKeys ?? []) this.stmts.insertRequestKey.run(key, id, now);
+      const change = this.get(id);
+      if (!change) throw new StopgapError('ledger_not_found', `SG-${id} vanished while it was being created`);
+      this.append(id, 'created', draft.actor, now, { patch: snapshot(change) });
+      return { change, created: true };
+    }).immediate();
+  }
+
+  /** Applies a person's action: permission and lifecycle checks, then row update and event, atomically. */
+  act(id: number, action: ChangeAction, ctx: ActionContext): ActionResult {
+    return this.db.transaction((): ActionResult => {
+      const before = this.get(id);
+      if (!before) {
+        return {
+          ok: false,
+          code: 'not_found',
+          message: `There is no change ${changeKey(id)}. Try \`list all\` to see the ledger.`,
+        };
+      }
+      const outcome = applyAction(before, action, ctx);
+      if (!outcome.ok) return outcome;
+      const change = this.patch(id, outcome.patch, ctx.now);
+      this.append(id, outcome.eventType, ctx.by, ctx.now.toISOString(), { action, patch: outcome.patch });
+      return { ok: true, change, before };
+    }).immediate();
+  }
+
+  private patch(id: number, patch: ChangePatch, now: Date): Change {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { id, updated_at: now.toISOString() };
+    for (const [field, column] of Object.entries(PATCH_COLUMNS) as [keyof ChangePatch, string][]) {
+      if (!(field in patch)) continue;
+      const v = patch[field];
+      sets.push(`${column} = @${column}`);
+      values[column] = typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? null);
+    }
+    this.db.prepare(`UPDATE changes SET ${sets.join(', ')}, updated_at = @updated_at WHERE id = @id`).run(values);
+    const change = this.get(id);
+    if (!change) throw new StopgapError('ledger_not_found', `SG-${id} vanished while it was being updated`);
+    return change;
+  }
+
+  private append(changeId: number, type: string, actor: string, at: string, data: unknown): void {
+    const last = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const canonical = canonicalJson(data);
+    const hash = eventHash(prevHash, { seq, changeId, type, actor, at, data: JSON.parse(canonical) });
+    this.stmts.appendEvent.run({ seq, changeId, type, actor, at, data: canonical, prevHash, hash });
+    this.stmts.setHead.run(JSON.stringify({ seq, hash }));
+  }
+
+  list(opts: { scope: ListScope; user: string; now: Date; limit?: number }): { changes: Change[]; total: number } {
+    const limit = opts.limit ?? 20;
+    const open = `status IN ('open', 'in_review')`;
+    let where: string;
+    const params: Record<string, unknown> = { user: opts.user, now: opts.now.toISOString(), limit };
+    switch (opts.scope) {
+      case 'mine':
+        where = `owner = @user AND ${open}`;
+        break;
+      case 'all':
+        where = open;
+        break;
+      case 'overdue':
+        where = `${open} AND due_at < @now AND (snoozed_until IS NULL OR snoozed_until <= @now)`;
+        break;
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`)
+      .all(params) as ChangeRow[];
+    const { n } = this.db.prepare(`SELECT count(*) AS n FROM changes WHERE ${where}`).get(params) as { n: number };
+    return { changes: rows.map(toChange), total: n };
+  }
+
+  events(changeId: number): { type: string; actor: string; at: string; data: unknown }[] {
+    const rows = this.db
+      .prepare('SELECT type, actor, at, data FROM change_events WHERE change_id = ? ORDER BY seq')
+      .all(changeId) as { type: string; actor: string; at: string; data: string }[];
+    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
+  }
+
+  /**
+   * Walks the hash chain, then replays each change's events and compares the result with its row:
+   * an edited event, a deleted event, or a row edited behind the ledger's back is named.
+   */
+  verify(): VerifyReport {
+    const headRow = this.stmts.getHead.get() as { value: string } | undefined;
+    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : undefined;
+    const rows = this.db
+      .prepare(
+        'SELECT seq, change_id AS changeId, type, actor, at, data, prev_hash AS prevHash, hash FROM change_events ORDER BY seq',
+      )
+      .iterate() as IterableIterator<StoredEvent>;
+    let events = 0;
+    const replayed = new Map<number, Record<string, unknown>>();
+    const lastSeq = new Map<number, number>();
+    function* tap(): Generator<StoredEvent> {
+      for (const e of rows) {
+        events += 1;
+        try {
+          const data = JSON.parse(e.data) as { patch?: Record<string, unknown> };
+          replayed.set(e.changeId, { ...(replayed.get(e.changeId) ?? {}), ...(data.patch ?? {}) });
+          lastSeq.set(e.changeId, e.seq);
+        } catch {
+          // verifyChain reports unreadable data
+        }
+        yield e;
+      }
+    }
+    const changes = this.count();
+    const problem = verifyChain(tap(), head);
+    if (problem) return { ok: false, events, changes, problem };
+    const ids = this.db.prepare('SELECT id FROM changes ORDER BY id').all() as { id: number }[];
+    for (const { id } of ids) {
+      const change = this.get(id);
+      const state = replayed.get(id);
+      if (!change || !state) {
+        return {
+          ok: false,
+          events,
+          changes,
+          problem: { kind: 'state_mismatch', seq: 0, message: `SG-${id} has no events: it was inserted behind the ledger's back` },
+        };
+      }
+      const current = snapshot(change);
+      for (const [field, value] of Object.entries(state)) {
+        if (canonicalJson(current[field as keyof typeof current]) !== canonicalJson(value)) {
+          return {
+            ok: false,
+            events,
+            changes,
+            problem: {
+              kind: 'state_mismatch',
+              seq: lastSeq.get(id) ?? 0,
+              message: `SG-${id}'s ${field} was changed outside the ledger (the event log says ${canonicalJson(value)}, the row says ${canonicalJson(current[field as keyof typeof current])})`,
+            },
+          };
+        }
+      }
+    }
+    return { ok: true, events, changes };
+  }
+
+  /** Number of open changes per status, for metrics and the Home tab. */
+  statusCounts(): Record<ChangeStatus, number> {
+    const out: Record<ChangeStatus, number> = { open: 0, in_review: 0, codified: 0, reverted: 0, dismissed: 0 };
+    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM changes GROUP BY status').all() as {
+      status: ChangeStatus;
+      n: number;
+    }[]) {
+      out[r.status] = r.n;
+    }
+    return out;
+  }
+}
+
+/** The fields an event log replay reconstructs; `updatedAt` is bookkeeping and not replayed. */
+function snapshot(change: Change): Omit<Change, 'updatedAt' | 'key'> {
+  const { updatedAt: _u, key: _k, ...rest } = change;
+  return rest;
+}
+
+export { isClosed };

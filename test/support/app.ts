@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { startServer, type Server } from '../../src/main.js';
+import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+
+export const TEST_SIGNING_SECRET = 'test-signing-secret-8f3a9c';
+export const TEST_BOT_TOKEN = 'xoxb-test-0000-secret-bot-token';
+
+export interface TestApp {
+  /** Base URL of the running app, e.g. http://127.0.0.1:41234 */
+  url: string;
+  slack: FakeSlack;
+  server: Server;
+  dbPath: string;
+  dir: string;
+  /** Everything the app logged, as text (to prove secrets never reach logs). */
+  logs(): string;
+  /** Stops and starts the app on the same database, as a deploy or crash would. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** stopgap.yml content (YAML). */
+  config?: string;
+  now?: () => Date;
+  env?: Record<string, string>;
+}
+
+/** Starts the real app on port 0 against a fake Slack Web API and a temp database. */
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'stopgap-test-'));
+  const dbPath = join(dir, 'stopgap.db');
+  const slack = await startFakeSlack();
+  let configPath: string | undefined;
+  if (opts.config !== undefined) {
+    configPath = join(dir, 'stopgap.yml');
+    writeFileSync(configPath, opts.config);
+  }
+  const env: NodeJS.ProcessEnv = {
+    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    STOPGAP_DB: dbPath,
+    LOG_LEVEL: 'debug',
+    ...(configPath ? { STOPGAP_CONFIG: configPath } : {}),
+    ...opts.env,
+  };
+  let logText = '';
+  const start = async () => {
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => {
+      logText += chunk.toString('utf8');
+    });
+    return startServer({ env, logDestination: sink, now: opts.now });
+  };
+  let server = await start();
+  const app: TestApp = {
+    get url() {
+      return `http://127.0.0.1:${server.port}`;
+    },
+    slack,
+    get server() {
+      return server;
+    },
+    dbPath,
+    dir,
+    logs: () => logText,
+    restart: async () => {
+      await server.stop();
+      server = await start();
+    },
+    stop: async () => {
+      await server.stop();
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return app;
+}
