@@ -1,0 +1,5 @@
+export * from './change-views.js';
+export * from './log-change-modal.js';
+export * from './mrkdwn.js';
+export * from './replies.js';
+export * from './types.js';

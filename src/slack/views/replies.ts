@@ -1,0 +1,86 @@
+/** Short ephemeral replies: help, errors, confirmations. */
+import type { KnownBlock } from '@slack/types';
+import { LIMITS, commandLabel, escapeAndTruncate } from './mrkdwn.js';
+import type { SlackMessage } from './types.js';
+
+type HelpEntry = { usage: string; what: string; example: string };
+
+function helpEntries(cmd: string): HelpEntry[] {
+  return [
+    {
+      usage: `${cmd} <what you changed>`,
+      what: 'Log a change. Resources, `-n namespace`, `@cluster`, an `@owner` mention and `INC-…` are picked out of the text.',
+      example: `${cmd} scaled deploy/payments-api -n shop to 6 replicas @prod-eu INC-4821`,
+    },
+    { usage: cmd, what: 'Open a form to log a change.', example: cmd },
+    {
+      usage: `${cmd} log <text>`,
+      what: 'Log text that starts with a subcommand word.',
+      example: `${cmd} log list of nodes cordoned: node/ip-10-0-1-7`,
+    },
+    { usage: `${cmd} list [mine|all|overdue]`, what: 'List open changes (yours by default).', example: `${cmd} list overdue` },
+    { usage: `${cmd} show SG-n`, what: 'Show everything about a change.', example: `${cmd} show SG-12` },
+    {
+      usage: `${cmd} codified SG-n <PR or commit URL>`,
+      what: 'Say the change is now in infrastructure-as-code; Stopgap confirms it against the cluster.',
+      example: `${cmd} codified SG-12 https://github.com/acme/infra/pull/345`,
+    },
+    { usage: `${cmd} reverted SG-n`, what: 'Say the change was rolled back.', example: `${cmd} reverted SG-12` },
+    {
+      usage: `${cmd} dismiss SG-n <reason>`,
+      what: 'Close a change that needs no reconciliation, with the reason.',
+      example: `${cmd} dismiss SG-12 the node was replaced`,
+    },
+    {
+      usage: `${cmd} snooze SG-n <3d|1w|YYYY-MM-DD>`,
+      what: 'Pause reminders for a while.',
+      example: `${cmd} snooze SG-12 3d`,
+    },
+    { usage: `${cmd} assign SG-n <@user>`, what: 'Hand the change to someone else.', example: `${cmd} assign SG-12 @dana` },
+    { usage: `${cmd} help`, what: 'Show this help.', example: `${cmd} help` },
+  ];
+}
+
+/** `/fix help`: every subcommand with an example, under whatever name the command has. */
+export function helpMessage(commandName: string): SlackMessage {
+  const cmd = commandLabel(commandName);
+  const entries = helpEntries(cmd);
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Stopgap* keeps a ledger of manual fixes made during incidents until each one is codified or reverted.`,
+      },
+    },
+  ];
+  for (const e of entries) {
+    blocks.push({
+      type: 'section',
+      // Usage lines contain literal `<…>` placeholders: escape them so Slack does not read them as links.
+      text: { type: 'mrkdwn', text: `\`${escapeAndTruncate(e.usage, 300, false)}\`\n${e.what}\nExample: \`${escapeAndTruncate(e.example, 300, false)}\`` },
+    });
+  }
+  const text = `Stopgap help: \`${cmd} <text>\` logs a change; subcommands: list, show, codified, reverted, dismiss, snooze, assign, help.`;
+  return { text: escapeAndTruncate(text, LIMITS.fallbackText, false), blocks };
+}
+
+/** What went wrong and, when there is one, an example of the right form. */
+export function errorMessage(message: string, example?: string): SlackMessage {
+  const body = `:warning: ${escapeAndTruncate(message, LIMITS.sectionText - 20)}`;
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: body } }];
+  let text = body;
+  if (example) {
+    const ex = escapeAndTruncate(example, 1000, false);
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Try: \`${ex}\`` }] });
+    const combined = `${body} Try: ${ex}`;
+    if (combined.length <= LIMITS.fallbackText) text = combined;
+  }
+  return { text, blocks };
+}
+
+/** A one-line acknowledgement. Mentions such as `<@U123>` in `text` are kept; everything else is escaped. */
+export function confirmation(text: string): SlackMessage {
+  const body = `:white_check_mark: ${escapeAndTruncate(text, LIMITS.sectionText - 30)}`;
+  return { text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }] };
+}
