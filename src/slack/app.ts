@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
-import type { App as BoltApp, RespondArguments, SlashCommand } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import type { App as BoltApp, SlashCommand } from '@slack/bolt';
+import { responderFor, type Respond } from './response-url.js';
+import { WebClient } from '@slack/web-api';
 import type { ServeConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { parseFixCommand, type FixCommand, type ParseContext } from '../ledger/fix-command.js';
@@ -50,15 +51,31 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
       ? config.slackApiUrl
       : `${config.slackApiUrl}/`
     : undefined;
+  // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
+  const clientOptions = { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+  const botToken = config.slack.botToken;
+  const authClient = new WebClient(botToken, clientOptions);
+  // Bolt with token verification off calls auth.test on every request; identify the bot once, on first
+  // use (so start-up does not need Slack), and again only if that failed.
+  let identity: Promise<{ botUserId?: string; botId?: string }> | undefined;
+  const authorize = async () => {
+    identity ??= authClient.auth.test().then(
+      (r) => ({ botUserId: r.user_id, botId: r.bot_id }),
+      (err: unknown) => {
+        identity = undefined;
+        throw err;
+      },
+    );
+    return { botToken, ...(await identity) };
+  };
   const common = {
-    token: config.slack.botToken,
+    authorize,
     logger: boltLogger(deps.logger),
     logLevel: LogLevel.INFO,
-    // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
-    clientOptions: { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } },
+    clientOptions,
     customRoutes: deps.customRoutes ?? [],
-    // Identify the bot on first use rather than on construction, so start-up does not need Slack.
-    tokenVerificationEnabled: false,
+    // Bolt's in-memory conversation store costs a lookup per request and we keep no conversation state.
+    convoStore: false as const,
   };
   const app =
     config.slack.mode === 'socket'
@@ -86,7 +103,8 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
   };
 
   // Any command name: the workspace may have renamed /fix.
-  app.command(/.*/, async ({ command, ack, respond, client }) => {
+  app.command(/.*/, async ({ command, ack, client }) => {
+    const respond = responderFor(command.response_url);
     const started = process.hrtime.bigint();
     await ack();
     deps.metrics.ackSeconds.observe({ kind: 'command' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -126,15 +144,9 @@ export async function startSlackApp(app: BoltApp, port: number): Promise<Running
   };
 }
 
-type Respond = (message: RespondArguments) => Promise<unknown>;
-
 async function safeRespond(ctx: SlackDeps, respond: Respond, message: { text: string; blocks?: unknown[] }, inChannel = false) {
   try {
-    await respond({
-      response_type: inChannel ? 'in_channel' : 'ephemeral',
-      text: message.text,
-      blocks: message.blocks,
-    } as RespondArguments);
+    await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text: message.text, blocks: message.blocks });
   } catch (err) {
     ctx.logger.warn({ err }, 'response_url post failed');
   }
