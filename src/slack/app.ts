@@ -83,7 +83,8 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
           ...common,
           socketMode: true,
           appToken: config.slack.appToken,
-          installerOptions: { port: config.port },
+          // The socket client makes its own WebClient: it must honour SLACK_API_URL too.
+          installerOptions: { port: config.port, clientOptions },
         })
       : new App({
           ...common,

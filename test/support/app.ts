@@ -27,6 +27,8 @@ export interface TestAppOptions {
   config?: string;
   now?: () => Date;
   env?: Record<string, string>;
+  /** Prepares the fake Slack before the app starts (e.g. Socket Mode's apps.connections.open answer). */
+  beforeStart?: (slack: FakeSlack) => void;
 }
 
 /** Starts the real app on port 0 against a fake Slack Web API and a temp database. */
@@ -34,6 +36,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dir = mkdtempSync(join(tmpdir(), 'stopgap-test-'));
   const dbPath = join(dir, 'stopgap.db');
   const slack = await startFakeSlack();
+  opts.beforeStart?.(slack);
   let configPath: string | undefined;
   if (opts.config !== undefined) {
     configPath = join(dir, 'stopgap.yml');

@@ -1,0 +1,66 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { ownSlashCommandFields } from '../support/slack-signing.js';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+// Slack's Socket Mode: apps.connections.open hands out a WebSocket URL; Slack says hello, then sends
+// envelopes that the app must acknowledge by envelope_id.
+describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
+  let wss: WebSocketServer;
+  let app: TestApp;
+  let socket: WebSocket | undefined;
+  const acks: { envelope_id: string; payload?: unknown }[] = [];
+  let port: number;
+
+  beforeAll(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const wsUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link`;
+    wss.on('connection', (ws) => {
+      socket = ws;
+      ws.on('message', (data) => acks.push(JSON.parse(String(data)) as { envelope_id: string }));
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake' }, connection_info: { app_id: 'A0STOPGAP' } }));
+    });
+    port = await freePort();
+    app = await startTestApp({
+      env: { SLACK_SIGNING_SECRET: '', SLACK_APP_TOKEN: 'xapp-1-A0STOPGAP-secret-app-token', PORT: String(port) },
+      beforeStart: (slack) => slack.respondWith('apps.connections.open', () => ({ ok: true, url: wsUrl })),
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    for (const c of wss?.clients ?? []) c.terminate();
+    await new Promise((r) => wss?.close(r));
+  });
+
+  it('connects with the app token, receives /fix over the socket, acks the envelope and logs the change', async () => {
+    const open = await app.slack.waitForCall('apps.connections.open');
+    expect(open.token).toBe('xapp-1-A0STOPGAP-secret-app-token');
+    await expect.poll(() => socket !== undefined).toBe(true);
+    const before = app.server.ledger.count();
+    const fields = ownSlashCommandFields({ text: 'scaled deploy/ws-api -n shop to 6', response_url: app.slack.responseUrl('socket') });
+    socket?.send(JSON.stringify({ envelope_id: 'env-1', type: 'slash_commands', accepts_response_payload: true, payload: fields }));
+    await expect.poll(() => acks.find((a) => a.envelope_id === 'env-1')).toBeTruthy();
+    const reply = await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/socket'));
+    expect(app.server.ledger.count()).toBe(before + 1);
+    expect(JSON.stringify(reply.json)).toContain(`SG-${before + 1}`);
+  });
+
+  it('still serves health checks on PORT', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(200);
+  });
+
+  it('never logs the app token', () => {
+    expect(app.logs()).not.toContain('xapp-1-A0STOPGAP-secret-app-token');
+  });
+});
