@@ -222,63 +222,78 @@ const optionalText = (max: number, tooLong: string) =>
     .transform((b) => blank(b?.value?.value))
     .pipe(z.string().max(max, tooLong).optional());
 
+function dueDateField(earliest: string | undefined) {
+  return block(DatepickerState)
+    .optional()
+    .transform((b) => blank(b?.value?.selected_date))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, 'Pick a date.')
+        .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'Pick a valid date.')
+        .refine((d) => earliest === undefined || d >= earliest, 'Pick a due date that is not in the past.')
+        .optional(),
+    );
+}
+
 /**
- * `view.state.values` of the "Log a change" modal. Parsing yields plain values; every issue's path
- * starts with the block id the error belongs to.
+ * The schema of `view.state.values`. With `now`, a due date before today (in any time zone) is refused:
+ * UTC-12 is the last zone to reach a date, so anything on or after its "today" is not in the past.
  */
-export const LogChangeViewState = z
-  .object({
-    [LOG_CHANGE_BLOCK_IDS.description]: block(PlainTextState)
-      .optional()
-      .transform((b) => blank(b?.value?.value) ?? '')
-      .pipe(
-        z
-          .string()
-          .min(1, 'Describe what you changed, e.g. "scaled deploy/payments-api to 6 replicas".')
-          .max(DESCRIPTION_MAX, `Keep the description under ${DESCRIPTION_MAX} characters.`),
-      ),
-    [LOG_CHANGE_BLOCK_IDS.resources]: optionalText(RESOURCES_MAX, `Keep the resources under ${RESOURCES_MAX} characters.`),
-    [LOG_CHANGE_BLOCK_IDS.namespace]: block(PlainTextState)
-      .optional()
-      .transform((b) => blank(b?.value?.value))
-      .pipe(
-        z
-          .string()
-          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'Use a Kubernetes namespace name: lower-case letters, digits and dashes, e.g. shop.')
-          .optional(),
-      ),
-    [LOG_CHANGE_BLOCK_IDS.cluster]: block(z.union([StaticSelectState, PlainTextState]))
-      .optional()
-      .transform((b) => {
-        const el = b?.value;
-        if (!el) return undefined;
-        return el.type === 'static_select' ? blank(el.selected_option?.value) : blank(el.value);
-      })
-      .pipe(z.string().max(LIMITS.optionValue, 'Use a cluster (context) name.').optional()),
-    [LOG_CHANGE_BLOCK_IDS.owner]: block(UsersSelectState)
-      .optional()
-      .transform((b) => blank(b?.value?.selected_user)),
-    [LOG_CHANGE_BLOCK_IDS.incident]: optionalText(INCIDENT_MAX, `Keep the incident under ${INCIDENT_MAX} characters.`),
-    [LOG_CHANGE_BLOCK_IDS.dueDate]: block(DatepickerState)
-      .optional()
-      .transform((b) => blank(b?.value?.selected_date))
-      .pipe(
-        z
-          .string()
-          .regex(/^\d{4}-\d{2}-\d{2}$/, 'Pick a date.')
-          .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'Pick a valid date.')
-          .optional(),
-      ),
-  })
-  .transform((s) => ({
-    description: s.description,
-    resources: s.resources,
-    namespace: s.namespace,
-    cluster: s.cluster,
-    owner: s.owner,
-    incident: s.incident,
-    dueDate: s.due_date,
-  }));
+function logChangeViewState(now?: Date) {
+  const earliest = now ? new Date(now.getTime() - 12 * 3600_000).toISOString().slice(0, 10) : undefined;
+  return z
+    .object({
+      [LOG_CHANGE_BLOCK_IDS.description]: block(PlainTextState)
+        .optional()
+        .transform((b) => blank(b?.value?.value) ?? '')
+        .pipe(
+          z
+            .string()
+            .min(1, 'Describe what you changed, e.g. "scaled deploy/payments-api to 6 replicas".')
+            .max(DESCRIPTION_MAX, `Keep the description under ${DESCRIPTION_MAX} characters.`),
+        ),
+      [LOG_CHANGE_BLOCK_IDS.resources]: optionalText(RESOURCES_MAX, `Keep the resources under ${RESOURCES_MAX} characters.`),
+      [LOG_CHANGE_BLOCK_IDS.namespace]: block(PlainTextState)
+        .optional()
+        .transform((b) => blank(b?.value?.value))
+        .pipe(
+          z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'Use a Kubernetes namespace name: lower-case letters, digits and dashes, e.g. shop.')
+            .optional(),
+        ),
+      [LOG_CHANGE_BLOCK_IDS.cluster]: block(z.union([StaticSelectState, PlainTextState]))
+        .optional()
+        .transform((b) => {
+          const el = b?.value;
+          if (!el) return undefined;
+          return el.type === 'static_select' ? blank(el.selected_option?.value) : blank(el.value);
+        })
+        .pipe(z.string().max(LIMITS.optionValue, 'Use a cluster (context) name.').optional()),
+      [LOG_CHANGE_BLOCK_IDS.owner]: block(UsersSelectState)
+        .optional()
+        .transform((b) => blank(b?.value?.selected_user)),
+      [LOG_CHANGE_BLOCK_IDS.incident]: optionalText(INCIDENT_MAX, `Keep the incident under ${INCIDENT_MAX} characters.`),
+      [LOG_CHANGE_BLOCK_IDS.dueDate]: dueDateField(earliest),
+    })
+    .transform((s) => ({
+      description: s.description,
+      resources: s.resources,
+      namespace: s.namespace,
+      cluster: s.cluster,
+      owner: s.owner,
+      incident: s.incident,
+      dueDate: s.due_date,
+    }));
+}
+
+/**
+ * `view.state.values` of the "Log a change" modal (without the due-date-in-the-past check, which needs
+ * `now`: use {@link readLogChangeState}). Parsing yields plain values; every issue's path starts with
+ * the block id the error belongs to.
+ */
+export const LogChangeViewState = logChangeViewState();
 /** The raw `view.state.values` shape. */
 export type LogChangeViewState = z.input<typeof LogChangeViewState>;
 /** What the modal yields: trimmed strings, absent when not given. */
@@ -293,16 +308,7 @@ export type LogChangeStateResult =
  * On failure, `errors` is ready for {@link modalErrors}.
  */
 export function readLogChangeState(stateValues: unknown, opts: { now?: Date } = {}): LogChangeStateResult {
-  const now = opts.now;
-  const schema = now
-    ? LogChangeViewState.superRefine((v, ctx) => {
-        // UTC-12 is the last zone to reach a date: anything on or after its "today" is not in the past.
-        const earliest = new Date(now.getTime() - 12 * 3600_000).toISOString().slice(0, 10);
-        if (v.dueDate && v.dueDate < earliest) {
-          ctx.addIssue({ code: 'custom', path: [LOG_CHANGE_BLOCK_IDS.dueDate], message: 'Pick a due date that is not in the past.' });
-        }
-      })
-    : LogChangeViewState;
+  const schema = opts.now ? logChangeViewState(opts.now) : LogChangeViewState;
   const parsed = schema.safeParse(stateValues);
   if (parsed.success) return { ok: true, values: parsed.data };
   const errors: Partial<Record<LogChangeBlockId, string>> = {};
@@ -319,8 +325,10 @@ export function readLogChangeState(stateValues: unknown, opts: { now?: Date } = 
 export type ModalErrorsResponse = { response_action: 'errors'; errors: Record<string, string> };
 
 /** The `ack()` body that shows field-level errors in the open modal. Keys are block ids. */
-export function modalErrors(fieldProblems: Record<string, string>): ModalErrorsResponse {
+export function modalErrors(fieldProblems: Partial<Record<string, string>>): ModalErrorsResponse {
   const errors: Record<string, string> = {};
-  for (const [blockId, message] of Object.entries(fieldProblems)) errors[blockId] = truncate(message, 500);
+  for (const [blockId, message] of Object.entries(fieldProblems)) {
+    if (message !== undefined) errors[blockId] = truncate(message, 500);
+  }
   return { response_action: 'errors', errors };
 }

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+const manifestPath = fileURLToPath(new URL('../manifest.yml', import.meta.url));
+const schemaPath = fileURLToPath(new URL('../../shared/fixtures/slack/manifest.schema.json', import.meta.url));
+
+function loadManifest(): Record<string, unknown> {
+  return parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+}
+
+/** What Stopgap itself relies on, checked without the upstream schema. */
+const StopgapManifest = z.object({
+  display_information: z.object({ name: z.literal('Stopgap'), description: z.string().min(1).max(140) }),
+  features: z.object({
+    bot_user: z.object({ display_name: z.literal('stopgap'), always_online: z.literal(true) }),
+    app_home: z.object({
+      home_tab_enabled: z.literal(true),
+      messages_tab_enabled: z.literal(true),
+      messages_tab_read_only_enabled: z.literal(false),
+    }),
+    slash_commands: z
+      .array(
+        z.object({
+          command: z.string().regex(/^\/[a-z0-9_-]+$/),
+          url: z.string().regex(/^https:\/\/.+\/slack\/events$/),
+          usage_hint: z.string().min(1).max(1000),
+          should_escape: z.literal(true),
+        }),
+      )
+      .length(1),
+    shortcuts: z
+      .array(z.object({ name: z.string().max(24), type: z.literal('message'), callback_id: z.literal('log_temporary_fix') }))
+      .length(1),
+  }),
+  oauth_config: z.object({ scopes: z.object({ bot: z.array(z.string()) }) }),
+  settings: z.object({
+    event_subscriptions: z.object({ request_url: z.url(), bot_events: z.array(z.string()) }),
+    interactivity: z.object({ is_enabled: z.literal(true), request_url: z.url() }),
+    socket_mode_enabled: z.literal(false),
+    org_deploy_enabled: z.literal(false),
+    token_rotation_enabled: z.literal(false),
+  }),
+});
+
+describe('manifest.yml, own structural check', () => {
+  it('declares /fix, the message shortcut, interactivity and App Home events', () => {
+    const m = StopgapManifest.parse(loadManifest());
+    expect(m.features.slash_commands[0]?.command).toBe('/fix');
+    expect(m.features.slash_commands[0]?.usage_hint).toContain('codified SG-n URL');
+    expect(m.settings.event_subscriptions.bot_events).toContain('app_home_opened');
+  });
+
+  it('asks for exactly the bot scopes Stopgap uses', () => {
+    const m = StopgapManifest.parse(loadManifest());
+    expect([...m.oauth_config.scopes.bot].sort()).toEqual(
+      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'users:read'].sort(),
+    );
+  });
+
+  it('sends commands, interactivity and events to the one /slack/events route', () => {
+    const m = StopgapManifest.parse(loadManifest());
+    const urls = new Set([
+      m.features.slash_commands[0]?.url,
+      m.settings.event_subscriptions.request_url,
+      m.settings.interactivity.request_url,
+    ]);
+    expect([...urls]).toEqual(['https://stopgap.example.com/slack/events']);
+  });
+
+  it('explains how to switch to Socket Mode', () => {
+    const text = readFileSync(manifestPath, 'utf8');
+    expect(text).toMatch(/#.*socket_mode_enabled: true/);
+    expect(text).toMatch(/#.*SLACK_APP_TOKEN/);
+  });
+});
+
+describe("manifest.yml against Slack's published v1 schema", () => {
+  if (!existsSync(schemaPath)) {
+    it('reports that the peer fixtures are absent', () => {
+      console.warn(`manifest schema not found at ${schemaPath}: only the own structural check ran`);
+      expect(existsSync(schemaPath)).toBe(false);
+    });
+  } else {
+    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+    // strict: false because the schema uses the non-standard keywords `_note` and `regex`.
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+
+    it('validates', () => {
+      const ok = validate(loadManifest());
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    });
+
+    it('rejects a slash command without a leading slash', () => {
+      const m = loadManifest() as { features: { slash_commands: { command: string }[] } };
+      m.features.slash_commands[0]!.command = 'fix';
+      expect(validate(m)).toBe(false);
+      expect(validate.errors?.some((e) => e.instancePath === '/features/slash_commands/0/command')).toBe(true);
+    });
+
+    it('rejects a shortcut of type msg', () => {
+      const m = loadManifest() as { features: { shortcuts: { type: string }[] } };
+      m.features.shortcuts[0]!.type = 'msg';
+      expect(validate(m)).toBe(false);
+      expect(validate.errors?.some((e) => e.instancePath === '/features/shortcuts/0/type')).toBe(true);
+    });
+
+    it('rejects a shortcut name longer than Slack allows', () => {
+      const m = loadManifest() as { features: { shortcuts: { name: string }[] } };
+      m.features.shortcuts[0]!.name = 'Log this message as a temporary fix';
+      expect(validate(m)).toBe(false);
+    });
+  }
+});
