@@ -1,5 +1,6 @@
 /** Block Kit for changes: the channel announcement, `/fix show` and `/fix list`. Pure: data in, blocks out. */
 import type { ActionsBlock, ContextBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import { isOverdue } from '../../ledger/lifecycle.js';
 import { formatResource, type Change, type ResourceRef } from '../../ledger/model.js';
 import {
   LIMITS,
@@ -30,22 +31,17 @@ export const LIST_LIMIT = 20;
 const MAX_RESOURCES_SHOWN = 10;
 const LIST_DESCRIPTION_CHARS = 200;
 
-/** Unreconciled and past its due date. Snoozing delays the nag, it does not move the due date. */
-export function isOverdue(change: Change, now: Date): boolean {
-  if (change.status !== 'open' && change.status !== 'in_review') return false;
-  const due = Date.parse(change.dueAt);
-  return !Number.isNaN(due) && due < now.getTime();
-}
+export { isOverdue };
 
 function mrkdwn(text: string): MrkdwnElement {
   return { type: 'mrkdwn', text };
 }
 
-function section(text: string): SectionBlock {
+export function section(text: string): SectionBlock {
   return { type: 'section', text: mrkdwn(truncate(text, LIMITS.sectionText)) };
 }
 
-function context(...texts: string[]): ContextBlock {
+export function context(...texts: string[]): ContextBlock {
   return { type: 'context', elements: texts.map((t) => mrkdwn(truncate(t, LIMITS.contextText))) };
 }
 
@@ -246,7 +242,8 @@ export function changeList(changes: Change[], opts: ChangeListOptions): SlackMes
   return { text, blocks };
 }
 
-function listItem(change: Change, now: Date): SectionBlock {
+/** One change as a compact section: key, status, due, first line, owner and where. */
+export function listItem(change: Change, now: Date): SectionBlock {
   const meta = [mention(change.owner)];
   if (change.cluster) meta.push(code(change.cluster));
   if (change.resources.length > 0) meta.push(resourcesText(change.resources, 3, 900));
