@@ -1,0 +1,938 @@
+import { parseChangeKey } from './model.js';
+import type { ResourceRef } from './model.js';
+
+/**
+ * The `/fix` text parser. Pure: no Slack SDK, no I/O, no clock (`now` comes in the context).
+ *
+ * Text arrives as Slack sends it in a slash command: `&`, `<`, `>` escaped as entities, and (when the
+ * command escapes them) mentions and links wrapped as `<@U123|bob>`, `<#C123|name>`, `<https://…|label>`.
+ *
+ * Everything handed back is PLAIN text, not mrkdwn: descriptions, reasons, claim targets, help topics,
+ * cluster names and the user input echoed in error messages have Slack's entities decoded (`&lt;` → `<`,
+ * `&gt;` → `>`, `&amp;` → `&`). The ledger stores that text and the Block Kit views escape it when they
+ * render it (`escapeKeepingMentions`, `escapeAndTruncate` in `src/slack/views/mrkdwn.ts`), keeping only
+ * user mentions and channel references. In the returned text:
+ * - user mentions are kept as `<@U123>` and channel references as `<#C123>`;
+ * - links are replaced by their label (or their URL when they have none);
+ * - broadcasts (`<!here>`, `<!channel>`, `<!everyone>`) and user groups become plain `@here`, `@sre`, so
+ *   echoing a change never pings anyone;
+ * - there is never a `<!`: one typed literally (`&lt;!channel&gt;`) is decoded with a word joiner
+ *   (U+2060) after the `<`, so it reads the same but is not broadcast markup to anything that renders it.
+ * Any other `<` is one the user typed (sent by Slack as `&lt;`).
+ */
+
+export interface ParseContext {
+  now: Date;
+  /** Configured cluster/context names: `@prod-eu` only means a cluster when it is one of these. */
+  clusters: string[];
+  /** The channel the command was typed in, without `#`, e.g. `inc-4821-payments`. */
+  channelName?: string;
+  /** Which channel names are incident channels; default `/^(inc|incident)[-_]/i`. */
+  incidentChannelPattern?: RegExp;
+  /** The slash command as installed, used in examples; default `/fix`. */
+  commandName?: string;
+}
+
+export interface FixDraft {
+  /** Plain text (see the top of this file): escape it when rendering it as mrkdwn. */
+  description: string;
+  resources: ResourceRef[];
+  cluster?: string;
+  owner?: string;
+  incident?: string;
+}
+
+export type ListScope = 'mine' | 'all' | 'overdue';
+
+export type FixCommand =
+  | { type: 'log'; draft: FixDraft }
+  | { type: 'open_modal' }
+  | { type: 'list'; scope: ListScope }
+  | { type: 'show'; id: number }
+  | { type: 'codified'; id: number; url: string }
+  | { type: 'reverted'; id: number }
+  /** `reason` is plain text, like a description. */
+  | { type: 'dismiss'; id: number; reason: string }
+  | { type: 'snooze'; id: number; until: string }
+  | { type: 'assign'; id: number; userId: string }
+  /** `target` is plain text, like a description. */
+  | { type: 'claim'; target: string }
+  | { type: 'help'; topic?: string }
+  /** `message` and `example` are plain text too; user input in `message` is echoed inside backticks. */
+  | { type: 'error'; message: string; example: string };
+
+export type ChangeDraftExtract = FixDraft & { problems: string[] };
+
+export const MAX_DESCRIPTION_LENGTH = 3000;
+export const MAX_SNOOZE_DAYS = 90;
+export const LIST_SCOPES: readonly ListScope[] = ['mine', 'all', 'overdue'];
+
+const DEFAULT_INCIDENT_CHANNEL = /^(inc|incident)[-_]/i;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+
+// ---------------------------------------------------------------------------------------------------
+// Entry point
+
+export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
+  const input = typeof text === 'string' ? text.trim() : '';
+  if (input === '') return { type: 'open_modal' };
+  const cmd = commandName(ctx);
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(input);
+  const word = (m?.[1] ?? '').toLowerCase();
+  const rest = m?.[2] ?? '';
+  switch (word) {
+    case 'log':
+      return rest.trim() === '' ? { type: 'open_modal' } : logCommand(rest, ctx, cmd);
+    case 'list':
+      return listCommand(rest, cmd);
+    case 'show':
+      return showCommand(rest, cmd);
+    case 'codified':
+      return codifiedCommand(rest, cmd);
+    case 'reverted':
+      return revertedCommand(rest, cmd);
+    case 'dismiss':
+      return dismissCommand(rest, cmd);
+    case 'snooze':
+      return snoozeCommand(rest, ctx, cmd);
+    case 'assign':
+      return assignCommand(rest, cmd);
+    case 'claim':
+      return claimCommand(rest, cmd);
+    case 'help':
+      return helpCommand(rest);
+    default:
+      return nearMiss(m?.[1] ?? '', rest, cmd) ?? logCommand(input, ctx, cmd);
+  }
+}
+
+function commandName(ctx: ParseContext): string {
+  const name = typeof ctx.commandName === 'string' ? ctx.commandName.trim() : '';
+  if (name === '') return '/fix';
+  return name.startsWith('/') ? name : `/${name}`;
+}
+
+function error(message: string, example: string): FixCommand {
+  return { type: 'error', message, example };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Subcommands
+
+function logCommand(text: string, ctx: ParseContext, cmd: string): FixCommand {
+  const { problems, ...draft } = extract(text, ctx, cmd);
+  const first = problems[0];
+  if (first) return error(problems.map((p) => p.message).join(' '), first.example);
+  return { type: 'log', draft };
+}
+
+function listCommand(rest: string, cmd: string): FixCommand {
+  const args = argTokens(rest, 'label');
+  const example = `${cmd} list overdue`;
+  const raw = args[0];
+  if (raw === undefined) return { type: 'list', scope: 'mine' };
+  const scope = stripWrap(raw).toLowerCase();
+  if (!isListScope(scope)) {
+    return error(
+      `Unknown list ${echo(raw)}: choose mine, all or overdue. ${logHint(cmd, 'list')}`,
+      example,
+    );
+  }
+  if (args.length > 1) return error(extraArgs(cmd, 'list', 'a scope', args.slice(1)), example);
+  return { type: 'list', scope };
+}
+
+function isListScope(s: string): s is ListScope {
+  return (LIST_SCOPES as readonly string[]).includes(s);
+}
+
+function showCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} show SG-12`;
+  const args = argTokens(rest, 'label');
+  const id = changeId(args[0], 'Which change? Give its ID.', example, cmd, 'show');
+  if (typeof id !== 'number') return id;
+  if (args.length > 1) return error(extraArgs(cmd, 'show', 'a change ID', args.slice(1)), example);
+  return { type: 'show', id };
+}
+
+function revertedCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} reverted SG-12`;
+  const args = argTokens(rest, 'label');
+  const id = changeId(args[0], 'Which change was reverted? Give its ID.', example, cmd, 'reverted');
+  if (typeof id !== 'number') return id;
+  if (args.length > 1) {
+    return error(extraArgs(cmd, 'reverted', 'a change ID', args.slice(1)), example);
+  }
+  return { type: 'reverted', id };
+}
+
+function codifiedCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} codified SG-12 https://github.com/acme/infra/pull/881`;
+  // Links keep their URL (not their label): the URL is the argument.
+  const args = argTokens(rest, 'url');
+  const id = changeId(
+    args[0],
+    'Which change is codified? Give its ID and the PR or commit URL.',
+    example,
+    cmd,
+    'codified',
+  );
+  if (typeof id !== 'number') return id;
+  const rawUrl = args[1];
+  if (rawUrl === undefined) {
+    return error(`Give the URL of the PR or commit that codifies SG-${id}.`, example);
+  }
+  const url = parseHttpUrl(stripUrlWrap(decodeEntities(rawUrl)));
+  if (!url.ok) return error(url.message, example);
+  if (args.length > 2) {
+    return error(extraArgs(cmd, 'codified', 'a change ID and one URL', args.slice(2)), example);
+  }
+  return { type: 'codified', id, url: url.url };
+}
+
+type UrlResult = { ok: true; url: string } | { ok: false; message: string };
+
+function parseHttpUrl(raw: string): UrlResult {
+  const shown = code(raw);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, message: `${shown} is not a link: give the full PR or commit URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, message: `${shown} is not an http(s) link: give the full PR or commit URL` };
+  }
+  if (url.hostname === '') {
+    return { ok: false, message: `${shown} has no host: give the full PR or commit URL` };
+  }
+  if (url.username !== '' || url.password !== '') {
+    // A token pasted in a URL would end up in the ledger and in every reminder.
+    return { ok: false, message: 'That link contains credentials: give the plain PR or commit URL' };
+  }
+  return { ok: true, url: url.href };
+}
+
+function dismissCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} dismiss SG-12 node pool was replaced, nothing to codify`;
+  const { text } = normalizeSlack(rest, 'label');
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
+  const id = changeId(
+    m?.[1],
+    'Which change? Give its ID and why it needs no reconciliation.',
+    example,
+    cmd,
+    'dismiss',
+  );
+  if (typeof id !== 'number') return id;
+  const reason = plainText(collapse(m?.[2] ?? ''));
+  if (reason === '') return error(`Say why SG-${id} needs no reconciliation.`, example);
+  if (reason.length > MAX_DESCRIPTION_LENGTH) {
+    return error(
+      `The reason is ${reason.length} characters; keep it to ${MAX_DESCRIPTION_LENGTH}.`,
+      example,
+    );
+  }
+  return { type: 'dismiss', id, reason };
+}
+
+function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand {
+  const example = `${cmd} snooze SG-12 3d`;
+  const { text } = normalizeSlack(rest, 'label');
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
+  const id = changeId(
+    m?.[1],
+    'Which change? Give its ID and how long to snooze it.',
+    example,
+    cmd,
+    'snooze',
+  );
+  if (typeof id !== 'number') return id;
+  const when = collapse(m?.[2] ?? '');
+  if (when === '') {
+    return error(`How long should SG-${id} be snoozed? Give 3d, 1w, 12h or a date.`, example);
+  }
+  const now = ctx.now;
+  const result = resolveDuration(when, now);
+  if (result.kind === 'invalid') {
+    return error(
+      `${echo(when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDay(
+        addDays(now, 7),
+      )}.`,
+      example,
+    );
+  }
+  if (result.kind === 'too_far' || result.date.getTime() - now.getTime() > MAX_SNOOZE_DAYS * DAY_MS) {
+    return error(
+      `Snooze for at most ${MAX_SNOOZE_DAYS} days; if SG-${id} needs no reconciliation, dismiss it with a reason.`,
+      example,
+    );
+  }
+  if (!(result.date.getTime() > now.getTime())) {
+    return error(`${echo(when)} is not in the future: snooze until a later time.`, example);
+  }
+  return { type: 'snooze', id, until: result.date.toISOString() };
+}
+
+function assignCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} assign SG-12 @alice`;
+  const args = argTokens(rest, 'label');
+  const id = changeId(
+    args[0],
+    'Which change? Give its ID and mention the new owner.',
+    example,
+    cmd,
+    'assign',
+  );
+  if (typeof id !== 'number') return id;
+  const who = args[1];
+  if (who === undefined) return error(`Who should own SG-${id}? Mention them.`, example);
+  const userId = mentionId(stripWrap(who));
+  if (userId === undefined) {
+    if (/^@(?:here|channel|everyone)$/i.test(who) || /^\s*\S+\s+<!/.test(rest)) {
+      return error(`Assign SG-${id} to one person, not a group.`, example);
+    }
+    return error(
+      `${echo(who)} is not a Slack mention: type @ and pick the new owner from the list.`,
+      example,
+    );
+  }
+  if (args.length > 2) {
+    const more = args.slice(2);
+    if (more.some((a) => mentionId(stripWrap(a)) !== undefined)) {
+      return error(`Assign SG-${id} to one person only.`, example);
+    }
+    return error(extraArgs(cmd, 'assign', 'a change ID and one mention', more), example);
+  }
+  return { type: 'assign', id, userId };
+}
+
+function claimCommand(rest: string, cmd: string): FixCommand {
+  const example = `${cmd} claim deploy/payments-api -n shop`;
+  const target = plainText(collapse(normalizeSlack(rest, 'label').text));
+  if (target === '') {
+    return error('What do you claim? Give the drift finding or the resource.', example);
+  }
+  if (target.length > MAX_DESCRIPTION_LENGTH) {
+    return error(`That is ${target.length} characters; name one drift finding or resource.`, example);
+  }
+  return { type: 'claim', target };
+}
+
+function helpCommand(rest: string): FixCommand {
+  const first = argTokens(rest, 'label')[0];
+  const topic = first === undefined ? '' : stripWrap(plainText(first)).toLowerCase();
+  return topic === '' ? { type: 'help' } : { type: 'help', topic };
+}
+
+/** Parses a change ID argument, or returns the error that says what is wrong with it. */
+function changeId(
+  raw: string | undefined,
+  missing: string,
+  example: string,
+  cmd: string,
+  sub: string,
+): number | FixCommand {
+  if (raw === undefined || raw === '') return error(missing, example);
+  const id = parseChangeKey(stripWrap(raw));
+  if (id !== undefined) return id;
+  return error(`${echo(raw)} is not a change ID; IDs look like SG-12. ${logHint(cmd, sub)}`, example);
+}
+
+// Words that, followed by a change ID, mean an action on that change rather than a new change to log.
+type NearMissAction = 'close' | 'reverted' | 'codified' | 'dismiss' | 'snooze' | 'show' | 'assign';
+
+const NEAR_MISS_VERBS: Record<string, NearMissAction> = {
+  close: 'close', closed: 'close', done: 'close', resolve: 'close', resolved: 'close', fixed: 'close',
+  revert: 'reverted', undo: 'reverted',
+  codify: 'codified',
+  delete: 'dismiss', remove: 'dismiss', cancel: 'dismiss',
+  ack: 'snooze',
+};
+
+/** Subcommands that take a change ID, for `reverted-SG-12` typed as one word. */
+const ID_SUBCOMMANDS: Record<string, NearMissAction> = {
+  reverted: 'reverted', codified: 'codified', dismiss: 'dismiss', snooze: 'snooze', show: 'show',
+  assign: 'assign',
+};
+
+/** A change ID as people write it when they mean one: `SG-12`, `sg-12`, `#12` (not a bare number). */
+const NEAR_MISS_ID = /^(?:sg-|#)\d{1,9}$/i;
+const GLUED_ID = /^([a-z]+)[-_:]?((?:sg-|#)\d{1,9})$/i;
+
+/**
+ * `/fix close SG-12`, `/fix revert SG-12`, `/fix reverted-SG-12`: almost certainly not a new change to
+ * log, so this says which subcommand was meant instead (`/fix log close SG-12 …` still logs it).
+ */
+function nearMiss(first: string, rest: string, cmd: string): FixCommand | undefined {
+  const word = stripWrap(first);
+  const glued = GLUED_ID.exec(word);
+  let action: NearMissAction | undefined;
+  let idText: string | undefined;
+  let shown: string;
+  if (glued?.[1] !== undefined && glued[2] !== undefined) {
+    const head = glued[1].toLowerCase();
+    action = NEAR_MISS_VERBS[head] ?? ID_SUBCOMMANDS[head];
+    idText = glued[2];
+    shown = word;
+  } else {
+    action = NEAR_MISS_VERBS[word.toLowerCase()];
+    const next = argTokens(rest, 'label')[0];
+    idText = next === undefined ? undefined : stripWrap(next);
+    shown = `${word} ${idText ?? ''}`;
+  }
+  if (action === undefined || idText === undefined || !NEAR_MISS_ID.test(idText)) return undefined;
+  const id = parseChangeKey(idText);
+  if (id === undefined) return undefined;
+  const key = `SG-${id}`;
+  const pr = 'https://github.com/acme/infra/pull/881';
+  const suggestions: Record<NearMissAction, { meant: string[]; example: string }> = {
+    close: {
+      meant: [`${cmd} reverted ${key}`, `${cmd} codified ${key} <PR>`],
+      example: `${cmd} codified ${key} ${pr}`,
+    },
+    reverted: { meant: [`${cmd} reverted ${key}`], example: `${cmd} reverted ${key}` },
+    codified: { meant: [`${cmd} codified ${key} <PR>`], example: `${cmd} codified ${key} ${pr}` },
+    dismiss: {
+      meant: [`${cmd} dismiss ${key} <reason>`, `${cmd} reverted ${key}`],
+      example: `${cmd} dismiss ${key} node pool was replaced, nothing to codify`,
+    },
+    snooze: {
+      meant: [`${cmd} snooze ${key} 3d`, `${cmd} assign ${key} @you`],
+      example: `${cmd} snooze ${key} 3d`,
+    },
+    show: { meant: [`${cmd} show ${key}`], example: `${cmd} show ${key}` },
+    assign: { meant: [`${cmd} assign ${key} @owner`], example: `${cmd} assign ${key} @alice` },
+  };
+  const { meant, example } = suggestions[action];
+  const head = glued ? word : word.toLowerCase();
+  return error(
+    `${code(head)} is not a ${cmd} subcommand. Did you mean ${meant.map((s) => `\`${s}\``).join(' or ')}? ` +
+      `To log text that starts like this, use \`${cmd} log ${shown} …\``,
+    example,
+  );
+}
+
+function extraArgs(cmd: string, sub: string, takes: string, extra: string[]): string {
+  return `${cmd} ${sub} takes ${takes}; remove ${echo(extra.join(' '))}.`;
+}
+
+function logHint(cmd: string, sub: string): string {
+  return `To log a change that starts with “${sub}”, write ${cmd} log ${sub} …`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Durations
+
+type DurationResult = { kind: 'ok'; date: Date } | { kind: 'invalid' } | { kind: 'too_far' };
+
+const UNIT_MS: Record<string, number> = {
+  h: HOUR_MS, hr: HOUR_MS, hrs: HOUR_MS, hour: HOUR_MS, hours: HOUR_MS,
+  d: DAY_MS, day: DAY_MS, days: DAY_MS,
+  w: 7 * DAY_MS, wk: 7 * DAY_MS, wks: 7 * DAY_MS, week: 7 * DAY_MS, weeks: 7 * DAY_MS,
+};
+
+const WEEKDAYS: Record<string, number> = {
+  sun: 0, sunday: 0,
+  mon: 1, monday: 1,
+  tue: 2, tues: 2, tuesday: 2,
+  wed: 3, wednesday: 3,
+  thu: 4, thur: 4, thurs: 4, thursday: 4,
+  fri: 5, friday: 5,
+  sat: 6, saturday: 6,
+};
+
+/** Beyond this a duration is nonsense rather than merely too long (and `Date` cannot hold it). */
+const ABSURD_MS = 100 * 365 * DAY_MS;
+
+/**
+ * When a snooze given as `3d`, `1w`, `12h`, `2 weeks`, `tomorrow`, `monday`, `next week`, `YYYY-MM-DD`
+ * or an ISO date-time with a zone would end. Relative forms count from `now`; `tomorrow` and weekdays keep
+ * `now`'s time of day; a bare date means 00:00 UTC that day. The result may lie in the past: callers
+ * decide what range they accept.
+ */
+export function parseDuration(text: string, now: Date): Date | undefined {
+  const r = resolveDuration(text, now);
+  return r.kind === 'ok' ? r.date : undefined;
+}
+
+function resolveDuration(text: string, now: Date): DurationResult {
+  if (typeof text !== 'string' || !(now instanceof Date) || Number.isNaN(now.getTime())) {
+    return { kind: 'invalid' };
+  }
+  let s = stripWrap(collapse(text).toLowerCase());
+  s = s.replace(/^(?:for|until|till|til|to)\s+/, '');
+  if (s.length > 40) return { kind: 'invalid' };
+
+  const rel = /^(\d+)\s?([a-z]+)$/.exec(s);
+  const unit = rel?.[2] === undefined ? undefined : UNIT_MS[rel[2]];
+  if (rel && unit !== undefined) {
+    const ms = Number(rel[1]) * unit;
+    if (!Number.isFinite(ms) || ms > ABSURD_MS) return { kind: 'too_far' };
+    return ok(new Date(now.getTime() + ms));
+  }
+  if (s === 'tomorrow') return ok(addDays(now, 1));
+  if (s === 'next week') return ok(addDays(now, 7));
+  const wd = /^(?:next\s)?([a-z]+)$/.exec(s);
+  const target = wd?.[1] === undefined ? undefined : WEEKDAYS[wd[1]];
+  if (target !== undefined) {
+    const ahead = (target - now.getUTCDay() + 7) % 7 || 7;
+    return ok(addDays(now, ahead));
+  }
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (day) {
+    const [y, mo, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo - 1, d);
+    if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+      return { kind: 'invalid' };
+    }
+    return ok(date);
+  }
+  if (/^\d{4}-\d{2}-\d{2}t\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:z|[+-]\d{2}:\d{2})$/.test(s)) {
+    const ms = Date.parse(s.toUpperCase());
+    return Number.isNaN(ms) ? { kind: 'invalid' } : ok(new Date(ms));
+  }
+  return { kind: 'invalid' };
+}
+
+function ok(date: Date): DurationResult {
+  return Number.isNaN(date.getTime()) ? { kind: 'too_far' } : { kind: 'ok', date };
+}
+
+function addDays(now: Date, days: number): Date {
+  return new Date(now.getTime() + days * DAY_MS);
+}
+
+function isoDay(d: Date): string {
+  return Number.isNaN(d.getTime()) ? '2030-01-31' : d.toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Log text → change draft
+
+interface Problem {
+  message: string;
+  example: string;
+}
+
+/**
+ * Pulls resource refs, namespace, cluster, owner and incident out of free text. What it cannot parse
+ * stays in the description; what is clearly meant but wrong (an unknown `--cluster`) is a problem.
+ */
+export function extractChangeDraft(text: string, ctx: ParseContext): ChangeDraftExtract {
+  const { problems, ...draft } = extract(text, ctx, commandName(ctx));
+  return { ...draft, problems: problems.map((p) => p.message) };
+}
+
+type RefMatch = { ref: ResourceRef } | { namespace: string };
+
+const KIND_ALIASES: Record<string, string> = {};
+const KINDS: Array<[string, string[]]> = [
+  ['deployment', ['deploy', 'deployment', 'deployments']],
+  ['statefulset', ['sts', 'statefulset', 'statefulsets']],
+  ['daemonset', ['ds', 'daemonset', 'daemonsets']],
+  ['replicaset', ['rs', 'replicaset', 'replicasets']],
+  ['configmap', ['cm', 'configmap', 'configmaps']],
+  ['secret', ['secret', 'secrets']],
+  ['service', ['svc', 'service', 'services']],
+  ['ingress', ['ing', 'ingress', 'ingresses']],
+  ['horizontalpodautoscaler', ['hpa', 'horizontalpodautoscaler', 'horizontalpodautoscalers']],
+  ['poddisruptionbudget', ['pdb', 'poddisruptionbudget', 'poddisruptionbudgets']],
+  ['cronjob', ['cj', 'cronjob', 'cronjobs']],
+  ['job', ['job', 'jobs']],
+  ['pod', ['po', 'pod', 'pods']],
+  ['node', ['no', 'node', 'nodes']],
+  ['networkpolicy', ['netpol', 'networkpolicy', 'networkpolicies']],
+  ['persistentvolumeclaim', ['pvc', 'persistentvolumeclaim', 'persistentvolumeclaims']],
+  ['persistentvolume', ['pv', 'persistentvolume', 'persistentvolumes']],
+  ['serviceaccount', ['sa', 'serviceaccount', 'serviceaccounts']],
+];
+for (const [kind, aliases] of KINDS) for (const a of aliases) KIND_ALIASES[a] = kind;
+
+const NAMESPACE_ALIASES = new Set(['ns', 'namespace', 'namespaces']);
+
+const CLUSTER_SCOPED = new Set([
+  'node', 'persistentvolume', 'namespace', 'storageclass', 'ingressclass', 'priorityclass',
+  'runtimeclass', 'csidriver', 'apiservice', 'customresourcedefinition',
+  'mutatingwebhookconfiguration', 'validatingwebhookconfiguration',
+]);
+
+function isNamespaced(kind: string): boolean {
+  // CRD scope is unknowable without discovery; `Cluster*` kinds (ClusterIssuer, ClusterRole, …) are the
+  // cluster-scoped convention.
+  return !CLUSTER_SCOPED.has(kind) && !kind.startsWith('cluster');
+}
+
+function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { problems: Problem[] } {
+  const input = typeof text === 'string' ? text : '';
+  const configured = Array.isArray(ctx.clusters) ? ctx.clusters.filter((c) => typeof c === 'string') : [];
+  const { text: normalized, channels } = normalizeSlack(input, 'label');
+  const tokens = normalized.split(/\s+/).filter((t) => t !== '');
+  const problems: Problem[] = [];
+  const drop = new Set<number>();
+  const nsFlagTokens: number[] = [];
+  const namespaces: string[] = [];
+  const clusters: string[] = [];
+  const refs: ResourceRef[] = [];
+
+  const nsExample = `${cmd} scaled deploy/payments-api -n shop to 12 replicas`;
+  const clusterExample = `${cmd} cordoned node/ip-10-0-1-7 --cluster ${configured[0] ?? 'prod-eu'}`;
+
+  const takeNamespace = (raw: string | undefined, flag: string): void => {
+    const value = raw === undefined ? '' : stripTrailing(raw);
+    if (value === '' || value.startsWith('-')) {
+      problems.push({ message: `${flag} needs a namespace, e.g. -n shop.`, example: nsExample });
+    } else if (!isDnsLabel(value)) {
+      problems.push({
+        message: `${echo(value)} is not a namespace name: use lower-case letters, digits and '-'.`,
+        example: nsExample,
+      });
+    } else {
+      namespaces.push(value);
+    }
+  };
+  const takeCluster = (raw: string | undefined, flag: string): void => {
+    const value = raw === undefined ? '' : plainText(raw);
+    if (value === '' || value.startsWith('-')) {
+      problems.push({ message: `${flag} needs a cluster name.`, example: clusterExample });
+      return;
+    }
+    const known = matchCluster(value, configured) ?? matchCluster(stripTrailing(value), configured);
+    if (known !== undefined) clusters.push(known);
+    else if (configured.length === 0) clusters.push(stripTrailing(value) || value);
+    else {
+      problems.push({
+        message: `Unknown cluster ${quoteName(value)}; configured clusters: ${configured.join(', ')}.`,
+        example: clusterExample,
+      });
+    }
+  };
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? '';
+    const flag = fixDashes(token);
+    const eq = flag.indexOf('=');
+    const flagName = eq === -1 ? flag : flag.slice(0, eq);
+    const inlineValue = eq === -1 ? undefined : flag.slice(eq + 1);
+
+    if (flagName === '-n' || flagName === '--namespace') {
+      if (inlineValue !== undefined) {
+        nsFlagTokens.push(i);
+        takeNamespace(inlineValue, flagName);
+      } else {
+        const next = tokens[i + 1];
+        const consumes = next !== undefined && !next.startsWith('-');
+        nsFlagTokens.push(i);
+        if (consumes) nsFlagTokens.push(i + 1);
+        takeNamespace(consumes ? next : undefined, flagName);
+        if (consumes) i++;
+      }
+      continue;
+    }
+    if (flagName === '--cluster' || flagName === '--context') {
+      drop.add(i);
+      if (inlineValue !== undefined) {
+        takeCluster(inlineValue, flagName);
+      } else {
+        const next = tokens[i + 1];
+        const consumes = next !== undefined && !next.startsWith('-');
+        if (consumes) drop.add(i + 1);
+        takeCluster(consumes ? next : undefined, flagName);
+        if (consumes) i++;
+      }
+      continue;
+    }
+    const bare = stripWrap(token);
+    const plainBare = stripWrap(plainText(token));
+    if (plainBare.startsWith('@') && plainBare.length > 1) {
+      const known = matchCluster(plainBare.slice(1), configured);
+      if (known !== undefined) {
+        clusters.push(known);
+        drop.add(i);
+        continue;
+      }
+    }
+    if (bare.includes('/')) {
+      for (const part of bare.split(',')) {
+        const match = parseRef(stripWrap(part));
+        if (match === undefined) continue;
+        if ('namespace' in match) namespaces.push(match.namespace);
+        else refs.push(match.ref);
+      }
+    }
+  }
+
+  const distinctNs = unique(namespaces);
+  const wantsNs = refs.some((r) => isNamespaced(r.kind));
+  let namespace: string | undefined;
+  if (wantsNs && distinctNs.length > 1) {
+    problems.push({
+      message: `Several namespaces given (${distinctNs.join(', ')}): log one change per namespace.`,
+      example: nsExample,
+    });
+  } else if (wantsNs && distinctNs.length === 1) {
+    namespace = distinctNs[0];
+    for (const i of nsFlagTokens) drop.add(i);
+  }
+  // A namespace no resource took stays in the description rather than being lost.
+
+  const distinctClusters = unique(clusters);
+  if (distinctClusters.length > 1) {
+    problems.push({
+      message: `Several clusters given (${distinctClusters.join(', ')}): log one change per cluster.`,
+      example: clusterExample,
+    });
+  }
+
+  const resources = dedupeRefs(
+    refs.map((r) => (namespace !== undefined && isNamespaced(r.kind) ? { ...r, namespace } : r)),
+  );
+  // Stored as plain text (Slack's &lt; &gt; &amp; decoded, mentions as <@U…>): views escape on render.
+  const description = plainText(tokens.filter((_t, i) => !drop.has(i)).join(' '));
+  const logExample = `${cmd} scaled deploy/payments-api -n shop to 12 replicas for INC-4821`;
+  if (description === '') {
+    problems.push({ message: 'Describe what you changed.', example: logExample });
+  } else if (description.length > MAX_DESCRIPTION_LENGTH) {
+    problems.push({
+      message: `The description is ${description.length} characters; keep it to ${MAX_DESCRIPTION_LENGTH}.`,
+      example: logExample,
+    });
+  }
+
+  const owner = /<@([UW][A-Z0-9]{2,})>/.exec(normalized)?.[1];
+  const incident = findIncident(normalized, channels, ctx);
+  const cluster = distinctClusters.length === 1 ? distinctClusters[0] : undefined;
+  return {
+    description,
+    resources,
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(owner !== undefined ? { owner } : {}),
+    ...(incident !== undefined ? { incident } : {}),
+    problems,
+  };
+}
+
+function parseRef(s: string): RefMatch | undefined {
+  const slash = s.indexOf('/');
+  if (slash <= 0 || s.indexOf('/', slash + 1) !== -1) return undefined;
+  const kindPart = s.slice(0, slash);
+  const name = s.slice(slash + 1);
+  if (!/^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*$/.test(kindPart)) return undefined;
+  const lower = kindPart.toLowerCase();
+  const dot = lower.indexOf('.');
+  const head = dot === -1 ? lower : lower.slice(0, dot);
+  let group = dot === -1 ? undefined : lower.slice(dot + 1);
+  // `resource.version.group` is valid kubectl: the version is not part of the group.
+  const versioned = group === undefined ? null : /^v\d+(?:(?:alpha|beta)\d+)?\.(.+)$/.exec(group);
+  if (versioned?.[1] !== undefined) group = versioned[1];
+
+  if (NAMESPACE_ALIASES.has(head) && group === undefined) {
+    return isDnsLabel(name) ? { namespace: name } : undefined;
+  }
+  if (!isDnsSubdomain(name)) return undefined;
+  const builtin = KIND_ALIASES[head];
+  if (builtin !== undefined) {
+    return { ref: group === undefined ? { kind: builtin, name } : { kind: builtin, group, name } };
+  }
+  // An unknown kind is a custom resource only with a domain-like group (`rollout.argoproj.io/web`);
+  // this keeps `github.com/acme` and `ghcr.io/app` out.
+  if (group === undefined || !group.includes('.') || head === 'www') return undefined;
+  return { ref: { kind: singular(head), group, name } };
+}
+
+/** Best-effort singular for custom resource plurals (`rollouts` → `rollout`, `policies` → `policy`). */
+function singular(kind: string): string {
+  let out = kind;
+  if (kind.endsWith('ies')) out = `${kind.slice(0, -3)}y`;
+  else if (kind.endsWith('sses') || kind.endsWith('uses') || kind.endsWith('xes')) out = kind.slice(0, -2);
+  else if (kind.endsWith('s') && !kind.endsWith('ss') && !kind.endsWith('us')) out = kind.slice(0, -1);
+  return /^[a-z]/.test(out) ? out : kind;
+}
+
+function dedupeRefs(refs: ResourceRef[]): ResourceRef[] {
+  const seen = new Set<string>();
+  const out: ResourceRef[] = [];
+  for (const r of refs) {
+    const key = `${r.kind}|${r.group ?? ''}|${r.namespace ?? ''}|${r.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}
+
+function findIncident(normalized: string, channels: string[], ctx: ParseContext): string | undefined {
+  const inc = /(?<![A-Za-z0-9])inc-(\d{1,12})(?![A-Za-z0-9])/i.exec(normalized);
+  if (inc?.[1] !== undefined) return `INC-${inc[1]}`;
+  const pattern = safePattern(ctx.incidentChannelPattern);
+  for (const name of channels) {
+    const n = name.replace(/^#/, '');
+    if (n !== '' && pattern.test(n)) return `#${n}`;
+  }
+  const channel = typeof ctx.channelName === 'string' ? ctx.channelName.trim().replace(/^#/, '') : '';
+  if (channel !== '' && pattern.test(channel)) return `#${channel}`;
+  return undefined;
+}
+
+/** A caller's `/…/g` regex would carry `lastIndex` between calls; test with a stateless copy. */
+function safePattern(p: RegExp | undefined): RegExp {
+  if (!(p instanceof RegExp)) return DEFAULT_INCIDENT_CHANNEL;
+  return p.global || p.sticky ? new RegExp(p.source, p.flags.replace(/[gy]/g, '')) : p;
+}
+
+function matchCluster(name: string, configured: string[]): string | undefined {
+  if (name === '') return undefined;
+  return configured.find((c) => c === name) ?? configured.find((c) => c.toLowerCase() === name.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Slack text helpers
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
+/**
+ * Resolves Slack's `<…>` markup: user mentions become `<@U123>`, channel references `<#C123>`, links
+ * their label (`label` mode) or their URL (`url` mode), broadcasts and user groups plain `@here`/`@team`.
+ * The result is still entity-escaped (stray `<`, `>` and `&` are escaped too), so a `<` in it is always a
+ * mention or channel reference and parsing can tell them from typed text. This is an intermediate form:
+ * text handed back to callers goes through `plainText`, parts of URLs through `decodeEntities`.
+ */
+function normalizeSlack(input: string, mode: 'label' | 'url'): { text: string; channels: string[] } {
+  const channels: string[] = [];
+  const text = input.replace(/<([^<>]*)>|[<>]|&(?!(?:amp|lt|gt);)/g, (whole, inner: string | undefined) => {
+    if (inner === undefined) return escapeChar(whole);
+    const bar = inner.indexOf('|');
+    const target = bar === -1 ? inner : inner.slice(0, bar);
+    const label = bar === -1 ? '' : inner.slice(bar + 1);
+    if (target.startsWith('@')) {
+      const id = target.slice(1);
+      return SLACK_USER_ID.test(id) ? `<@${id}>` : escapeText(label || id);
+    }
+    if (target.startsWith('#')) {
+      const id = target.slice(1);
+      if (label !== '') channels.push(label);
+      if (SLACK_CHANNEL_ID.test(id)) return `<#${id}>`;
+      return escapeText(label !== '' ? `#${label}` : id);
+    }
+    if (target.startsWith('!')) {
+      const special = target.slice(1).split('^')[0] ?? '';
+      if (/^(?:here|channel|everyone)$/.test(special)) return `@${special}`;
+      if (special === 'subteam') {
+        const name = label.replace(/^@/, '');
+        return escapeText(`@${name !== '' ? name : 'group'}`);
+      }
+      return escapeText(label !== '' ? label : special);
+    }
+    return escapeText(mode === 'url' ? target : label !== '' ? label : target);
+  });
+  return { text, channels };
+}
+
+function escapeChar(c: string): string {
+  if (c === '<') return '&lt;';
+  if (c === '>') return '&gt;';
+  return '&amp;';
+}
+
+function escapeText(s: string): string {
+  return s.replace(/[<>]|&(?!(?:amp|lt|gt);)/g, escapeChar);
+}
+
+/** Decodes Slack's three entities in one pass, so `&amp;lt;` is the literal text `&lt;`. */
+function decodeEntities(s: string): string {
+  return s.replace(/&(amp|lt|gt);/g, (_m, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
+}
+
+/**
+ * Text as handed back to callers, from the `normalizeSlack` form: entities decoded, and a `<!` (only a
+ * decoded `&lt;!` can make one: real broadcasts are already `@here`) broken with a word joiner so that
+ * it reads the same but is never broadcast markup.
+ */
+function plainText(s: string): string {
+  return decodeEntities(s).replace(/<!/g, '<\u2060!');
+}
+
+function argTokens(rest: string, mode: 'label' | 'url'): string[] {
+  return normalizeSlack(rest, mode).text.split(/\s+/).filter((t) => t !== '');
+}
+
+function mentionId(token: string): string | undefined {
+  const m = /^<@([UW][A-Z0-9]{2,})>$/.exec(token);
+  return m?.[1];
+}
+
+function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+const LEADING_WRAP = /^[([{"'`*_~“‘]+/;
+const TRAILING_WRAP = /[)\]}"'`*_~,.;:!?”’]+$/;
+
+/** Drops the punctuation and mrkdwn around a word: `(deploy/x),` → `deploy/x`. */
+function stripWrap(s: string): string {
+  return s.replace(LEADING_WRAP, '').replace(TRAILING_WRAP, '');
+}
+
+/** Like `stripWrap`, but a `)` closing a `(` inside the URL belongs to it. */
+function stripUrlWrap(s: string): string {
+  const out = s.replace(LEADING_WRAP, '');
+  let opens = 0;
+  let closes = 0;
+  for (const c of out) {
+    if (c === '(') opens++;
+    else if (c === ')') closes++;
+  }
+  let end = out.length;
+  while (end > 0) {
+    const c = out[end - 1] ?? '';
+    if (']}"\'`*_~,.;:!?”’'.includes(c)) end--;
+    else if (c === ')' && closes > opens) {
+      end--;
+      closes--;
+    } else break;
+  }
+  return out.slice(0, end);
+}
+
+function stripTrailing(s: string): string {
+  return s.replace(TRAILING_WRAP, '');
+}
+
+/** macOS and phones turn `--cluster` into `—cluster`; treat those as the flag that was meant. */
+function fixDashes(token: string): string {
+  return token.replace(/^[—–]/, '--');
+}
+
+function isDnsLabel(s: string): boolean {
+  return s.length <= 63 && /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(s);
+}
+
+function isDnsSubdomain(s: string): boolean {
+  return s.length >= 1 && s.length <= 253 && s.split('.').every(isDnsLabel);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Echoes `normalizeSlack` text inside a message, decoded like everything else handed back. */
+function echo(s: string): string {
+  return code(plainText(s));
+}
+
+/** Echoes plain user input inside a message: short, in code style, unable to break out of it. */
+function code(s: string): string {
+  return `\`${clip(s).replace(/`/g, "'")}\``;
+}
+
+function quoteName(s: string): string {
+  return `'${clip(s).replace(/'/g, '’')}'`;
+}
+
+function clip(s: string): string {
+  const chars = [...s];
+  return chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : s;
+}

@@ -1,0 +1,783 @@
+import { describe, expect, it } from 'vitest';
+import {
+  extractChangeDraft,
+  parseDuration,
+  parseFixCommand,
+  type FixCommand,
+  type ParseContext,
+} from '../../src/ledger/fix-command.js';
+
+// A Wednesday.
+const NOW = new Date('2025-06-04T10:00:00.000Z');
+
+function ctx(over: Partial<ParseContext> = {}): ParseContext {
+  return { now: NOW, clusters: ['prod-eu', 'prod-us', 'staging'], ...over };
+}
+
+function parse(text: string, over: Partial<ParseContext> = {}): FixCommand {
+  return parseFixCommand(text, ctx(over));
+}
+
+function logged(text: string, over: Partial<ParseContext> = {}) {
+  const cmd = parse(text, over);
+  if (cmd.type !== 'log') throw new Error(`expected a log, got ${JSON.stringify(cmd)}`);
+  return cmd.draft;
+}
+
+describe('parseFixCommand: dispatch', () => {
+  it('opens the modal when there is no text', () => {
+    expect(parse('')).toEqual({ type: 'open_modal' });
+    expect(parse('   \n\t ')).toEqual({ type: 'open_modal' });
+    expect(parse('log')).toEqual({ type: 'open_modal' });
+  });
+
+  it('treats the first word as a subcommand whatever its case', () => {
+    expect(parse('LIST all')).toEqual({ type: 'list', scope: 'all' });
+    expect(parse('Show SG-4')).toEqual({ type: 'show', id: 4 });
+  });
+
+  it('logs free text that does not start with a keyword', () => {
+    expect(parse('listed all pods in crashloop and deleted pod/web-0')).toMatchObject({ type: 'log' });
+    expect(parse('restarted the payments api')).toEqual({
+      type: 'log',
+      draft: { description: 'restarted the payments api', resources: [] },
+    });
+  });
+
+  it('logs text that starts with a keyword when written after `log`', () => {
+    expect(logged('log list of pods deleted: pod/web-0 pod/web-1 -n shop')).toEqual({
+      description: 'list of pods deleted: pod/web-0 pod/web-1',
+      resources: [
+        { kind: 'pod', name: 'web-0', namespace: 'shop' },
+        { kind: 'pod', name: 'web-1', namespace: 'shop' },
+      ],
+    });
+    expect(logged('LOG show must go on: scaled deploy/web to 3').description).toBe(
+      'show must go on: scaled deploy/web to 3',
+    );
+  });
+});
+
+describe('parseFixCommand: logging a change from free text', () => {
+  it('reads resource, namespace, incident and @cluster from a scale', () => {
+    expect(logged('scaled deploy/payments-api -n shop to 12 replicas for INC-4821 @prod-eu')).toEqual({
+      description: 'scaled deploy/payments-api to 12 replicas for INC-4821',
+      resources: [{ kind: 'deployment', name: 'payments-api', namespace: 'shop' }],
+      cluster: 'prod-eu',
+      incident: 'INC-4821',
+    });
+  });
+
+  it('never gives a node a namespace, and reads --cluster', () => {
+    expect(logged('cordoned node/ip-10-0-1-7 --cluster prod-eu')).toEqual({
+      description: 'cordoned node/ip-10-0-1-7',
+      resources: [{ kind: 'node', name: 'ip-10-0-1-7' }],
+      cluster: 'prod-eu',
+    });
+    expect(logged('drained no/ip-10-0-1-7.eu-west-1.compute.internal -n kube-system')).toEqual({
+      // No namespaced resource took the namespace, so it stays in the text rather than being lost.
+      description: 'drained no/ip-10-0-1-7.eu-west-1.compute.internal -n kube-system',
+      resources: [{ kind: 'node', name: 'ip-10-0-1-7.eu-west-1.compute.internal' }],
+    });
+  });
+
+  it('reads --namespace=x', () => {
+    expect(logged('bumped memory on sts/db-0 --namespace=data to 4Gi')).toEqual({
+      description: 'bumped memory on sts/db-0 to 4Gi',
+      resources: [{ kind: 'statefulset', name: 'db-0', namespace: 'data' }],
+    });
+    expect(logged('bumped cpu on sts/db-0 --namespace data').resources).toEqual([
+      { kind: 'statefulset', name: 'db-0', namespace: 'data' },
+    ]);
+    expect(logged('bumped cpu on sts/db-0 -n=data').resources).toEqual([
+      { kind: 'statefulset', name: 'db-0', namespace: 'data' },
+    ]);
+  });
+
+  it('reads ns/shop as the namespace, not as a resource, and keeps it in the text', () => {
+    expect(logged('kubectl edit cm/app-config ns/shop')).toEqual({
+      description: 'kubectl edit cm/app-config ns/shop',
+      resources: [{ kind: 'configmap', name: 'app-config', namespace: 'shop' }],
+    });
+  });
+
+  it('keeps an explicit API group and takes the first mention as owner', () => {
+    expect(logged('rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>')).toEqual({
+      description: 'rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>',
+      resources: [{ kind: 'deployment', group: 'apps', name: 'checkout' }],
+      owner: 'U024BE7LH',
+    });
+    expect(logged('patched deployments.apps/checkout for <@W0123ABC|alice> cc <@U999>')).toMatchObject({
+      description: 'patched deployments.apps/checkout for <@W0123ABC> cc <@U999>',
+      owner: 'W0123ABC',
+    });
+  });
+
+  it.each([
+    ['deploy/a', 'deployment'],
+    ['deployment/a', 'deployment'],
+    ['Deployment/a', 'deployment'],
+    ['sts/a', 'statefulset'],
+    ['statefulset/a', 'statefulset'],
+    ['ds/a', 'daemonset'],
+    ['daemonset/a', 'daemonset'],
+    ['cm/a', 'configmap'],
+    ['configmap/a', 'configmap'],
+    ['secret/a', 'secret'],
+    ['svc/a', 'service'],
+    ['ing/a', 'ingress'],
+    ['ingresses/a', 'ingress'],
+    ['hpa/a', 'horizontalpodautoscaler'],
+    ['pdb/a', 'poddisruptionbudget'],
+    ['cj/a', 'cronjob'],
+    ['cronjob/a', 'cronjob'],
+    ['job/a', 'job'],
+    ['pod/a', 'pod'],
+    ['po/a', 'pod'],
+    ['node/a', 'node'],
+    ['no/a', 'node'],
+    ['netpol/a', 'networkpolicy'],
+    ['networkpolicies/a', 'networkpolicy'],
+  ])('reads %s as kind %s', (ref, kind) => {
+    expect(logged(`touched ${ref}`).resources).toEqual([{ kind, name: 'a' }]);
+  });
+
+  it('reads custom resources written as kind.group/name', () => {
+    expect(logged('paused rollout.argoproj.io/web -n shop').resources).toEqual([
+      { kind: 'rollout', group: 'argoproj.io', name: 'web', namespace: 'shop' },
+    ]);
+    expect(logged('suspended kustomizations.kustomize.toolkit.fluxcd.io/apps').resources).toEqual([
+      { kind: 'kustomization', group: 'kustomize.toolkit.fluxcd.io', name: 'apps' },
+    ]);
+    expect(logged('edited hpa.v2.autoscaling/web').resources).toEqual([
+      { kind: 'horizontalpodautoscaler', group: 'autoscaling', name: 'web' },
+    ]);
+    // Cluster* kinds are cluster-scoped by convention.
+    expect(logged('edited clusterissuer.cert-manager.io/letsencrypt -n shop').resources).toEqual([
+      { kind: 'clusterissuer', group: 'cert-manager.io', name: 'letsencrypt' },
+    ]);
+  });
+
+  it('does not mistake ordinary slashes, paths and hosts for resources', () => {
+    const draft = logged(
+      'and/or 50/50 TCP/IP read/write github.com/acme ghcr.io/acme deploy/Payments deploy/-bad https://x.io/a/b',
+    );
+    expect(draft.resources).toEqual([]);
+    expect(draft.description).toBe(
+      'and/or 50/50 TCP/IP read/write github.com/acme ghcr.io/acme deploy/Payments deploy/-bad https://x.io/a/b',
+    );
+  });
+
+  it('reads refs through punctuation, code spans and commas, once each', () => {
+    expect(
+      logged('scaled `deploy/web`, (sts/db-0) and svc/api,svc/admin; then deploy/web again.').resources,
+    ).toEqual([
+      { kind: 'deployment', name: 'web' },
+      { kind: 'statefulset', name: 'db-0' },
+      { kind: 'service', name: 'api' },
+      { kind: 'service', name: 'admin' },
+    ]);
+  });
+
+  it('reads refs that Slack turned into links', () => {
+    expect(
+      logged('paused <http://rollout.argoproj.io/web|rollout.argoproj.io/web> in prod'),
+    ).toEqual({
+      description: 'paused rollout.argoproj.io/web in prod',
+      resources: [{ kind: 'rollout', group: 'argoproj.io', name: 'web' }],
+    });
+  });
+
+  it('takes the incident from an INC ref before the channel, normalised to upper case', () => {
+    expect(logged('raised limits on deploy/x for inc-77', { channelName: 'inc-4821-payments' }).incident).toBe(
+      'INC-77',
+    );
+    expect(logged('raised limits on deploy/x', { channelName: 'inc-4821-payments' }).incident).toBe(
+      '#inc-4821-payments',
+    );
+    expect(logged('raised limits on deploy/x', { channelName: '#incident_9' }).incident).toBe('#incident_9');
+    expect(logged('raised limits on deploy/x', { channelName: 'payments-team' }).incident).toBeUndefined();
+    expect(logged('raised limits on deploy/x', { channelName: 'princess' }).incident).toBeUndefined();
+  });
+
+  it('honours a configured incident channel pattern, even a global one', () => {
+    const pattern = /^sev\d-/g;
+    expect(logged('x', { channelName: 'sev1-db', incidentChannelPattern: pattern }).incident).toBe('#sev1-db');
+    expect(logged('x', { channelName: 'sev1-db', incidentChannelPattern: pattern }).incident).toBe('#sev1-db');
+    expect(logged('x', { channelName: 'inc-1', incidentChannelPattern: pattern }).incident).toBeUndefined();
+  });
+
+  it('takes the incident from an incident channel mentioned in the text', () => {
+    expect(logged('see <#C0123|inc-900-db> for context', { channelName: 'random' })).toMatchObject({
+      description: 'see <#C0123> for context',
+      incident: '#inc-900-db',
+    });
+  });
+
+  it('leaves @words that are not configured clusters in the text', () => {
+    expect(logged('restarted deploy/web @unknown @Prod-EU')).toEqual({
+      description: 'restarted deploy/web @unknown',
+      resources: [{ kind: 'deployment', name: 'web' }],
+      cluster: 'prod-eu',
+    });
+  });
+
+  it('accepts --context and dashes that autocorrect turned into an em dash', () => {
+    expect(logged('restarted deploy/web --context=staging').cluster).toBe('staging');
+    expect(logged('restarted deploy/web —cluster prod-us').cluster).toBe('prod-us');
+  });
+
+  it('accepts any --cluster when no clusters are configured', () => {
+    expect(logged('restarted deploy/web --cluster kind-dev', { clusters: [] }).cluster).toBe('kind-dev');
+  });
+
+  it('neutralises broadcasts to plain text, decodes entities and leaves no `<!` markup', () => {
+    const { description } = logged('<!here> restarted deploy/web &amp; <!subteam^S012|@sre> &lt;!channel&gt; a&lt;b');
+    // A `<!channel>` typed as text reads the same but carries a word joiner, so it is never a broadcast.
+    expect(description).toBe('@here restarted deploy/web & @sre <\u2060!channel> a<b');
+    expect(description).not.toContain('<!');
+    expect(logged('pinged <!channel> and <!everyone|everyone>').description).toBe('pinged @channel and @everyone');
+  });
+
+  it('returns plain text: entities decoded once, mentions and channels kept, links as their label', () => {
+    expect(logged('set a &lt; b &amp;&amp; c &gt; d on deploy/web').description).toBe('set a < b && c > d on deploy/web');
+    // `&amp;lt;` is what Slack sends for a typed `&lt;`: decoded once, it stays `&lt;`.
+    expect(logged('escaped &amp;lt;div&amp;gt; in cm/app').description).toBe('escaped &lt;div&gt; in cm/app');
+    expect(
+      logged('told <@U024BE7LH|bob> in <#C0123ABC|ops> about <https://x.io/a?b=1&amp;c=2|the A&amp;B doc> and <https://y.io>')
+        .description,
+    ).toBe('told <@U024BE7LH> in <#C0123ABC> about the A&B doc and https://y.io');
+    // A typed `<@U1>` is text Slack escaped: decoded, but not taken as the owner.
+    expect(logged('restarted deploy/web for &lt;@U024BE7LH&gt;')).toEqual({
+      description: 'restarted deploy/web for <@U024BE7LH>',
+      resources: [{ kind: 'deployment', name: 'web' }],
+    });
+  });
+
+  it('decodes a --cluster name when no clusters are configured', () => {
+    expect(logged('restarted deploy/web --cluster a&amp;b', { clusters: [] }).cluster).toBe('a&b');
+  });
+
+  it('collapses whitespace', () => {
+    expect(logged('  scaled\n\n deploy/web\t\tto 3  ').description).toBe('scaled deploy/web to 3');
+  });
+});
+
+describe('parseFixCommand: log errors', () => {
+  it('rejects an unknown --cluster, naming the configured ones', () => {
+    expect(parse('cordoned node/ip-10-0-1-7 --cluster prod-ap')).toEqual({
+      type: 'error',
+      message: "Unknown cluster 'prod-ap'; configured clusters: prod-eu, prod-us, staging.",
+      example: '/fix cordoned node/ip-10-0-1-7 --cluster prod-eu',
+    });
+  });
+
+  it('asks for a description when only options were given', () => {
+    expect(parse('--cluster prod-eu')).toEqual({
+      type: 'error',
+      message: 'Describe what you changed.',
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas for INC-4821',
+    });
+    expect(parse('@prod-eu')).toMatchObject({ type: 'error', message: 'Describe what you changed.' });
+  });
+
+  it('rejects a description over 3000 characters', () => {
+    expect(parse(`scaled deploy/web ${'x'.repeat(3000)}`)).toEqual({
+      type: 'error',
+      message: 'The description is 3018 characters; keep it to 3000.',
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas for INC-4821',
+    });
+  });
+
+  it('rejects a flag without a value, or a bad namespace', () => {
+    expect(parse('scaled deploy/web -n')).toEqual({
+      type: 'error',
+      message: '-n needs a namespace, e.g. -n shop.',
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas',
+    });
+    expect(parse('scaled deploy/web -n Shop')).toEqual({
+      type: 'error',
+      message: "`Shop` is not a namespace name: use lower-case letters, digits and '-'.",
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas',
+    });
+    expect(parse('scaled deploy/web --cluster --namespace shop')).toEqual({
+      type: 'error',
+      message: '--cluster needs a cluster name.',
+      example: '/fix cordoned node/ip-10-0-1-7 --cluster prod-eu',
+    });
+  });
+
+  it('refuses to guess between several namespaces or clusters', () => {
+    expect(parse('scaled deploy/a -n shop and deploy/b -n data')).toEqual({
+      type: 'error',
+      message: 'Several namespaces given (shop, data): log one change per namespace.',
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas',
+    });
+    expect(parse('scaled deploy/a @prod-eu --cluster prod-us')).toMatchObject({
+      type: 'error',
+      message: 'Several clusters given (prod-eu, prod-us): log one change per cluster.',
+    });
+  });
+
+  it('reports every problem at once', () => {
+    expect(parse('--cluster nope')).toMatchObject({
+      type: 'error',
+      message: "Unknown cluster 'nope'; configured clusters: prod-eu, prod-us, staging. Describe what you changed.",
+    });
+  });
+});
+
+describe('extractChangeDraft', () => {
+  it('returns problems instead of throwing', () => {
+    expect(extractChangeDraft('--cluster x', ctx({ clusters: ['a', 'b'] }))).toEqual({
+      description: '',
+      resources: [],
+      problems: ["Unknown cluster 'x'; configured clusters: a, b.", 'Describe what you changed.'],
+    });
+  });
+
+  it('returns a clean draft with no problems', () => {
+    expect(extractChangeDraft('deleted pod/web-0 -n shop', ctx())).toEqual({
+      description: 'deleted pod/web-0',
+      resources: [{ kind: 'pod', name: 'web-0', namespace: 'shop' }],
+      problems: [],
+    });
+  });
+});
+
+describe('parseFixCommand: list', () => {
+  it('defaults to mine and accepts each scope', () => {
+    expect(parse('list')).toEqual({ type: 'list', scope: 'mine' });
+    expect(parse('list mine')).toEqual({ type: 'list', scope: 'mine' });
+    expect(parse('list all')).toEqual({ type: 'list', scope: 'all' });
+    expect(parse('list OVERDUE')).toEqual({ type: 'list', scope: 'overdue' });
+  });
+
+  it('names the valid scopes for an unknown one', () => {
+    expect(parse('list open')).toEqual({
+      type: 'error',
+      message: 'Unknown list `open`: choose mine, all or overdue. To log a change that starts with “list”, write /fix log list …',
+      example: '/fix list overdue',
+    });
+  });
+
+  it('rejects extra words', () => {
+    expect(parse('list all please')).toEqual({
+      type: 'error',
+      message: '/fix list takes a scope; remove `please`.',
+      example: '/fix list overdue',
+    });
+  });
+});
+
+describe('parseFixCommand: show and reverted', () => {
+  it('accepts the usual ID spellings', () => {
+    expect(parse('show SG-12')).toEqual({ type: 'show', id: 12 });
+    expect(parse('show sg-12')).toEqual({ type: 'show', id: 12 });
+    expect(parse('show #12')).toEqual({ type: 'show', id: 12 });
+    expect(parse('show `SG-12`.')).toEqual({ type: 'show', id: 12 });
+    expect(parse('reverted SG-7')).toEqual({ type: 'reverted', id: 7 });
+  });
+
+  it('asks for a missing ID', () => {
+    expect(parse('show')).toEqual({ type: 'error', message: 'Which change? Give its ID.', example: '/fix show SG-12' });
+    expect(parse('reverted')).toEqual({
+      type: 'error',
+      message: 'Which change was reverted? Give its ID.',
+      example: '/fix reverted SG-12',
+    });
+  });
+
+  it('says what is wrong with a bad ID', () => {
+    expect(parse('show SG-x')).toEqual({
+      type: 'error',
+      message: '`SG-x` is not a change ID; IDs look like SG-12. To log a change that starts with “show”, write /fix log show …',
+      example: '/fix show SG-12',
+    });
+    expect(parse('reverted SG-0')).toMatchObject({
+      type: 'error',
+      message: expect.stringContaining('`SG-0` is not a change ID'),
+    });
+  });
+
+  it('echoes input in error messages as plain text', () => {
+    expect(parse('show a&amp;b&lt;c')).toMatchObject({
+      type: 'error',
+      message: expect.stringMatching(/^`a&b<c` is not a change ID/),
+    });
+    expect(parse('reverted SG-1 &lt;SG-2&gt;')).toMatchObject({
+      message: '/fix reverted takes a change ID; remove `<SG-2>`.',
+    });
+    expect(parse('snooze SG-1 &lt;3d')).toMatchObject({ message: expect.stringMatching(/^`<3d` is not a duration/) });
+    expect(parse('scaled deploy/web -n a&amp;b')).toMatchObject({
+      message: "`a&b` is not a namespace name: use lower-case letters, digits and '-'.",
+    });
+    expect(parse('scaled deploy/web --cluster a&amp;b')).toMatchObject({
+      message: "Unknown cluster 'a&b'; configured clusters: prod-eu, prod-us, staging.",
+    });
+  });
+
+  it('rejects a second ID instead of ignoring it', () => {
+    expect(parse('reverted SG-1 SG-2')).toEqual({
+      type: 'error',
+      message: '/fix reverted takes a change ID; remove `SG-2`.',
+      example: '/fix reverted SG-12',
+    });
+  });
+});
+
+describe('parseFixCommand: codified', () => {
+  const example = '/fix codified SG-12 https://github.com/acme/infra/pull/881';
+
+  it('takes an ID and a PR or commit URL, also as a Slack link', () => {
+    expect(parse('codified SG-12 https://github.com/acme/infra/pull/881')).toEqual({
+      type: 'codified',
+      id: 12,
+      url: 'https://github.com/acme/infra/pull/881',
+    });
+    expect(parse('codified SG-12 <https://gitlab.acme.io/infra/-/commit/9f1c2ab?x=1&amp;y=2|the fix>')).toEqual({
+      type: 'codified',
+      id: 12,
+      url: 'https://gitlab.acme.io/infra/-/commit/9f1c2ab?x=1&y=2',
+    });
+  });
+
+  it('keeps a closing parenthesis that belongs to the URL', () => {
+    expect(parse('codified SG-1 (https://wiki.acme.io/Fix_(db)).')).toEqual({
+      type: 'codified',
+      id: 1,
+      url: 'https://wiki.acme.io/Fix_(db)',
+    });
+  });
+
+  it('asks for the ID and the URL', () => {
+    expect(parse('codified')).toEqual({
+      type: 'error',
+      message: 'Which change is codified? Give its ID and the PR or commit URL.',
+      example,
+    });
+    expect(parse('codified SG-12')).toEqual({
+      type: 'error',
+      message: 'Give the URL of the PR or commit that codifies SG-12.',
+      example,
+    });
+  });
+
+  it('rejects what is not a full http(s) link', () => {
+    expect(parse('codified SG-12 github.com/x')).toEqual({
+      type: 'error',
+      message: '`github.com/x` is not a link: give the full PR or commit URL',
+      example,
+    });
+    expect(parse('codified SG-12 ftp://github.com/x')).toEqual({
+      type: 'error',
+      message: '`ftp://github.com/x` is not an http(s) link: give the full PR or commit URL',
+      example,
+    });
+    expect(parse('codified SG-12 javascript:alert(1)')).toMatchObject({
+      message: '`javascript:alert(1)` is not an http(s) link: give the full PR or commit URL',
+    });
+    expect(parse('codified SG-12 https://')).toMatchObject({
+      message: '`https://` is not a link: give the full PR or commit URL',
+    });
+    expect(parse('codified SG-12 https://ghp_secret@github.com/acme/infra/pull/1')).toMatchObject({
+      message: 'That link contains credentials: give the plain PR or commit URL',
+    });
+    expect(parse('codified SG-12 https://github.com/acme/infra/pull/881 merged')).toMatchObject({
+      message: '/fix codified takes a change ID and one URL; remove `merged`.',
+    });
+  });
+});
+
+describe('parseFixCommand: dismiss', () => {
+  const example = '/fix dismiss SG-12 node pool was replaced, nothing to codify';
+
+  it('takes the rest as the reason', () => {
+    expect(parse('dismiss SG-3 node pool   was replaced &amp; drained <!channel>')).toEqual({
+      type: 'dismiss',
+      id: 3,
+      reason: 'node pool was replaced & drained @channel',
+    });
+  });
+
+  it('returns the reason as plain text', () => {
+    expect(parse('dismiss SG-3 limits &lt;= 2Gi per <@U024BE7LH|bob>, see <https://x.io|the doc> &lt;!here&gt;')).toEqual({
+      type: 'dismiss',
+      id: 3,
+      reason: 'limits <= 2Gi per <@U024BE7LH>, see the doc <\u2060!here>',
+    });
+  });
+
+  it('needs an ID and a reason', () => {
+    expect(parse('dismiss')).toEqual({
+      type: 'error',
+      message: 'Which change? Give its ID and why it needs no reconciliation.',
+      example,
+    });
+    expect(parse('dismiss SG-3')).toEqual({
+      type: 'error',
+      message: 'Say why SG-3 needs no reconciliation.',
+      example,
+    });
+    expect(parse('dismiss it, was a test')).toMatchObject({ message: expect.stringMatching(/^`it,` is not a change ID/) });
+  });
+});
+
+describe('parseFixCommand: snooze', () => {
+  const example = '/fix snooze SG-12 3d';
+
+  it.each([
+    ['3d', '2025-06-07T10:00:00.000Z'],
+    ['1w', '2025-06-11T10:00:00.000Z'],
+    ['2w', '2025-06-18T10:00:00.000Z'],
+    ['12h', '2025-06-04T22:00:00.000Z'],
+    ['for 2 days', '2025-06-06T10:00:00.000Z'],
+    ['tomorrow', '2025-06-05T10:00:00.000Z'],
+    ['monday', '2025-06-09T10:00:00.000Z'],
+    ['until Friday', '2025-06-06T10:00:00.000Z'],
+    ['wednesday', '2025-06-11T10:00:00.000Z'],
+    ['2025-06-20', '2025-06-20T00:00:00.000Z'],
+    ['90d', '2025-09-02T10:00:00.000Z'],
+  ])('snoozes for %s', (when, until) => {
+    expect(parse(`snooze SG-5 ${when}`)).toEqual({ type: 'snooze', id: 5, until });
+  });
+
+  it('needs an ID and a duration', () => {
+    expect(parse('snooze')).toEqual({
+      type: 'error',
+      message: 'Which change? Give its ID and how long to snooze it.',
+      example,
+    });
+    expect(parse('snooze SG-5')).toEqual({
+      type: 'error',
+      message: 'How long should SG-5 be snoozed? Give 3d, 1w, 12h or a date.',
+      example,
+    });
+  });
+
+  it('rejects what is not a duration, the past and more than 90 days', () => {
+    expect(parse('snooze SG-5 3x')).toEqual({
+      type: 'error',
+      message: '`3x` is not a duration: use 3d, 1w, 12h, a weekday or a date like 2025-06-11.',
+      example,
+    });
+    expect(parse('snooze SG-5 2025-02-30')).toMatchObject({ message: expect.stringMatching(/^`2025-02-30` is not a duration/) });
+    expect(parse('snooze SG-5 2024-01-01')).toEqual({
+      type: 'error',
+      message: '`2024-01-01` is not in the future: snooze until a later time.',
+      example,
+    });
+    expect(parse('snooze SG-5 0h')).toMatchObject({ message: '`0h` is not in the future: snooze until a later time.' });
+    const tooFar = {
+      type: 'error',
+      message: 'Snooze for at most 90 days; if SG-5 needs no reconciliation, dismiss it with a reason.',
+      example,
+    };
+    expect(parse('snooze SG-5 13w')).toEqual(tooFar);
+    expect(parse('snooze SG-5 2026-01-01')).toEqual(tooFar);
+    expect(parse(`snooze SG-5 ${'9'.repeat(30)}d`)).toEqual(tooFar);
+  });
+});
+
+describe('parseDuration', () => {
+  it('returns the end time, or undefined for nonsense', () => {
+    expect(parseDuration('3d', NOW)?.toISOString()).toBe('2025-06-07T10:00:00.000Z');
+    expect(parseDuration('next week', NOW)?.toISOString()).toBe('2025-06-11T10:00:00.000Z');
+    expect(parseDuration('2025-06-10T09:30:00+02:00', NOW)?.toISOString()).toBe('2025-06-10T07:30:00.000Z');
+    expect(parseDuration('2024-01-01', NOW)?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    expect(parseDuration('soon', NOW)).toBeUndefined();
+    expect(parseDuration('-3d', NOW)).toBeUndefined();
+    expect(parseDuration('', NOW)).toBeUndefined();
+    expect(parseDuration('3d', new Date(Number.NaN))).toBeUndefined();
+  });
+});
+
+describe('parseFixCommand: assign', () => {
+  const example = '/fix assign SG-12 @alice';
+
+  it('takes the user ID from a mention', () => {
+    expect(parse('assign SG-9 <@U024BE7LH>')).toEqual({ type: 'assign', id: 9, userId: 'U024BE7LH' });
+    expect(parse('assign SG-9 <@U024BE7LH|bob>')).toEqual({ type: 'assign', id: 9, userId: 'U024BE7LH' });
+  });
+
+  it('needs an ID and a person', () => {
+    expect(parse('assign')).toEqual({
+      type: 'error',
+      message: 'Which change? Give its ID and mention the new owner.',
+      example,
+    });
+    expect(parse('assign SG-9')).toEqual({ type: 'error', message: 'Who should own SG-9? Mention them.', example });
+  });
+
+  it('rejects plain names, groups and several people', () => {
+    expect(parse('assign SG-9 @bob')).toEqual({
+      type: 'error',
+      message: '`@bob` is not a Slack mention: type @ and pick the new owner from the list.',
+      example,
+    });
+    expect(parse('assign SG-9 <!subteam^S0614TZR7|@sre>')).toEqual({
+      type: 'error',
+      message: 'Assign SG-9 to one person, not a group.',
+      example,
+    });
+    expect(parse('assign SG-9 <!here>')).toMatchObject({ message: 'Assign SG-9 to one person, not a group.' });
+    expect(parse('assign SG-9 bob <!here>')).toMatchObject({ message: expect.stringMatching(/^`bob` is not a Slack mention/) });
+    expect(parse('assign SG-9 <@U1AA> <@U2BB>')).toMatchObject({ message: 'Assign SG-9 to one person only.' });
+  });
+});
+
+describe('parseFixCommand: claim and help', () => {
+  it('claims a target', () => {
+    expect(parse('claim deploy/payments-api -n shop')).toEqual({
+      type: 'claim',
+      target: 'deploy/payments-api -n shop',
+    });
+    expect(parse('claim drift on deploy/a &amp; deploy/b &lt;prod&gt; <!here> &lt;!channel&gt;')).toEqual({
+      type: 'claim',
+      target: 'drift on deploy/a & deploy/b <prod> @here <\u2060!channel>',
+    });
+    expect(parse('claim')).toEqual({
+      type: 'error',
+      message: 'What do you claim? Give the drift finding or the resource.',
+      example: '/fix claim deploy/payments-api -n shop',
+    });
+  });
+
+  it('gives help, with an optional topic', () => {
+    expect(parse('help')).toEqual({ type: 'help' });
+    expect(parse('help Snooze')).toEqual({ type: 'help', topic: 'snooze' });
+    expect(parse('help &lt;x&gt;')).toEqual({ type: 'help', topic: '<x>' });
+  });
+});
+
+describe('near misses: a verb and a change ID', () => {
+  const codifiedExample = '/fix codified SG-12 https://github.com/acme/infra/pull/881';
+
+  it('refuses close/resolve/done/fixed SG-12, pointing at reverted and codified', () => {
+    expect(parse('close SG-12')).toEqual({
+      type: 'error',
+      message:
+        '`close` is not a /fix subcommand. Did you mean `/fix reverted SG-12` or `/fix codified SG-12 <PR>`? ' +
+        'To log text that starts like this, use `/fix log close SG-12 …`',
+      example: codifiedExample,
+    });
+    for (const verb of ['closed', 'done', 'resolve', 'resolved', 'fixed', 'Close', 'DONE:']) {
+      expect(parse(`${verb} SG-12 finally`)).toMatchObject({
+        type: 'error',
+        message: expect.stringContaining('Did you mean `/fix reverted SG-12` or `/fix codified SG-12 <PR>`?'),
+        example: codifiedExample,
+      });
+    }
+  });
+
+  it('accepts the usual ID spellings', () => {
+    expect(parse('close sg-12')).toMatchObject({ type: 'error', example: codifiedExample });
+    expect(parse('close #12')).toMatchObject({
+      type: 'error',
+      message: expect.stringContaining('use `/fix log close #12 …`'),
+      example: codifiedExample,
+    });
+    expect(parse('close `SG-12`,')).toMatchObject({ type: 'error', example: codifiedExample });
+  });
+
+  it('suggests the subcommand each verb most likely meant', () => {
+    expect(parse('revert SG-12')).toEqual({
+      type: 'error',
+      message:
+        '`revert` is not a /fix subcommand. Did you mean `/fix reverted SG-12`? ' +
+        'To log text that starts like this, use `/fix log revert SG-12 …`',
+      example: '/fix reverted SG-12',
+    });
+    expect(parse('undo SG-7')).toMatchObject({ message: expect.stringContaining('`/fix reverted SG-7`'), example: '/fix reverted SG-7' });
+    expect(parse('codify SG-12 https://github.com/acme/infra/pull/9')).toEqual({
+      type: 'error',
+      message:
+        '`codify` is not a /fix subcommand. Did you mean `/fix codified SG-12 <PR>`? ' +
+        'To log text that starts like this, use `/fix log codify SG-12 …`',
+      example: codifiedExample,
+    });
+    for (const verb of ['delete', 'remove', 'cancel']) {
+      expect(parse(`${verb} SG-3`)).toMatchObject({
+        type: 'error',
+        message: expect.stringContaining('Did you mean `/fix dismiss SG-3 <reason>` or `/fix reverted SG-3`?'),
+        example: '/fix dismiss SG-3 node pool was replaced, nothing to codify',
+      });
+    }
+    expect(parse('ack SG-3')).toMatchObject({
+      type: 'error',
+      message: expect.stringContaining('Did you mean `/fix snooze SG-3 3d` or `/fix assign SG-3 @you`?'),
+      example: '/fix snooze SG-3 3d',
+    });
+  });
+
+  it('catches a subcommand glued to the ID', () => {
+    expect(parse('reverted-SG-12')).toEqual({
+      type: 'error',
+      message:
+        '`reverted-SG-12` is not a /fix subcommand. Did you mean `/fix reverted SG-12`? ' +
+        'To log text that starts like this, use `/fix log reverted-SG-12 …`',
+      example: '/fix reverted SG-12',
+    });
+    expect(parse('close-sg-4')).toMatchObject({ type: 'error', example: '/fix codified SG-4 https://github.com/acme/infra/pull/881' });
+    expect(parse('show:#5')).toMatchObject({ type: 'error', example: '/fix show SG-5' });
+  });
+
+  it('uses the installed command name', () => {
+    expect(parse('close SG-12', { commandName: 'stopgap' })).toEqual({
+      type: 'error',
+      message:
+        '`close` is not a /stopgap subcommand. Did you mean `/stopgap reverted SG-12` or `/stopgap codified SG-12 <PR>`? ' +
+        'To log text that starts like this, use `/stopgap log close SG-12 …`',
+      example: '/stopgap codified SG-12 https://github.com/acme/infra/pull/881',
+    });
+  });
+
+  it('still logs text where the verb is not followed by a change ID, and anything after `log`', () => {
+    expect(logged('deleted pod/web-0 -n shop').description).toBe('deleted pod/web-0');
+    expect(logged('delete 12 pods in deploy/web').description).toBe('delete 12 pods in deploy/web');
+    expect(logged('closed the SG-12 follow-up by hand').description).toBe('closed the SG-12 follow-up by hand');
+    expect(logged('remove SG-0 from the list').description).toBe('remove SG-0 from the list');
+    expect(logged('closeout SG-12').description).toBe('closeout SG-12');
+    expect(logged('reverted-SG-x').description).toBe('reverted-SG-x');
+    expect(logged('log close SG-12 by reverting the hpa change')).toEqual({
+      description: 'close SG-12 by reverting the hpa change',
+      resources: [],
+    });
+  });
+});
+
+describe('a renamed command', () => {
+  it('uses the installed name in examples and hints', () => {
+    expect(parse('show', { commandName: '/stopgap' })).toEqual({
+      type: 'error',
+      message: 'Which change? Give its ID.',
+      example: '/stopgap show SG-12',
+    });
+    expect(parse('list nope', { commandName: 'tempfix' })).toEqual({
+      type: 'error',
+      message: 'Unknown list `nope`: choose mine, all or overdue. To log a change that starts with “list”, write /tempfix log list …',
+      example: '/tempfix list overdue',
+    });
+    expect(parse('--cluster prod-eu', { commandName: '/sg' })).toMatchObject({
+      example: '/sg scaled deploy/payments-api -n shop to 12 replicas for INC-4821',
+    });
+  });
+});
+
+describe('hostile input', () => {
+  it('clips echoed input and keeps it inside its code span', () => {
+    const cmd = parse(`show ${'`'.repeat(5)}${'a'.repeat(200)}`);
+    expect(cmd.type).toBe('error');
+    if (cmd.type !== 'error') return;
+    expect(cmd.message.length).toBeLessThan(250);
+    expect(cmd.message).toContain('…');
+  });
+
+  it('survives unbalanced markup and odd unicode', () => {
+    for (const t of ['<', '>', '<<@U1>', '<@>', '<!>', '<#>', '<|>', '&', '\u0000', '\ud800', '𝔡𝔢𝔭𝔩𝔬𝔶/x']) {
+      expect(() => parse(t)).not.toThrow();
+      expect(() => parse(`snooze SG-1 ${t}`)).not.toThrow();
+      expect(() => parse(`codified SG-1 ${t}`)).not.toThrow();
+    }
+  });
+});
