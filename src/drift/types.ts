@@ -9,7 +9,8 @@ export type KubeObject = Record<string, unknown>;
 /**
  * `changed`: both sides have the field with different values.
  * `missing`: declared in desired state (or last-applied, three-way) but absent from live.
- * `extra`: present only in live and owned by a manual manager (added by hand).
+ * `extra`: present only in live and owned by a manual manager (added by hand); or, three-way, declared
+ * in the last-applied configuration, since removed from desired state, and still live.
  */
 export type DifferenceKind = 'changed' | 'missing' | 'extra';
 
@@ -47,11 +48,15 @@ export interface DiffOptions {
   sensitivePointers?: string[];
   /** Keyed fingerprint for sensitive values; when absent, sensitive values are reported as '[redacted]'. */
   fingerprint?: (value: string) => string;
+  /** Use the live `last-applied-configuration` annotation for three-way semantics. Default true. */
+  threeWay?: boolean;
 }
 
 export interface DiffResult {
   inSync: boolean;
   differences: Difference[];
+  /** True when the live object's last-applied configuration took part (three-way diff). */
+  threeWay?: boolean;
 }
 
 export interface ObjectRef {

@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { diffObjects } from '../drift/diff.js';
+import { isStopgapError, StopgapError } from '../errors.js';
+import { makeFingerprint } from '../drift/fingerprint.js';
+import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
+import type { CliIo } from './io.js';
+import { writeLine } from './io.js';
+
+const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
+
+const HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
+
+Compares one desired object with one live object (YAML or JSON, one object per file) the way the
+scanner does, and names the field manager that wrote each drifted live field.
+
+Options:
+  --desired FILE            the object as declared (manifest, rendered chart, kustomize output)
+  --live FILE               the object as the cluster has it (kubectl get -o yaml --show-managed-fields)
+  --json                    print {"inSync", "differences": [{"path", "kind", "desired", "live", "manager", "time"}]}
+  --trust-manager NAME      fields owned by this manager are not drift (repeatable; replaces the
+                            default, kube-controller-manager; NAME may end with *)
+  --ignore POINTER          never compare this JSON pointer, e.g. /spec/replicas (repeatable; * matches a segment)
+  --ignore-aggregated-roles ClusterRole rules filled in by an aggregationRule are not drift
+  --no-color                plain output (also when NO_COLOR is set or stdout is not a terminal)
+
+Exit status: 0 in sync, 1 drift, 2 error. Secret values are never printed, only keyed fingerprints.
+Example: ${EXAMPLE}`;
+
+interface DiffArgs {
+  desired: string;
+  live: string;
+  json: boolean;
+  color: boolean | undefined;
+  trustManagers: string[] | undefined;
+  ignore: string[];
+  ignoreAggregatedRoles: boolean;
+  help: boolean;
+}
+
+const VALUE_OPTIONS = new Set(['--desired', '--live', '--trust-manager', '--ignore']);
+
+function parseDiffArgs(argv: readonly string[]): DiffArgs {
+  const args: DiffArgs = {
+    desired: '',
+    live: '',
+    json: false,
+    color: undefined,
+    trustManagers: undefined,
+    ignore: [],
+    ignoreAggregatedRoles: false,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (name === '--json' || name === '--no-color' || name === '--help' || name === '-h' || name === '--ignore-aggregated-roles') {
+      if (eq > 0) throw new StopgapError('usage', `${name} takes no value`);
+      if (name === '--json') args.json = true;
+      else if (name === '--no-color') args.color = false;
+      else if (name === '--ignore-aggregated-roles') args.ignoreAggregatedRoles = true;
+      else args.help = true;
+      continue;
+    }
+    if (!VALUE_OPTIONS.has(name)) {
+      throw new StopgapError('usage', arg.startsWith('-') ? `unknown option ${name}` : `unexpected argument "${arg}"`);
+    }
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new StopgapError('usage', `${name} needs a value`);
+      i++;
+    }
+    if (value === '') throw new StopgapError('usage', `${name} needs a value`);
+    if (name === '--desired') args.desired = value;
+    else if (name === '--live') args.live = value;
+    else if (name === '--trust-manager') (args.trustManagers ??= []).push(value);
+    else {
+      if (!value.startsWith('/')) throw new StopgapError('usage', `--ignore takes a JSON pointer starting with "/", got "${value}"`);
+      args.ignore.push(value);
+    }
+  }
+  if (!args.help) {
+    if (!args.desired && !args.live) throw new StopgapError('usage', 'missing --desired FILE and --live FILE');
+    if (!args.desired) throw new StopgapError('usage', 'missing --desired FILE');
+    if (!args.live) throw new StopgapError('usage', 'missing --live FILE');
+  }
+  return args;
+}
+
+// The minimum that makes a document a Kubernetes object; everything else is kept as it is.
+const KubeObjectShape = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({}).optional(),
+});
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
+async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeObject> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    throw new StopgapError('parse_failed', `cannot read --${role} ${file}: ${why}`);
+  }
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  if (!Array.isArray(docs)) throw new StopgapError('parse_failed', `--${role} ${file} is empty`);
+  const objects: unknown[] = [];
+  for (const doc of docs) {
+    const error = doc.errors[0];
+    if (error) {
+      const offset = error.pos[0];
+      const line = error.linePos?.[0]?.line ?? (offset >= 0 ? text.slice(0, offset).split('\n').length : undefined);
+      throw new StopgapError(
+        'parse_failed',
+        `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${firstLine(error.message)}`,
+      );
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value !== null && value !== undefined) objects.push(value);
+  }
+  if (objects.length === 0) throw new StopgapError('parse_failed', `--${role} ${file} holds no object`);
+  if (objects.length > 1) throw new StopgapError('parse_failed', `--${role} ${file} holds ${objects.length} objects; give one object per file`);
+  const parsed = KubeObjectShape.safeParse(objects[0]);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'the document';
+    throw new StopgapError('parse_failed', `--${role} ${file} is not a Kubernetes object (${where}: ${issue?.message ?? 'invalid'})`);
+  }
+  return parsed.data as KubeObject;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+interface Palette {
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  bold(s: string): string;
+  dim(s: string): string;
+}
+
+const ansi = (code: string) => (s: string) => `\u001b[${code}m${s}\u001b[0m`;
+const COLOR: Palette = { red: ansi('31'), green: ansi('32'), yellow: ansi('33'), bold: ansi('1'), dim: ansi('2') };
+const PLAIN: Palette = { red: (s) => s, green: (s) => s, yellow: (s) => s, bold: (s) => s, dim: (s) => s };
+
+const MAX_VALUE = 160;
+
+function show(value: unknown): string {
+  if (value === undefined) return '(absent)';
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function describe(object: KubeObject): string {
+  const metadata = (object['metadata'] ?? {}) as Record<string, unknown>;
+  const name = typeof metadata['name'] === 'string' ? metadata['name'] : '(unnamed)';
+  const namespace = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
+  return `${String(object['kind'])} ${namespace}${name}`;
+}
+
+function renderHuman(io: CliIo, title: string, differences: Difference[], threeWay: boolean, p: Palette): void {
+  if (differences.length === 0) {
+    writeLine(io.stdout, `${p.bold(title)}: ${p.green('in sync')}`);
+    return;
+  }
+  const count = `${differences.length} difference${differences.length === 1 ? '' : 's'}`;
+  writeLine(io.stdout, `${p.bold(title)}: ${p.yellow(count)}${threeWay ? p.dim(' (three-way, using last-applied)') : ''}`);
+  for (const d of differences) {
+    const mark = d.kind === 'missing' ? p.red('-') : d.kind === 'extra' ? p.green('+') : p.yellow('~');
+    const note = d.kind === 'missing' ? ' (missing from live)' : d.kind === 'extra' ? ' (only in live)' : '';
+    writeLine(io.stdout);
+    writeLine(io.stdout, `${mark} ${p.bold(d.path)}${p.dim(note)}`);
+    writeLine(io.stdout, `    ${p.red(show(d.desired))} ${p.dim('→')} ${p.green(show(d.live))}${d.sensitive ? p.dim(' (secret: fingerprints)') : ''}`);
+    const a = d.attribution;
+    if (a) {
+      const how = [a.operation, a.subresource ? `subresource ${a.subresource}` : ''].filter(Boolean).join(', ');
+      const when = a.time ? ` at ${a.time}` : '';
+      const who = a.managerClass === 'manual' ? p.yellow(a.manager) : a.manager;
+      writeLine(io.stdout, `    ${p.dim('written by')} ${who} ${p.dim(`(${how}, ${a.managerClass})${when}`)}`);
+    } else if (d.kind !== 'missing') {
+      writeLine(io.stdout, `    ${p.dim('written by: unknown (no managedFields entry)')}`);
+    }
+  }
+}
+
+function renderJson(io: CliIo, inSync: boolean, differences: Difference[]): void {
+  const out = {
+    inSync,
+    differences: differences.map((d) => ({
+      path: d.path,
+      kind: d.kind,
+      desired: d.desired === undefined ? null : d.desired,
+      live: d.live === undefined ? null : d.live,
+      manager: d.attribution?.manager ?? null,
+      time: d.attribution?.time ?? null,
+    })),
+  };
+  writeLine(io.stdout, JSON.stringify(out, null, 2));
+}
+
+function usageError(io: CliIo, message: string): number {
+  writeLine(io.stderr, `stopgap diff: ${message}. Usage: ${EXAMPLE}`);
+  return 2;
+}
+
+export async function runDiff(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const args = parseDiffArgs(argv);
+    if (args.help) {
+      writeLine(io.stdout, HELP);
+      return 0;
+    }
+    const desired = await loadObject(args.desired, 'desired');
+    const live = await loadObject(args.live, 'live');
+    const options: DiffOptions = {
+      ignorePointers: args.ignore,
+      ignoreAggregatedRoles: args.ignoreAggregatedRoles,
+      // A fresh key per run: fingerprints show whether two values differ, and mean nothing afterwards.
+      fingerprint: makeFingerprint(randomBytes(32)),
+    };
+    if (args.trustManagers) options.trustedManagers = args.trustManagers;
+    const result = diffObjects(desired, live, options);
+    if (args.json) renderJson(io, result.inSync, result.differences);
+    else {
+      const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
+      const color = args.color !== false && tty && !io.env['NO_COLOR'];
+      renderHuman(io, describe(live), result.differences, result.threeWay === true, color ? COLOR : PLAIN);
+    }
+    return result.inSync ? 0 : 1;
+  } catch (err) {
+    if (isStopgapError(err)) return usageError(io, err.message);
+    writeLine(io.stderr, `stopgap diff: unexpected error: ${firstLine(err instanceof Error ? err.message : String(err))}`);
+    return 2;
+  }
+}

@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDiff } from '../../src/commands/diff.js';
+import type { CliIo } from '../../src/commands/io.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/k8s/${name}`, import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'stopgap-diff-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function tempFile(name: string, text: string): string {
+  const path = join(tmp, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  if (opts.tty) Object.assign(stdout, { isTTY: true });
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: CliIo = { stdout, stderr, env: opts.env ?? {} };
+  const code = await runDiff(argv, io);
+  return { code, stdout: out, stderr: err };
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+const STACK = /\n\s+at |Error:/;
+
+describe('stopgap diff', () => {
+  it('exits 0 and says "in sync" for a default-filled live object', async () => {
+    const r = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-in-sync.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Deployment shop/payments-api: in sync');
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 1 and prints each drifted field with desired → live, manager and time', async () => {
+    const r = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-scaled.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('1 difference');
+    expect(r.stdout).toContain('~ /spec/replicas');
+    expect(r.stdout).toContain('3 → 6');
+    expect(r.stdout).toMatch(/written by kubectl \(Update, subresource scale, manual\) at 2025-03-04T02:47:19Z/);
+    expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it('marks extra fields with + and what they hold', async () => {
+    const r = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-set-env.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('+ /spec/template/spec/containers/name=api/env/name=CHECKOUT_V2_ENABLED (only in live)');
+    expect(r.stdout).toContain('(absent) → {"name":"CHECKOUT_V2_ENABLED","value":"false"}');
+    expect(r.stdout).toContain('kubectl-set');
+  });
+
+  it('colours only for a terminal without NO_COLOR and without --no-color', async () => {
+    const args = ['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-scaled.yaml')];
+    expect((await run(args, { tty: true })).stdout).toMatch(ANSI);
+    expect((await run(args, { tty: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(ANSI);
+    expect((await run([...args, '--no-color'], { tty: true })).stdout).not.toMatch(ANSI);
+  });
+
+  it('--json prints exactly inSync and differences with path, kind, desired, live, manager, time', async () => {
+    const r = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-set-image.yaml'), '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(['inSync', 'differences']);
+    expect(out).toEqual({
+      inSync: false,
+      differences: [
+        {
+          path: '/spec/template/spec/containers/name=api/image',
+          kind: 'changed',
+          desired: 'registry.example.com/shop/payments-api:v2.4.1',
+          live: 'registry.example.com/shop/payments-api:v2.4.0',
+          manager: 'kubectl-set',
+          time: '2025-03-04T02:52:03Z',
+        },
+      ],
+    });
+  });
+
+  it('--json for a missing field has null live and no manager', async () => {
+    const desired = tempFile('cm-desired.json', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1', b: '2' } }));
+    const live = tempFile('cm-live.json', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }));
+    const r = await run(['--desired', desired, '--live', live, '--json']);
+    expect(JSON.parse(r.stdout)).toEqual({ inSync: false, differences: [{ path: '/data/b', kind: 'missing', desired: '2', live: null, manager: null, time: null }] });
+  });
+
+  it('--json in sync prints an empty list and exits 0', async () => {
+    const r = await run(['--json', '--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-hpa.yaml')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ inSync: true, differences: [] });
+  });
+
+  it('--trust-manager replaces the trusted list: trusting kubectl hides the scale, dropping kube-controller-manager shows the HPA', async () => {
+    const scaled = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-scaled.yaml'), '--trust-manager', 'kubectl']);
+    expect(scaled.code).toBe(0);
+    const hpa = await run(['--desired', fixture('deploy-desired.yaml'), '--live', fixture('deploy-live-hpa.yaml'), '--trust-manager=argocd*', '--json']);
+    expect(hpa.code).toBe(1);
+    expect(JSON.parse(hpa.stdout)).toMatchObject({ differences: [{ path: '/spec/replicas', manager: 'kube-controller-manager' }] });
+  });
+
+  it('--ignore takes JSON pointers, repeatable', async () => {
+    const r = await run([
+      '--desired', fixture('deploy-desired.yaml'),
+      '--live', fixture('deploy-live-scaled.yaml'),
+      '--ignore', '/metadata/labels',
+      '--ignore', '/spec/replicas',
+    ]);
+    expect(r.code).toBe(0);
+  });
+
+  it('never prints Secret values, only fingerprints', async () => {
+    const r = await run(['--desired', fixture('secret-desired.yaml'), '--live', fixture('secret-live-changed.yaml')]);
+    const j = await run(['--json', '--desired', fixture('secret-desired.yaml'), '--live', fixture('secret-live-changed.yaml')]);
+    expect(r.code).toBe(1);
+    expect(j.code).toBe(1);
+    for (const secret of ['Tr0ub4dor&3-rotated-during-INC-4821', 'correct-horse-battery-staple-42']) {
+      for (const text of [r.stdout, j.stdout]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(Buffer.from(secret).toString('base64'));
+      }
+    }
+    expect(r.stdout).toMatch(/"hmac-sha256:[0-9a-f]{16}" → "hmac-sha256:[0-9a-f]{16}"/);
+    expect(JSON.parse(j.stdout)).toMatchObject({ differences: [{ path: '/data/password', manager: 'kubectl-edit' }] });
+  });
+
+  it('reads JSON files as well as YAML', async () => {
+    const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } };
+    const a = tempFile('a.json', JSON.stringify(obj));
+    const b = tempFile('b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: "1"\n');
+    expect((await run(['--desired', a, '--live', b])).code).toBe(0);
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--trust-manager');
+  });
+});
+
+describe('stopgap diff errors: exit 2, one clear line with an example, no stack trace', () => {
+  async function expectUsageError(argv: string[], message: RegExp): Promise<void> {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(lines[0]).toContain('Usage: stopgap diff --desired deploy.yaml --live live.yaml');
+    expect(r.stderr).not.toMatch(STACK);
+  }
+
+  it('no arguments', async () => {
+    await expectUsageError([], /^stopgap diff: missing --desired FILE and --live FILE/);
+  });
+
+  it('missing --live', async () => {
+    await expectUsageError(['--desired', fixture('deploy-desired.yaml')], /missing --live FILE/);
+  });
+
+  it('an option without its value', async () => {
+    await expectUsageError(['--desired', fixture('deploy-desired.yaml'), '--live'], /--live needs a value/);
+  });
+
+  it('an unknown option', async () => {
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--colour'], /unknown option --colour/);
+  });
+
+  it('an --ignore that is not a JSON pointer', async () => {
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--ignore', 'spec.replicas'], /--ignore takes a JSON pointer starting with "\/"/);
+  });
+
+  it('a file that does not exist', async () => {
+    await expectUsageError(['--desired', join(tmp, 'nope.yaml'), '--live', fixture('deploy-live-in-sync.yaml')], /cannot read --desired .*nope\.yaml: no such file/);
+  });
+
+  it('a file that is not YAML or JSON, naming the line', async () => {
+    const bad = tempFile('bad.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n');
+    await expectUsageError(['--desired', fixture('configmap-desired.yaml'), '--live', bad], /--live .*bad\.yaml is not valid YAML or JSON \(line \d+\)/);
+  });
+
+  it('a file holding two objects', async () => {
+    const two = tempFile('two.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n');
+    await expectUsageError(['--desired', two, '--live', fixture('configmap-live-edited.yaml')], /holds 2 objects; give one object per file/);
+  });
+
+  it('a document that is not a Kubernetes object', async () => {
+    const list = tempFile('list.yaml', '- a\n- b\n');
+    await expectUsageError(['--desired', list, '--live', fixture('configmap-live-edited.yaml')], /is not a Kubernetes object/);
+    const nokind = tempFile('nokind.json', '{"apiVersion": "v1", "metadata": {"name": "x"}}');
+    await expectUsageError(['--desired', nokind, '--live', fixture('configmap-live-edited.yaml')], /is not a Kubernetes object \(kind: /);
+  });
+
+  it('an empty file', async () => {
+    const empty = tempFile('empty.yaml', '# nothing here\n');
+    await expectUsageError(['--desired', empty, '--live', fixture('configmap-live-edited.yaml')], /holds no object/);
+  });
+});
