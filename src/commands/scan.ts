@@ -1,0 +1,264 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ClusterConfig, DriftConfig } from '../config/clusters.js';
+import { StopgapError, isStopgapError } from '../errors.js';
+import { makeFingerprint } from '../drift/fingerprint.js';
+import type { Finding } from '../drift/findings.js';
+import { ensureFingerprintKey, listActiveFindings } from '../drift/findings.js';
+import { describeRef, formatProblem } from '../drift/sources/source.js';
+import type { ClusterOutcome, DriftEvent } from '../k8s/scanner.js';
+import { kindLabel, scanClusters, scanSettingsFrom } from '../k8s/scanner.js';
+import { openMigratedDb } from '../store/db.js';
+import type { CliIo } from './io.js';
+import { writeLine } from './io.js';
+
+const USAGE = `Usage: stopgap scan [--context NAME] [--json]
+
+One full pass (list, no watch) over the clusters configured in STOPGAP_CONFIG: findings are
+stored in STOPGAP_DB and printed. --context NAME scans only the cluster using that kubeconfig
+context (or named NAME); with no such cluster configured, it scans that context with the
+last-applied desired state. Exit 0: no drift; 1: drift found; 2: error (a cluster or kind failed).`;
+
+const HOW_TO_CONFIGURE = `No clusters configured. Add them to stopgap.yml and set STOPGAP_CONFIG=path/to/stopgap.yml, e.g.:
+  clusters:
+    - name: prod
+      context: prod-admin          # kubeconfig context; omit for in-cluster
+      desired: { type: last-applied }   # or { type: directory, path: ./k8s } or { type: managers }
+or scan one kubeconfig context ad hoc: stopgap scan --context NAME`;
+
+/** The part of stopgap.yml the scanner reads; the rest of the file is not its business. */
+export const ScanFileConfig = z.object({
+  clusters: z.array(ClusterConfig).default([]),
+  drift: DriftConfig.prefault({}),
+});
+export type ScanFileConfig = z.infer<typeof ScanFileConfig>;
+
+/** Reads `{ clusters, drift }` from a stopgap.yml; one line per problem in the error message. */
+export function readScanConfig(path: string): ScanFileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new StopgapError(
+      'config_invalid',
+      `STOPGAP_CONFIG: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); check the path`,
+      { cause },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (cause) {
+    throw new StopgapError('config_invalid', `${path}: not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { cause });
+  }
+  const parsed = ScanFileConfig.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `${path}: ${issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`,
+    );
+    throw new StopgapError('config_invalid', lines.join('\n'));
+  }
+  return parsed.data;
+}
+
+interface Args {
+  context?: string;
+  json: boolean;
+  help: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--json') args.json = true;
+    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--context') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new StopgapError('usage', '--context needs a kubeconfig context name');
+      args.context = value;
+      i += 1;
+    } else if (arg.startsWith('--context=')) {
+      args.context = arg.slice('--context='.length);
+    } else {
+      throw new StopgapError('usage', `unknown argument '${arg}'`);
+    }
+  }
+  return args;
+}
+
+function progressLine(event: DriftEvent): string | undefined {
+  switch (event.type) {
+    case 'kind-listed': {
+      const ns = event.namespace ? ` -n ${event.namespace}` : '';
+      return `${event.cluster}: ${kindLabel(event.resource)}${ns}: ${event.objects} objects, ${event.findings} findings (${(event.durationMs / 1000).toFixed(1)} s)`;
+    }
+    case 'kind-failed':
+      return `${event.cluster}: ${event.kind}${event.namespace ? ` -n ${event.namespace}` : ''}: FAILED: ${event.error.message}`;
+    case 'cluster-failed':
+      return `${event.cluster}: FAILED: ${event.error.message}`;
+    case 'source-problem':
+      return `${event.cluster}: desired state: ${formatProblem(event.problem)}`;
+    case 'object-skipped':
+      return `${event.cluster}: skipped ${event.object}: ${event.message}`;
+    default:
+      return undefined;
+  }
+}
+
+function shown(value: unknown, sensitive: boolean): string {
+  if (value === undefined) return '(absent)';
+  if (sensitive) return '(sensitive)';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+function findingJson(f: Finding): Record<string, unknown> {
+  return {
+    id: f.id,
+    cluster: f.cluster,
+    group: f.ref.group,
+    version: f.ref.version,
+    kind: f.ref.kind,
+    namespace: f.ref.namespace ?? null,
+    name: f.ref.name,
+    path: f.path,
+    difference: f.difference,
+    desired: f.desired ?? null,
+    live: f.live ?? null,
+    sensitive: f.sensitive,
+    manager: f.attribution?.manager ?? null,
+    operation: f.attribution?.operation ?? null,
+    time: f.attribution?.time ?? null,
+    managerClass: f.attribution?.managerClass ?? null,
+    firstSeen: f.firstSeen,
+    lastSeen: f.lastSeen,
+  };
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ').trimEnd());
+}
+
+function printHuman(io: CliIo, findings: Finding[], outcomes: ClusterOutcome[]): void {
+  if (findings.length === 0) {
+    writeLine(io.stdout, 'No drift found.');
+  } else {
+    const rows = [['CLUSTER', 'OBJECT', 'PATH', 'DESIRED', 'LIVE', 'MANAGER', 'WHEN']];
+    for (const f of findings) {
+      rows.push([
+        f.cluster,
+        describeRef(f.ref),
+        f.path === '' ? '(whole object)' : f.path,
+        shown(f.desired, f.sensitive),
+        shown(f.live, f.sensitive),
+        f.attribution ? `${f.attribution.manager} (${f.attribution.managerClass})` : '-',
+        f.attribution?.time ?? '-',
+      ]);
+    }
+    for (const line of table(rows)) writeLine(io.stdout, line);
+    writeLine(io.stdout, `${findings.length} finding${findings.length === 1 ? '' : 's'}.`);
+  }
+  for (const outcome of outcomes) {
+    if (outcome.error) writeLine(io.stdout, `Cluster ${outcome.cluster} was not scanned: ${outcome.error.message}`);
+    for (const kind of outcome.kinds.filter((k) => !k.ok)) {
+      writeLine(io.stdout, `Cluster ${outcome.cluster}: ${kind.kind} was not scanned: ${kind.error?.message ?? 'failed'}`);
+    }
+  }
+}
+
+export async function runScan(argv: string[], io: CliIo): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    writeLine(io.stderr, `stopgap scan: ${(err as Error).message}`);
+    writeLine(io.stderr, USAGE);
+    return 2;
+  }
+  if (args.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
+
+  let config: ScanFileConfig;
+  let baseDir = process.cwd();
+  const configPath = io.env['STOPGAP_CONFIG']?.trim();
+  try {
+    config = configPath ? readScanConfig(configPath) : ScanFileConfig.parse({});
+    if (configPath) baseDir = dirname(resolve(configPath));
+  } catch (err) {
+    writeLine(io.stderr, 'stopgap scan: invalid configuration:');
+    for (const line of (err as Error).message.split('\n')) writeLine(io.stderr, `  - ${line}`);
+    return 2;
+  }
+  let clusters = config.clusters;
+  if (args.context !== undefined) {
+    const wanted = args.context;
+    clusters = clusters.filter((c) => c.context === wanted || c.name === wanted);
+    if (clusters.length === 0) clusters = [ClusterConfig.parse({ name: wanted.replace(/[^A-Za-z0-9._-]/g, '_'), context: wanted })];
+  }
+  if (clusters.length === 0) {
+    writeLine(io.stderr, `stopgap scan: ${HOW_TO_CONFIGURE}`);
+    return 2;
+  }
+
+  const dbPath = io.env['STOPGAP_DB']?.trim() || './data/stopgap.db';
+  let db;
+  try {
+    db = openMigratedDb(dbPath);
+  } catch (err) {
+    writeLine(io.stderr, `stopgap scan: ${isStopgapError(err) ? err.message : (err as Error).message}`);
+    return 2;
+  }
+  try {
+    const fingerprint = makeFingerprint(ensureFingerprintKey(db));
+    const outcomes = await scanClusters(clusters, {
+      db,
+      drift: config.drift,
+      settings: scanSettingsFrom(config.drift),
+      fingerprint,
+      env: io.env,
+      baseDir,
+      emit: (event) => {
+        const line = progressLine(event);
+        if (line) writeLine(io.stderr, `scan ${line}`);
+      },
+    });
+    const findings = clusters.flatMap((c) => listActiveFindings(db, { cluster: c.name }));
+    const failed = outcomes.some((o) => !o.ok);
+    if (args.json) {
+      writeLine(
+        io.stdout,
+        JSON.stringify(
+          {
+            inSync: findings.length === 0 && !failed,
+            complete: !failed,
+            clusters: outcomes.map((o) => ({
+              name: o.cluster,
+              ok: o.ok,
+              error: o.error ?? null,
+              kinds: o.kinds,
+              problems: o.problems.map(formatProblem),
+            })),
+            findings: findings.map(findingJson),
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      printHuman(io, findings, outcomes);
+    }
+    if (failed) return 2;
+    return findings.length > 0 ? 1 : 0;
+  } catch (err) {
+    writeLine(io.stderr, `stopgap scan: ${isStopgapError(err) ? err.message : `unexpected error: ${(err as Error).message}`}`);
+    return 2;
+  } finally {
+    db.close();
+  }
+}

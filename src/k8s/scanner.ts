@@ -1,0 +1,352 @@
+import type { ClusterConfig, DriftConfig } from '../config/clusters.js';
+import { StopgapError } from '../errors.js';
+import type { Finding } from '../drift/findings.js';
+import { countActiveFindings, objectKey, recordScanRun, resolveUnlistedObjects } from '../drift/findings.js';
+import type { ScanMode } from '../drift/findings.js';
+import { openDesiredSource } from '../drift/sources/index.js';
+import type { DesiredSource, SourceProblem } from '../drift/sources/source.js';
+import { refOf } from '../drift/sources/source.js';
+import type { Db } from '../store/db.js';
+import type { KubeClient } from './client.js';
+import { createKubeClient } from './client.js';
+import type { ApiResource, KindSpec } from './discovery.js';
+import { DEFAULT_KINDS, discoverKinds, parseKindSelector } from './discovery.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { listAll } from './list-watch.js';
+import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
+import { observeAbsent, observeObject } from './observe.js';
+
+/** Timing knobs in milliseconds (config speaks seconds; tests speak milliseconds). */
+export interface ScanSettings {
+  pageSize: number;
+  requestIdleMs: number;
+  inactivityMs: number;
+  watchTimeoutSeconds: number;
+  resyncMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** 0..1: how much of each backoff delay is randomised, so that clusters do not retry in step. */
+  backoffJitter: number;
+}
+
+export function scanSettingsFrom(drift: DriftConfig): ScanSettings {
+  return {
+    pageSize: drift.pageSize,
+    requestIdleMs: drift.requestTimeoutSeconds * 1000,
+    inactivityMs: drift.inactivitySeconds * 1000,
+    watchTimeoutSeconds: drift.watchTimeoutSeconds,
+    resyncMs: drift.resyncSeconds * 1000,
+    backoffInitialMs: drift.backoffInitialSeconds * 1000,
+    backoffMaxMs: drift.backoffMaxSeconds * 1000,
+    backoffJitter: 0.2,
+  };
+}
+
+export interface ErrorValue {
+  code: string;
+  message: string;
+}
+
+export function errorValue(err: unknown): ErrorValue {
+  if (err instanceof StopgapError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: (err as Error)?.message ?? String(err) };
+}
+
+/** Everything the scanner reports while it works: progress lines, problems, findings as they change. */
+export type DriftEvent =
+  | { type: 'kind-listed'; cluster: string; resource: ApiResource; namespace?: string; mode: ScanMode; objects: number; findings: number; durationMs: number }
+  | { type: 'kind-failed'; cluster: string; kind: string; namespace?: string; mode: ScanMode; error: ErrorValue }
+  | { type: 'cluster-failed'; cluster: string; error: ErrorValue; retryInMs?: number }
+  | { type: 'source-problem'; cluster: string; problem: SourceProblem }
+  | { type: 'object-skipped'; cluster: string; object: string; message: string }
+  | { type: 'findings-changed'; cluster: string; created: Finding[]; resolved: Finding[] }
+  | {
+      type: 'watch-ended';
+      cluster: string;
+      resource: ApiResource;
+      namespace?: string;
+      reason: 'closed' | 'inactive' | 'dropped' | 'failed' | 'gone' | 'resync';
+      error?: ErrorValue;
+      /** Delay before the next watch or list; 0 when it follows at once. */
+      retryInMs: number;
+      attempt: number;
+      resourceVersion: string;
+    };
+
+export type DriftEventSink = (event: DriftEvent) => void;
+
+export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kind'>): string {
+  return resource.group === '' ? `${resource.version}/${resource.kind}` : `${resource.group}/${resource.version}/${resource.kind}`;
+}
+
+export interface ListKindResult {
+  ok: true;
+  resourceVersion: string;
+  objects: number;
+  findings: number;
+}
+
+/**
+ * One complete list of a resource (in one namespace, or all), every object diffed and recorded.
+ * Only when every page arrived are findings of objects that were not listed resolved; a failed list
+ * records a failed run and resolves nothing.
+ */
+export async function listKind(
+  ctx: ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink },
+  resource: ApiResource,
+  mode: ScanMode,
+  options: { namespace?: string; signal?: AbortSignal } = {},
+): Promise<ListKindResult | { ok: false; error: ErrorValue }> {
+  const startedAt = ctx.now();
+  const started = Date.now();
+  const namespace = resource.namespaced ? options.namespace : undefined;
+  let listed = new Set<string>();
+  const changes: FindingsChange = { created: [], resolved: [] };
+  const collect = (change: FindingsChange): void => {
+    changes.created.push(...change.created);
+    changes.resolved.push(...change.resolved);
+  };
+  const run = {
+    cluster: ctx.cluster,
+    group: resource.group,
+    version: resource.version,
+    kind: resource.kind,
+    mode,
+    startedAt,
+  };
+  try {
+    const list = await listAll(ctx.client, resource, {
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      pageSize: ctx.settings.pageSize,
+      idleTimeoutMs: ctx.settings.requestIdleMs,
+      onRestart: () => {
+        listed = new Set();
+      },
+      onPage: (items) => {
+        ctx.db.transaction(() => {
+          for (const item of items) {
+            const ref = refOf(item);
+            if (ref) listed.add(objectKey(ref));
+            const outcome = observeObject(ctx, item);
+            if (outcome.status === 'skipped') {
+              ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
+            } else {
+              collect(outcome.change);
+            }
+          }
+        })();
+      },
+    });
+    ctx.db.transaction(() => {
+      const declaredAbsent = new Set<string>();
+      for (const declared of ctx.source.declared(resource.group, resource.kind, resource.namespaced)) {
+        if (namespace !== undefined && declared.ref.namespace !== namespace) continue;
+        const key = objectKey(declared.ref);
+        if (listed.has(key)) continue;
+        declaredAbsent.add(key);
+        collect(observeAbsent(ctx, { ...declared.ref, version: resource.version }));
+      }
+      changes.resolved.push(
+        ...resolveUnlistedObjects(
+          ctx.db,
+          {
+            cluster: ctx.cluster,
+            group: resource.group,
+            kind: resource.kind,
+            ...(namespace !== undefined ? { namespaces: [namespace] } : {}),
+          },
+          listed,
+          ctx.now(),
+          { declaredAbsent, desiredComplete: ctx.source.complete },
+        ),
+      );
+    })();
+    const findings = countActiveFindings(ctx.db, {
+      cluster: ctx.cluster,
+      group: resource.group,
+      kind: resource.kind,
+      ...(namespace !== undefined ? { namespace } : {}),
+    });
+    recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings });
+    if (changes.created.length > 0 || changes.resolved.length > 0) {
+      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
+    }
+    ctx.emit?.({
+      type: 'kind-listed',
+      cluster: ctx.cluster,
+      resource,
+      ...(namespace !== undefined ? { namespace } : {}),
+      mode,
+      objects: list.objects,
+      findings,
+      durationMs: Date.now() - started,
+    });
+    return { ok: true, resourceVersion: list.resourceVersion, objects: list.objects, findings };
+  } catch (err) {
+    const error = errorValue(err);
+    // Findings recorded from the pages that did arrive are real observations and stay; nothing is resolved.
+    if (changes.created.length > 0 || changes.resolved.length > 0) {
+      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
+    }
+    recordScanRun(ctx.db, {
+      ...run,
+      finishedAt: ctx.now(),
+      outcome: 'failed',
+      objects: 0,
+      findings: 0,
+      errorCode: error.code,
+      errorMessage: error.message,
+    });
+    ctx.emit?.({
+      type: 'kind-failed',
+      cluster: ctx.cluster,
+      kind: kindLabel(resource),
+      ...(namespace !== undefined ? { namespace } : {}),
+      mode,
+      error,
+    });
+    return { ok: false, error };
+  }
+}
+
+export interface ScanDeps {
+  db: Db;
+  drift: DriftConfig;
+  settings: ScanSettings;
+  fingerprint: (value: string) => string;
+  env?: NodeJS.ProcessEnv;
+  /** Where relative manifest directories are read from (the config file's directory). */
+  baseDir?: string;
+  now?: () => Date;
+  emit?: DriftEventSink;
+  diff?: DiffFn;
+  signal?: AbortSignal;
+}
+
+export interface KindOutcome {
+  kind: string;
+  group: string;
+  version: string;
+  namespace?: string;
+  ok: boolean;
+  objects: number;
+  findings: number;
+  error?: ErrorValue;
+}
+
+/** One cluster's pass: a failure is a value, so one broken cluster never hides another's drift. */
+export interface ClusterOutcome {
+  cluster: string;
+  ok: boolean;
+  /** Why the cluster could not be scanned at all (kubeconfig, discovery, desired state). */
+  error?: ErrorValue;
+  kinds: KindOutcome[];
+  problems: SourceProblem[];
+}
+
+export interface OpenedCluster {
+  client: KubeClient;
+  source: DesiredSource;
+  specs: KindSpec[];
+}
+
+/** Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. */
+export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir'>): Promise<OpenedCluster> {
+  const kc = loadKubeConfig(
+    {
+      ...(cluster.context ? { context: cluster.context } : {}),
+      ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+    },
+    deps.env ?? process.env,
+  );
+  const client = createKubeClient(kc);
+  const source = await openDesiredSource(cluster.desired, deps.baseDir);
+  const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
+  return { client, source, specs };
+}
+
+/** One full pass over a cluster: discovery, then a complete list of each kind. No watch. */
+export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promise<ClusterOutcome> {
+  const outcome: ClusterOutcome = { cluster: cluster.name, ok: true, kinds: [], problems: [] };
+  const fail = (err: unknown): ClusterOutcome => {
+    const error = errorValue(err);
+    deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error });
+    return { ...outcome, ok: false, error };
+  };
+  let opened: OpenedCluster;
+  try {
+    opened = await openCluster(cluster, deps);
+  } catch (err) {
+    return fail(err);
+  }
+  outcome.problems.push(...opened.source.problems);
+  for (const problem of opened.source.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+  let discovered;
+  try {
+    discovered = await discoverKinds(opened.client, opened.specs, {
+      idleTimeoutMs: deps.settings.requestIdleMs,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+  } catch (err) {
+    return fail(err);
+  }
+  for (const { spec, reason, error } of discovered.unresolved) {
+    // A default kind an older cluster does not serve is nothing to scan; a configured one is a mistake.
+    if (reason === 'not-served' && !cluster.kinds) continue;
+    const value = errorValue(error);
+    const kind = spec.group ? `${spec.group}/${spec.kind}` : spec.kind;
+    deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind, mode: 'scan', error: value });
+    outcome.kinds.push({ kind: spec.kind, group: spec.group ?? '', version: spec.version ?? '', ok: false, objects: 0, findings: 0, error: value });
+    outcome.ok = false;
+  }
+  const ctx = {
+    db: deps.db,
+    cluster: cluster.name,
+    source: opened.source,
+    drift: deps.drift,
+    fingerprint: deps.fingerprint,
+    now: deps.now ?? (() => new Date()),
+    client: opened.client,
+    settings: deps.settings,
+    ...(deps.emit ? { emit: deps.emit } : {}),
+    ...(deps.diff ? { diff: deps.diff } : {}),
+  };
+  for (const { resource } of discovered.resolved) {
+    const namespaces: (string | undefined)[] = resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined];
+    for (const namespace of namespaces) {
+      const result = await listKind(ctx, resource, 'scan', {
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+      const kindOutcome: KindOutcome = {
+        kind: resource.kind,
+        group: resource.group,
+        version: resource.version,
+        ...(namespace !== undefined ? { namespace } : {}),
+        ok: result.ok,
+        objects: result.ok ? result.objects : 0,
+        findings: result.ok ? result.findings : 0,
+      };
+      if (!result.ok) {
+        kindOutcome.error = result.error;
+        outcome.ok = false;
+      }
+      outcome.kinds.push(kindOutcome);
+    }
+  }
+  return outcome;
+}
+
+/** Scans several clusters concurrently; each outcome stands alone. */
+export async function scanClusters(clusters: readonly ClusterConfig[], deps: ScanDeps): Promise<ClusterOutcome[]> {
+  return Promise.all(
+    clusters.map((cluster) =>
+      scanCluster(cluster, deps).catch((err: unknown) => {
+        const error = errorValue(err);
+        deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error });
+        return { cluster: cluster.name, ok: false, error, kinds: [], problems: [] } satisfies ClusterOutcome;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,248 @@
+import type { ClusterConfig } from '../config/clusters.js';
+import { openDesiredSource } from '../drift/sources/index.js';
+import type { DesiredSource } from '../drift/sources/source.js';
+import type { KubeClient } from './client.js';
+import type { ApiResource } from './discovery.js';
+import { discoverKinds } from './discovery.js';
+import { watchOnce } from './list-watch.js';
+import type { ObserverContext } from './observe.js';
+import { observeDeleted, observeObject } from './observe.js';
+import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
+import { errorValue, listKind, openCluster } from './scanner.js';
+
+/** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
+export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(settings.backoffMaxMs, settings.backoffInitialMs * 2 ** Math.min(attempt, 30));
+  const jitter = base * settings.backoffJitter * random();
+  return Math.round(base - jitter);
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) {
+      resolve();
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A watch that lasted this long was not failing at once. */
+const HEALTHY_WATCH_MS = 1000;
+
+type WatchCtx = ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink };
+
+/**
+ * Keeps one resource (in one namespace, or all) under observation: list, then watch from the
+ * list's resourceVersion with bookmarks; relist on 410 Gone and at every resync; reconnect with
+ * exponential backoff after errors, dropped connections and inactivity. Runs until `signal` aborts.
+ */
+export async function watchResource(
+  ctx: WatchCtx,
+  resource: ApiResource,
+  signal: AbortSignal,
+  options: { namespace?: string; source?: () => DesiredSource } = {},
+): Promise<void> {
+  const { settings } = ctx;
+  const namespace = resource.namespaced ? options.namespace : undefined;
+  let resourceVersion: string | undefined;
+  let listedAt = 0;
+  let attempt = 0;
+  const base = { cluster: ctx.cluster, resource, ...(namespace !== undefined ? { namespace } : {}) };
+
+  while (!signal.aborted) {
+    const current = options.source ? { ...ctx, source: options.source() } : ctx;
+    if (resourceVersion === undefined || Date.now() - listedAt >= settings.resyncMs) {
+      // A first list, or a relist after 410 Gone; else the periodic resync.
+      const mode = resourceVersion === undefined ? 'list' : 'resync';
+      const listed = await listKind(current, resource, mode, { ...(namespace !== undefined ? { namespace } : {}), signal });
+      if (signal.aborted) return;
+      if (!listed.ok) {
+        // Keep the old resourceVersion: the watch may still resume while the list is failing, but a
+        // failed list never resolves anything either way.
+        const delay = backoffDelay(settings, attempt);
+        attempt += 1;
+        ctx.emit?.({ type: 'watch-ended', ...base, reason: 'failed', error: listed.error, retryInMs: delay, attempt, resourceVersion: resourceVersion ?? '' });
+        await sleep(delay, signal);
+        if (resourceVersion === undefined) continue;
+        listedAt = Date.now(); // retry the list after the next resync interval, watching meanwhile
+      } else {
+        resourceVersion = listed.resourceVersion;
+        listedAt = Date.now();
+        attempt = 0;
+      }
+    }
+
+    const watchSignal = new AbortController();
+    const onAbort = (): void => watchSignal.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const resyncTimer = setTimeout(() => watchSignal.abort(), Math.max(0, settings.resyncMs - (Date.now() - listedAt)));
+    const started = Date.now();
+    let watched;
+    try {
+      watched = await watchOnce(ctx.client, resource, {
+        ...(namespace !== undefined ? { namespace } : {}),
+        resourceVersion: resourceVersion,
+        timeoutSeconds: settings.watchTimeoutSeconds,
+        inactivityMs: settings.inactivityMs,
+        signal: watchSignal.signal,
+        onEvent: (event) => {
+          if (event.type === 'BOOKMARK') return;
+          const change =
+            event.type === 'DELETED'
+              ? observeDeleted(current, event.object, resource.namespaced)
+              : (() => {
+                  const outcome = observeObject(current, event.object);
+                  if (outcome.status === 'skipped') {
+                    ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
+                    return { created: [], resolved: [] };
+                  }
+                  return outcome.change;
+                })();
+          if (change.created.length > 0 || change.resolved.length > 0) {
+            ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...change });
+          }
+        },
+      });
+    } finally {
+      clearTimeout(resyncTimer);
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted) return;
+    resourceVersion = watched.resourceVersion;
+    const end = watched.end;
+    let reason: 'closed' | 'inactive' | 'dropped' | 'failed' | 'gone' | 'resync';
+    let error: ErrorValue | undefined;
+    let delay = 0;
+    switch (end.type) {
+      case 'aborted':
+        reason = 'resync';
+        break;
+      case 'gone':
+        reason = 'gone';
+        resourceVersion = undefined; // relist at once: the list is the recovery
+        break;
+      case 'closed':
+        reason = 'closed';
+        // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
+        if (watched.events > 0 || Date.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
+        else {
+          delay = backoffDelay(settings, attempt);
+          attempt += 1;
+        }
+        break;
+      case 'inactive':
+      case 'dropped':
+      case 'failed':
+        reason = end.type;
+        if (end.type !== 'inactive') error = errorValue(end.error);
+        // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
+        if (watched.events > 0 || (end.type !== 'inactive' && Date.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
+        delay = backoffDelay(settings, attempt);
+        attempt += 1;
+        break;
+    }
+    ctx.emit?.({
+      type: 'watch-ended',
+      ...base,
+      reason,
+      ...(error ? { error } : {}),
+      retryInMs: delay,
+      attempt,
+      resourceVersion: resourceVersion ?? '',
+    });
+    await sleep(delay, signal);
+  }
+}
+
+export interface DriftWatch {
+  /** Stops every watch and resolves when all loops have ended. */
+  stop(): Promise<void>;
+  /** Resolves when every loop has ended (after `stop`). */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Watches one cluster until stopped: opens it (kubeconfig, desired state, discovery), retrying
+ * with backoff while that fails, then runs one list/watch loop per kind (and namespace). Desired
+ * state is re-read at every resync so that a manifest directory may move on underneath.
+ */
+async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: AbortSignal): Promise<void> {
+  const { settings } = deps;
+  let attempt = 0;
+  while (!signal.aborted) {
+    try {
+      const opened = await openCluster(cluster, deps);
+      for (const problem of opened.source.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+      const discovered = await discoverKinds(opened.client, opened.specs, {
+        idleTimeoutMs: settings.requestIdleMs,
+        signal,
+      });
+      for (const { spec, reason, error } of discovered.unresolved) {
+        if (reason === 'not-served' && !cluster.kinds) continue;
+        deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: errorValue(error) });
+      }
+      let source = opened.source;
+      const refresh = setInterval(() => {
+        openDesiredSource(cluster.desired, deps.baseDir)
+          .then((next) => {
+            source = next;
+            for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+          })
+          .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
+      }, settings.resyncMs);
+      const ctx: WatchCtx = {
+        db: deps.db,
+        cluster: cluster.name,
+        source,
+        drift: deps.drift,
+        fingerprint: deps.fingerprint,
+        now: deps.now ?? (() => new Date()),
+        client: opened.client,
+        settings,
+        ...(deps.emit ? { emit: deps.emit } : {}),
+        ...(deps.diff ? { diff: deps.diff } : {}),
+      };
+      try {
+        await Promise.all(
+          discovered.resolved.flatMap(({ resource }) =>
+            (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) =>
+              watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }),
+            ),
+          ),
+        );
+      } finally {
+        clearInterval(refresh);
+      }
+      return;
+    } catch (err) {
+      const delay = backoffDelay(settings, attempt);
+      attempt += 1;
+      deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err), retryInMs: delay });
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** Starts watching every configured cluster; each runs (and fails) on its own. */
+export function startDriftWatch(clusters: readonly ClusterConfig[], deps: ScanDeps): DriftWatch {
+  const controller = new AbortController();
+  deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const done = Promise.all(clusters.map((cluster) => watchCluster(cluster, deps, controller.signal))).then(() => undefined);
+  return {
+    done,
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { runScan } from '../../src/commands/scan.js';
+import type { CliIo } from '../../src/commands/io.js';
+import type { Harness } from './helpers.js';
+import { harness } from './helpers.js';
+import { desiredSecret, liveDeployment, liveSecret } from './objects.js';
+
+const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let h: Harness;
+beforeEach(async () => {
+  h = await harness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+function config(value: unknown): string {
+  const path = join(h.dir, 'stopgap.yml');
+  writeFileSync(path, typeof value === 'string' ? value : stringify(value));
+  return path;
+}
+
+async function scan(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const io: CliIo = { stdout, stderr, env: { STOPGAP_DB: join(h.dir, 'cli.db'), ...env } };
+  const code = await runScan(argv, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+function prod(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'prod', context: 'fake', kubeconfig: h.kubeconfig, kinds: ['Deployment', 'Secret'], ...extra };
+}
+
+describe('stopgap scan', () => {
+  it('exits 2 and says how to configure a cluster when none is configured', async () => {
+    const r = await scan([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No clusters configured');
+    expect(r.stderr).toContain('STOPGAP_CONFIG');
+    expect(r.stderr).toContain('--context');
+  });
+
+  it('exits 2 with one line per configuration problem', async () => {
+    const path = config({ clusters: [{ name: 'prod', desired: { type: 'git' } }], drift: { pageSize: -1 } });
+    const r = await scan([], { STOPGAP_CONFIG: path });
+    expect(r.code).toBe(2);
+    const problems = r.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    expect(problems).toEqual([
+      expect.stringContaining('clusters.0.desired.type'),
+      expect.stringContaining('drift.pageSize'),
+    ]);
+  });
+
+  it('exits 2 on an unknown argument', async () => {
+    const r = await scan(['--all']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown argument '--all'");
+  });
+
+  it('exits 0 when every cluster is in sync, with a progress line per cluster and kind', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    const r = await scan([], { STOPGAP_CONFIG: config({ clusters: [prod()] }) });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('No drift found.');
+    expect(r.stderr).toMatch(/^scan prod: apps\/v1\/Deployment: 1 objects, 0 findings/m);
+    expect(r.stderr).toMatch(/^scan prod: v1\/Secret: 0 objects, 0 findings/m);
+  });
+
+  it('exits 1 and prints a table of findings with manager and time when drift is found', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const r = await scan([], { STOPGAP_CONFIG: config({ clusters: [prod()] }) });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^CLUSTER\s+OBJECT\s+PATH\s+DESIRED\s+LIVE\s+MANAGER\s+WHEN$/);
+    expect(lines[1]).toMatch(/^prod\s+Deployment\.apps\/web -n shop\s+\/spec\/replicas\s+3\s+8\s+kubectl \(manual\)\s+2025-03-02T09:58:00Z$/);
+    expect(lines.at(-1)).toBe('1 finding.');
+  });
+
+  it('prints findings as JSON with --json, Secret values only as fingerprints', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const secret = { name: 'db', data: { password: 'desired-S3cret' }, liveData: { password: 'live-S3cret' }, editedBy: { manager: 'kubectl-edit', time: SCALED.time } };
+    const live = liveSecret(secret);
+    (live['metadata'] as Record<string, unknown>)['annotations'] = {
+      'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(desiredSecret(secret)),
+    };
+    h.fake.put(live);
+    const r = await scan(['--json'], { STOPGAP_CONFIG: config({ clusters: [prod()] }) });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { inSync: boolean; complete: boolean; clusters: unknown[]; findings: Record<string, unknown>[] };
+    expect(out.inSync).toBe(false);
+    expect(out.complete).toBe(true);
+    expect(out.clusters).toEqual([expect.objectContaining({ name: 'prod', ok: true, error: null })]);
+    expect(out.findings).toEqual([
+      expect.objectContaining({ kind: 'Secret', name: 'db', path: '/data/password', sensitive: true, manager: 'kubectl-edit', live: expect.stringMatching(/^hmac-sha256:/) }),
+      expect.objectContaining({
+        cluster: 'prod',
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: 'shop',
+        name: 'web',
+        path: '/spec/replicas',
+        difference: 'changed',
+        desired: 3,
+        live: 8,
+        manager: 'kubectl',
+        time: SCALED.time,
+        managerClass: 'manual',
+      }),
+    ]);
+    for (const text of [r.stdout, r.stderr]) {
+      expect(text).not.toContain('live-S3cret');
+      expect(text).not.toContain(Buffer.from('live-S3cret').toString('base64'));
+    }
+  });
+
+  it('reports a broken cluster on stderr and in the output, still scans the others, and exits 2', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const path = config({ clusters: [prod({ name: 'broken', context: 'dead' }), prod()] });
+    const r = await scan(['--json'], { STOPGAP_CONFIG: path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^scan broken: FAILED: .*ECONNREFUSED/m);
+    const out = JSON.parse(r.stdout) as { complete: boolean; clusters: { name: string; ok: boolean; error: { code: string } | null }[]; findings: { cluster: string }[] };
+    expect(out.complete).toBe(false);
+    expect(out.clusters.map((c) => [c.name, c.ok, c.error?.code ?? null])).toEqual([
+      ['broken', false, 'cluster_unreachable'],
+      ['prod', true, null],
+    ]);
+    expect(out.findings.map((f) => f.cluster)).toEqual(['prod']);
+
+    const human = await scan([], { STOPGAP_CONFIG: path });
+    expect(human.code).toBe(2);
+    expect(human.stdout).toContain('Cluster broken was not scanned');
+    expect(human.stdout).toContain('/spec/replicas');
+  });
+
+  it('--context scans only the cluster using that context', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const path = config({ clusters: [prod({ name: 'broken', context: 'dead' }), prod()] });
+    const r = await scan(['--context', 'fake'], { STOPGAP_CONFIG: path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('broken');
+  });
+
+  it('--context with no configured cluster scans that kubeconfig context ad hoc', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const r = await scan(['--context=fake', '--json'], { KUBECONFIG: h.kubeconfig });
+    // Default kinds: every one the fake serves is scanned.
+    expect(r.stderr).toMatch(/^scan fake: v1\/Node: 0 objects/m);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { findings: { cluster: string }[] }).findings.map((f) => f.cluster)).toEqual(['fake']);
+  });
+});

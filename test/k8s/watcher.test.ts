@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
+import { backoffDelay, startDriftWatch } from '../../src/k8s/watcher.js';
+import type { DriftWatch } from '../../src/k8s/watcher.js';
+import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
+import type { ClusterConfig } from '../../src/config/clusters.js';
+import type { Harness } from './helpers.js';
+import { FAST, harness, waitFor } from './helpers.js';
+import { liveConfigMap, liveDeployment } from './objects.js';
+
+const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
+
+let h: Harness;
+let watch: DriftWatch | undefined;
+beforeEach(async () => {
+  h = await harness();
+});
+afterEach(async () => {
+  await watch?.stop();
+  watch = undefined;
+  await h.close();
+});
+
+function start(clusters: ClusterConfig[] = [h.cluster({ kinds: ['Deployment'] })], deps: Partial<ScanDeps> = {}): DriftWatch {
+  watch = startDriftWatch(clusters, h.deps(deps));
+  return watch;
+}
+
+function ended(reason: string): Extract<DriftEvent, { type: 'watch-ended' }>[] {
+  return h.events.filter((e): e is Extract<DriftEvent, { type: 'watch-ended' }> => e.type === 'watch-ended' && e.reason === reason);
+}
+
+function listed(): Extract<DriftEvent, { type: 'kind-listed' }>[] {
+  return h.events.filter((e): e is Extract<DriftEvent, { type: 'kind-listed' }> => e.type === 'kind-listed');
+}
+
+async function watching(plural = 'deployments', n = 1): Promise<void> {
+  await waitFor(() => h.fake.openWatches(plural) >= n, `${n} open watch(es) on ${plural}`);
+}
+
+describe('drift watch', () => {
+  it('a kubectl scale arriving by watch creates a finding; reverting it resolves the finding as reverted', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    start();
+    await watching();
+    expect(listActiveFindings(h.db)).toEqual([]);
+
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const [finding] = await waitFor(() => {
+      const active = listActiveFindings(h.db);
+      return active.length > 0 && active;
+    }, 'the finding');
+    expect(finding).toMatchObject({ path: '/spec/replicas', desired: 3, live: 8, attribution: { manager: 'kubectl' } });
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'findings-changed', created: [expect.objectContaining({ id: finding?.id })] }));
+
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution');
+    expect(listResolvedFindings(h.db, new Date(0)).map((f) => [f.id, f.resolution])).toEqual([[finding?.id, 'reverted']]);
+  });
+
+  it('a DELETED event resolves the object’s findings as deleted', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    start();
+    await watching();
+    expect(listActiveFindings(h.db)).toHaveLength(1);
+    h.fake.delete('apps/v1', 'Deployment', 'web', 'shop');
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution');
+    expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['deleted']);
+  });
+
+  it('bookmarks advance the resourceVersion the next watch resumes from', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    start();
+    await watching();
+    // Other resources move the cluster's resourceVersion; only a bookmark tells this watch.
+    h.fake.put(liveConfigMap({ name: 'a', data: { x: '1' } }));
+    h.fake.put(liveConfigMap({ name: 'b', data: { x: '1' } }));
+    const bookmarked = h.fake.resourceVersion;
+    h.fake.bookmark();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    h.fake.dropWatches('deployments');
+    await waitFor(() => h.fake.requestsFor('deployments', 'watch').length >= 2, 'the second watch');
+    const watches = h.fake.requestsFor('deployments', 'watch');
+    expect(watches[1]?.query['resourceVersion']).toBe(bookmarked);
+    expect(watches[0]?.query['resourceVersion']).not.toBe(bookmarked);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1);
+  });
+
+  it('relists after an ERROR 410 Gone, and picks up changes made meanwhile', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    start();
+    await watching();
+    h.fake.dropWatches('deployments');
+    // While nobody watches, the drift happens and history is compacted away.
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    h.fake.compact();
+    await waitFor(() => ended('gone').length > 0, 'the 410');
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding from the relist');
+    expect(h.fake.requestsFor('deployments', 'list').length).toBeGreaterThanOrEqual(2);
+    expect(ended('gone')[0]?.retryInMs).toBe(0);
+  });
+
+  it('restarts a dropped watch with exponential backoff and resumes where it was', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    for (let i = 0; i < 3; i++) h.fake.inject('deployments', { type: 'status', code: 500, on: 'watch' });
+    start();
+    await waitFor(() => ended('failed').length >= 3, 'three failed watches');
+    await watching();
+    const delays = ended('failed').map((e) => e.retryInMs);
+    expect(delays.slice(0, 3)).toEqual([FAST.backoffInitialMs, FAST.backoffInitialMs * 2, FAST.backoffInitialMs * 4]);
+
+    h.fake.dropWatches('deployments');
+    await waitFor(() => ended('dropped').length > 0, 'the dropped watch');
+    expect(ended('dropped')[0]).toMatchObject({ error: { code: 'cluster_unreachable' }, retryInMs: expect.any(Number) });
+    expect(ended('dropped')[0]?.retryInMs).toBeGreaterThan(0);
+    await watching();
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding after reconnecting');
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1);
+    const watches = h.fake.requestsFor('deployments', 'watch');
+    const rvs = watches.map((r) => Number(r.query['resourceVersion']));
+    expect(rvs.every((rv) => rv === rvs[0])).toBe(true);
+  });
+
+  it('reconnects after the inactivity timeout when a watch stalls', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    h.fake.inject('deployments', { type: 'stall', on: 'watch' });
+    start([h.cluster({ kinds: ['Deployment'] })], { settings: { ...FAST, inactivityMs: 150 } });
+    await waitFor(() => ended('inactive').length > 0, 'the inactivity timeout');
+    await waitFor(() => h.fake.requestsFor('deployments', 'watch').length >= 2, 'the reconnect');
+    await watching();
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding after the stall');
+  });
+
+  it('a failing list is reported as a value, resolves nothing, and is retried with backoff', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    start();
+    await watching();
+    expect(listActiveFindings(h.db)).toHaveLength(1);
+    await watch?.stop();
+
+    // The drift is gone, but every list fails and no watch can start: the finding must stay.
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    h.fake.inject('deployments', { type: 'status', code: 500, on: 'list', times: 2 });
+    h.events.length = 0;
+    start();
+    await waitFor(() => h.events.filter((e) => e.type === 'kind-failed').length >= 2, 'two failed lists');
+    const failures = h.events.filter((e) => e.type === 'kind-failed');
+    expect(failures[0]).toMatchObject({ cluster: 'prod', mode: 'list', error: { code: 'k8s_request_failed' } });
+    expect(ended('failed').map((e) => e.retryInMs).slice(0, 2)).toEqual([FAST.backoffInitialMs, FAST.backoffInitialMs * 2]);
+    await waitFor(() => listed().length > 0, 'the list that finally succeeds');
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution by a successful list');
+    expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['reverted']);
+  });
+
+  it('relists at every resync interval', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    start([h.cluster({ kinds: ['Deployment'] })], { settings: { ...FAST, resyncMs: 100 } });
+    await waitFor(() => listed().filter((e) => e.mode === 'resync').length >= 2, 'two resyncs');
+    expect(ended('resync').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps watching a healthy cluster while a broken one is retried with backoff', async () => {
+    start([h.cluster({ name: 'broken', context: 'dead', kinds: ['Deployment'] }), h.cluster({ kinds: ['Deployment'] })]);
+    await watching();
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db, { cluster: 'prod' }).length === 1, 'the healthy cluster’s finding');
+    await waitFor(() => h.events.filter((e) => e.type === 'cluster-failed' && e.cluster === 'broken').length >= 2, 'retries');
+    const retries = h.events.flatMap((e) => (e.type === 'cluster-failed' && e.cluster === 'broken' ? [e.retryInMs] : []));
+    expect(retries.slice(0, 2)).toEqual([FAST.backoffInitialMs, FAST.backoffInitialMs * 2]);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from the initial delay up to the maximum, with bounded jitter', () => {
+    const settings = { backoffInitialMs: 100, backoffMaxMs: 1000, backoffJitter: 0 };
+    expect([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(settings, a))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    const jittered = backoffDelay({ ...settings, backoffJitter: 0.5 }, 2, () => 1);
+    expect(jittered).toBe(200);
+  });
+});
