@@ -5,6 +5,12 @@ import { LedgerStore } from './store/ledger-store.js';
 import { createMetrics } from './http/metrics.js';
 import { operationalRoutes } from './http/routes.js';
 import { createSlackApp, startSlackApp } from './slack/app.js';
+import { dirname, resolve } from 'node:path';
+import { ensureFingerprintKey } from './drift/findings.js';
+import { makeFingerprint } from './drift/fingerprint.js';
+import { logDriftEvent } from './k8s/drift-log.js';
+import { scanSettingsFrom } from './k8s/scanner.js';
+import { startDriftWatch, type DriftWatch } from './k8s/watcher.js';
 
 export interface Server {
   port: number;
@@ -38,7 +44,11 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     customRoutes: operationalRoutes({ db, metrics }),
   });
   const running = await startSlackApp(app, config.port);
-  logger.info({ port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count() }, 'stopgap started');
+  const drift = startDrift(config, db, logger, opts.env ?? process.env);
+  logger.info(
+    { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
+    'stopgap started',
+  );
   let stopped = false;
   return {
     port: running.port,
@@ -49,9 +59,28 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await drift?.stop();
       await running.stop();
       db.close();
       logger.info('stopgap stopped');
     },
   };
+}
+
+/** Watches every configured cluster in the background; a broken cluster retries on its own. */
+function startDrift(config: ServeConfig, db: Db, logger: Logger, env: NodeJS.ProcessEnv): DriftWatch | undefined {
+  if (config.file.clusters.length === 0) {
+    logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
+    return undefined;
+  }
+  const log = logger.child({ component: 'drift' });
+  return startDriftWatch(config.file.clusters, {
+    db,
+    drift: config.file.drift,
+    settings: scanSettingsFrom(config.file.drift),
+    fingerprint: makeFingerprint(ensureFingerprintKey(db)),
+    env,
+    baseDir: config.configPath ? dirname(resolve(config.configPath)) : process.cwd(),
+    emit: (event) => logDriftEvent(log, event),
+  });
 }
