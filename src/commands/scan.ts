@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { ClusterConfig, DriftConfig } from '../config/clusters.js';
+import { ClusterConfig } from '../config/clusters.js';
+import { FileConfig, loadFileConfig } from '../config/config.js';
 import { StopgapError, isStopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { Finding } from '../drift/findings.js';
@@ -27,41 +25,6 @@ const HOW_TO_CONFIGURE = `No clusters configured. Add them to stopgap.yml and se
       context: prod-admin          # kubeconfig context; omit for in-cluster
       desired: { type: last-applied }   # or { type: directory, path: ./k8s } or { type: managers }
 or scan one kubeconfig context ad hoc: stopgap scan --context NAME`;
-
-/** The part of stopgap.yml the scanner reads; the rest of the file is not its business. */
-export const ScanFileConfig = z.object({
-  clusters: z.array(ClusterConfig).default([]),
-  drift: DriftConfig.prefault({}),
-});
-export type ScanFileConfig = z.infer<typeof ScanFileConfig>;
-
-/** Reads `{ clusters, drift }` from a stopgap.yml; one line per problem in the error message. */
-export function readScanConfig(path: string): ScanFileConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new StopgapError(
-      'config_invalid',
-      `STOPGAP_CONFIG: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); check the path`,
-      { cause },
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (cause) {
-    throw new StopgapError('config_invalid', `${path}: not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { cause });
-  }
-  const parsed = ScanFileConfig.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `${path}: ${issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`,
-    );
-    throw new StopgapError('config_invalid', lines.join('\n'));
-  }
-  return parsed.data;
-}
 
 interface Args {
   context?: string;
@@ -184,11 +147,11 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
-  let config: ScanFileConfig;
+  let config: FileConfig;
   let baseDir = process.cwd();
   const configPath = io.env['STOPGAP_CONFIG']?.trim();
   try {
-    config = configPath ? readScanConfig(configPath) : ScanFileConfig.parse({});
+    config = configPath ? loadFileConfig(configPath) : FileConfig.parse({});
     if (configPath) baseDir = dirname(resolve(configPath));
   } catch (err) {
     writeLine(io.stderr, 'stopgap scan: invalid configuration:');

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { extractChangeDraft } from '../ledger/fix-command.js';
 import type { ResourceRef } from '../ledger/model.js';
 import type { SlackContext } from './app.js';
-import { changeLoggedMessage, logChangeModal, modalErrors, readLogChangeState, LOG_CHANGE_CALLBACK_ID } from './views/index.js';
+import {
+  changeLoggedMessage,
+  logChangeModal,
+  modalErrors,
+  readLogChangeState,
+  LOG_CHANGE_CALLBACK_ID,
+  type LogChangePrefill,
+} from './views/index.js';
 
 export const LOG_SHORTCUT_CALLBACK_ID = 'log_temporary_fix';
 
@@ -19,14 +26,7 @@ export const LogChangeMetadata = z.object({
 });
 export type LogChangeMetadata = z.infer<typeof LogChangeMetadata>;
 
-export interface ModalPrefill {
-  description?: string;
-  resources?: string;
-  cluster?: string;
-  namespace?: string;
-  owner?: string;
-  incident?: string;
-}
+export type ModalPrefill = LogChangePrefill;
 
 export async function openLogChangeModal(
   ctx: SlackContext,
