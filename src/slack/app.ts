@@ -103,6 +103,16 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
   };
 
+  // Slack retries an event it thinks we missed; each event_id is handled once.
+  app.use(async ({ body, next }) => {
+    const eventId = (body as { type?: string; event_id?: string }).type === 'event_callback' ? (body as { event_id?: string }).event_id : undefined;
+    if (eventId && !deps.ledger.claimRequest(`event:${eventId}`, deps.now())) {
+      deps.logger.debug({ eventId }, 'duplicate Slack event ignored');
+      return;
+    }
+    await next();
+  });
+
   // Any command name: the workspace may have renamed /fix.
   app.command(/.*/, async ({ command, ack, client }) => {
     const respond = responderFor(command.response_url);

@@ -129,6 +129,22 @@ export class LedgerStore {
   }
 
   /**
+   * Claims a Slack request key (an Events API event_id) that produces no change: true the first time,
+   * false for Slack's retries of the same event. Keys older than a day are forgotten; Slack stops
+   * retrying long before that.
+   */
+  claimRequest(key: string, now: Date): boolean {
+    const at = now.toISOString();
+    const inserted = this.db.prepare('INSERT OR IGNORE INTO request_keys (key, change_id, created_at) VALUES (?, NULL, ?)').run(key, at);
+    if (inserted.changes === 1 && Math.random() < 0.01) {
+      this.db
+        .prepare('DELETE FROM request_keys WHERE change_id IS NULL AND created_at < ?')
+        .run(new Date(now.getTime() - 86_400_000).toISOString());
+    }
+    return inserted.changes === 1;
+  }
+
+  /**
    * Records a new change. With `requestKeys`, a retried or double-submitted request returns the change
    * the first one created instead of creating a second.
    */

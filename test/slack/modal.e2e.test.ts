@@ -288,6 +288,24 @@ describe('App Home', () => {
     expect((publish.view as { type: string }).type).toBe('home');
   });
 
+  it('handles a retried event (same event_id) once', async () => {
+    const envelope = {
+      token: 'x',
+      team_id: 'T0STOPGAP',
+      api_app_id: 'A0STOPGAP',
+      type: 'event_callback',
+      event_id: 'Ev0RETRIED',
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'app_home_opened', user: 'U0RETRY', channel: 'D0HOME', tab: 'home' },
+    };
+    expect((await sendEvent(app.url, TEST_SIGNING_SECRET, envelope)).status).toBe(200);
+    await app.slack.waitForCall('views.publish');
+    const retry = await sendEvent(app.url, TEST_SIGNING_SECRET, envelope, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect(retry.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(app.slack.callsTo('views.publish')).toHaveLength(1);
+  });
+
   it('ignores the Messages tab', async () => {
     const fixture = loadSlackFixture('app_home_opened.event_callback.messages-tab.org-app.bolt-python.json');
     const envelope = fixture ?? {
