@@ -1,11 +1,15 @@
 /**
- * Scan benchmark: one full pass over a 20,000-object cluster served by the fake API server.
+ * Scan benchmark: one full pass over a 20,000-object cluster served by the fake API server, measured
+ * as a user runs it: `stopgap scan --json` from the built JavaScript (`npm run build` first).
  *
- * The fake runs in a child process so that the figures are the scanner's alone: wall time (median
- * of 3 runs, fresh database each) and the peak RSS of this process. Two desired-state sources are
- * measured: `last-applied` (desired state inside each live object) and a generated manifest
- * directory (YAML, one file per namespace). Targets: under 10 s, under 300 MB.
+ * The fake runs in a child process of its own; each scan is a fresh `node dist/src/cli.js scan`
+ * process with a fresh database. Figures (median of 3): wall time from spawn to exit (process
+ * start-up included) and the scan process's own peak RSS, reported by bench/report-rss.mjs at exit;
+ * `stopgap --help` is measured the same way as the start-up baseline. Two desired-state sources:
+ * `last-applied` (desired state inside each live object) and a generated manifest directory (YAML,
+ * one file per namespace). Targets: under 10 s, under 300 MB.
  */
+import { CLI, buildOnce } from './build.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { ClusterConfig, DriftConfig } from '../src/config/clusters.js';
-import { countActiveFindings, ensureFingerprintKey } from '../src/drift/findings.js';
-import { makeFingerprint } from '../src/drift/fingerprint.js';
 import type { KubeObject } from '../src/drift/types.js';
-import { scanCluster, scanSettingsFrom } from '../src/k8s/scanner.js';
-import { openMigratedDb } from '../src/store/db.js';
 
 const OBJECTS = 20_000;
 const NAMESPACES = 100;
@@ -27,6 +26,7 @@ const RUNS = 3;
 const DRIFT_EVERY = 100; // 1% of objects changed by hand
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const HERE = dirname(fileURLToPath(import.meta.url));
+const REPORT_RSS = join(HERE, 'report-rss.mjs');
 
 // --- generated cluster (child process) ----------------------------------------------------------
 
@@ -266,7 +266,8 @@ export async function serveBenchCluster(): Promise<void> {
   }, 1000).unref();
 }
 
-// --- the scanner (one child process per desired-state source) ---------------------------------
+
+// --- the benchmark (this process) ---------------------------------------------------------------
 
 interface ChildInfo {
   url: string;
@@ -276,62 +277,13 @@ interface ChildInfo {
   objects: number;
 }
 
-interface VariantResult {
-  label: string;
-  times: number[];
-  objects: number;
-  findings: number;
-  baselineRss: number;
-  peakRss: number;
-  retainedHeap: number;
-}
-
-/**
- * Child-process entry: three full scans with one desired-state source, each into a fresh
- * database. Runs in its own process so that its peak RSS is its own, not the benchmark runner's.
- */
-export async function runScanVariant(kubeconfig: string, label: string, desired: unknown, work: string): Promise<void> {
-  const baselineRss = process.memoryUsage().rss; // modules loaded: tsx, @kubernetes/client-node, sqlite
-  const drift = DriftConfig.parse({});
-  const settings = scanSettingsFrom(drift);
-  const times: number[] = [];
-  let findings = 0;
-  let objects = 0;
-  for (let run = 0; run < RUNS; run++) {
-    const db = openMigratedDb(join(work, `${label}-${process.pid}-${run}.db`));
-    const fingerprint = makeFingerprint(ensureFingerprintKey(db));
-    const cluster = ClusterConfig.parse({ name: 'bench', kubeconfig, desired, kinds: ['Deployment', 'ConfigMap', 'Service'] });
-    const t0 = performance.now();
-    const outcome = await scanCluster(cluster, { db, drift, settings, fingerprint, env: {} });
-    times.push(performance.now() - t0);
-    if (!outcome.ok) throw new Error(`bench scan failed: ${JSON.stringify(outcome.error ?? outcome.kinds)}`);
-    objects = outcome.kinds.reduce((n, k) => n + k.objects, 0);
-    findings = countActiveFindings(db);
-    db.close();
-  }
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const result: VariantResult = {
-    label,
-    times,
-    objects,
-    findings,
-    baselineRss,
-    peakRss: process.resourceUsage().maxRSS * 1024,
-    retainedHeap: process.memoryUsage().heapUsed,
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-// --- the benchmark (this process) ---------------------------------------------------------------
-
 /** Runs `fn` of this module in a child process (tsx, like the benchmark) and reads its JSON line. */
-async function child<T>(call: string, options: { keep?: boolean; nodeArgs?: string[] } = {}): Promise<{ proc: ChildProcess; value: T }> {
+async function child<T>(call: string): Promise<{ proc: ChildProcess; value: T }> {
   const self = resolve(HERE, 'scan.ts');
   const proc = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(self)}); await m.${call};`],
-    // Each child has its own memory settings, not this process's.
+    ['--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(self)}); await m.${call};`],
+    // Its own memory settings, not this process's.
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
@@ -342,14 +294,97 @@ async function child<T>(call: string, options: { keep?: boolean; nodeArgs?: stri
   return { proc, value };
 }
 
+/** One run of the built CLI: wall time from spawn to exit, and the child's own peak RSS. */
+interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  wallMs: number;
+  peakRss: number;
+  /** process.memoryUsage() at exit, as reported by report-rss.mjs. */
+  atExit: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number } | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node [nodeArgs] --import bench/report-rss.mjs dist/src/cli.js ...args`, as a user runs it. */
+function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, nodeArgs: string[] = []): Promise<CliRun> {
+  return new Promise((resolveRun, reject) => {
+    const t0 = performance.now();
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', REPORT_RSS, CLI, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    proc.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    proc.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    let wallMs = 0;
+    proc.once('exit', () => {
+      wallMs = performance.now() - t0;
+    });
+    proc.once('error', reject);
+    proc.once('close', (code, signal) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      const rss = /^STOPGAP_BENCH_RSS (\d+)$/m.exec(stderr);
+      const mem = /^STOPGAP_BENCH_MEM (.+)$/m.exec(stderr);
+      resolveRun({
+        code,
+        signal,
+        wallMs,
+        peakRss: rss ? Number(rss[1]) : NaN,
+        atExit: mem ? (JSON.parse(mem[1] as string) as CliRun['atExit']) : undefined,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: stderr.replace(/^STOPGAP_BENCH_(RSS|MEM) .*\n?/gm, ''),
+      });
+    });
+  });
+}
+
+function failRun(what: string, run: CliRun, expected: string): never {
+  console.error(`${what}: exit ${run.code ?? run.signal}, expected ${expected}; its stderr:\n${run.stderr}`);
+  throw new Error(`${what}: exit ${run.code ?? run.signal}, expected ${expected}`);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const secs = (ms: number): string => (ms / 1000).toFixed(2);
+
+interface ScanFigures {
+  wallMs: number[];
+  peakRss: number[];
+  objects: number;
+  findings: number;
+  last?: CliRun;
+}
+
+/** Three `stopgap scan --json` runs with one desired-state source, each into a fresh database. */
+async function scanRuns(label: string, desired: unknown, work: string, kubeconfig: string, nodeArgs: string[] = []): Promise<ScanFigures> {
+  const config = join(work, `stopgap-${label}.yml`);
+  writeFileSync(config, stringify({ clusters: [{ name: 'bench', context: 'bench', desired, kinds: ['Deployment', 'ConfigMap', 'Service'] }] }));
+  const figures: ScanFigures = { wallMs: [], peakRss: [], objects: 0, findings: 0 };
+  for (let run = 0; run < RUNS; run++) {
+    const db = join(work, `${label}-${nodeArgs.length}-${run}.db`);
+    const env = { PATH: process.env['PATH'] ?? '', KUBECONFIG: kubeconfig, STOPGAP_CONFIG: config, STOPGAP_DB: db, NODE_OPTIONS: '' };
+    const result = await runCli(['scan', '--json'], env, work, nodeArgs);
+    if (result.code !== 1) failRun(`stopgap scan (desired=${label}, run ${run + 1})`, result, '1 (drift found)');
+    const report = JSON.parse(result.stdout) as { findings: unknown[]; clusters: { kinds: { objects: number }[] }[] };
+    figures.findings = report.findings.length;
+    figures.objects = report.clusters.flatMap((c) => c.kinds).reduce((n, k) => n + k.objects, 0);
+    figures.wallMs.push(result.wallMs);
+    figures.peakRss.push(result.peakRss);
+    figures.last = result;
+    rmSync(db, { force: true });
+  }
+  return figures;
+}
 
 export async function benchScan(): Promise<void> {
+  buildOnce();
   const started = Date.now();
   const { proc: cluster, value: info } = await child<ChildInfo>('serveBenchCluster()');
   console.log(
@@ -369,29 +404,58 @@ export async function benchScan(): Promise<void> {
       'current-context': 'bench',
     }),
   );
-  // The same scans again with the old generation capped, as a container's memory limit would: V8
-  // otherwise lets garbage grow to a multiple of the live heap before collecting it.
-  const HEAP_CAP = ['--max-old-space-size=160'];
-  const variants: [string, unknown, string[]][] = [
-    ['last-applied', { type: 'last-applied' }, []],
-    ['directory', { type: 'directory', path: info.manifests }, []],
-    ['last-applied', { type: 'last-applied' }, HEAP_CAP],
-    ['directory', { type: 'directory', path: info.manifests }, HEAP_CAP],
-  ];
   try {
-    for (const [label, desired, nodeArgs] of variants) {
-      const args = [kubeconfig, label, desired, work].map((a) => JSON.stringify(a)).join(', ');
-      const { value: r } = await child<VariantResult>(`runScanVariant(${args})`, { nodeArgs: ['--expose-gc', ...nodeArgs] });
-      const wall = median(r.times);
+    // Baseline: the same CLI doing nothing but start up and load its modules.
+    const baseWall: number[] = [];
+    const baseRss: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const result = await runCli(['--help'], { PATH: process.env['PATH'] ?? '', NODE_OPTIONS: '' }, work);
+      if (result.code !== 0) failRun('stopgap --help', result, '0');
+      baseWall.push(result.wallMs);
+      baseRss.push(result.peakRss);
+    }
+    const baseMs = median(baseWall);
+    const baseBytes = median(baseRss);
+    console.log(
+      `baseline: node dist/src/cli.js --help (start-up + module loading): median ${secs(baseMs)} s of ${RUNS} ` +
+        `(${baseWall.map(secs).join(', ')} s), peak RSS ${mb(baseBytes)}`,
+    );
+
+    const variants: [string, unknown][] = [
+      ['last-applied', { type: 'last-applied' }],
+      ['directory', { type: 'directory', path: info.manifests }],
+    ];
+    for (const [label, desired] of variants) {
+      const r = await scanRuns(label, desired, work, kubeconfig);
+      const wall = median(r.wallMs);
+      const rss = median(r.peakRss);
       console.log(
-        `scan ${r.objects} objects, desired=${label}${nodeArgs.length ? ` (node ${nodeArgs.join(' ')})` : ''}: median ${(wall / 1000).toFixed(2)} s of ${RUNS} ` +
-          `(${r.times.map((t) => (t / 1000).toFixed(2)).join(', ')} s), ${Math.round(r.objects / (wall / 1000))} objects/s, ` +
+        `scan ${r.objects} objects, desired=${label} (node dist/src/cli.js scan --json, wall time spawn to exit): ` +
+          `median ${secs(wall)} s of ${RUNS} (${r.wallMs.map(secs).join(', ')} s), ${Math.round(r.objects / (wall / 1000))} objects/s, ` +
           `${r.findings} findings; target < 10 s`,
       );
       console.log(
-        `  peak RSS ${mb(r.peakRss)} (target < 300 MB): ${mb(r.baselineRss)} before the first scan (node + tsx + ` +
-          `@kubernetes/client-node), heap retained after ${RUNS} scans ${mb(r.retainedHeap)}`,
+        `  vs --help: +${secs(wall - baseMs)} s (${(wall / baseMs).toFixed(1)}x); peak RSS ${mb(rss)} of ${RUNS} ` +
+          `(${r.peakRss.map(mb).join(', ')}; target < 300 MB): +${mb(rss - baseBytes)} over --help (${(rss / baseBytes).toFixed(1)}x)`,
       );
+      if (rss > 300 * 1024 * 1024) {
+        // Over target with V8's default heap sizing: show what a container memory limit gives (V8
+        // sizes its old generation from it), and where the memory was at exit.
+        const at = r.last?.atExit;
+        if (at) {
+          console.log(
+            `  at exit (last run, no final GC, so garbage included): rss ${mb(at.rss)}, V8 heap ${mb(at.heapUsed)} used of ${mb(at.heapTotal)}, ` +
+              `external ${mb(at.external)} (array buffers ${mb(at.arrayBuffers)}), other ${mb(at.rss - at.heapTotal - at.external)}`,
+          );
+        }
+        const CAP = ['--max-old-space-size=160'];
+        const c = await scanRuns(label, desired, work, kubeconfig, CAP);
+        const cWall = median(c.wallMs);
+        console.log(
+          `  as under a container memory limit (node ${CAP.join(' ')}): median ${secs(cWall)} s, ` +
+            `${Math.round(c.objects / (cWall / 1000))} objects/s, peak RSS ${mb(median(c.peakRss))} (${c.peakRss.map(mb).join(', ')}), ${c.findings} findings`,
+        );
+      }
     }
   } finally {
     cluster.kill('SIGTERM');

@@ -35,7 +35,7 @@ CREATE TABLE change_events (
   at         TEXT    NOT NULL,
   data       TEXT    NOT NULL, -- canonical JSON
   prev_hash  TEXT    NOT NULL,
-  hash       TEXT    NOT NULL UNIQUE
+  hash       TEXT    NOT NULL
 );
 CREATE INDEX change_events_change ON change_events (change_id, seq);
 

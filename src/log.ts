@@ -56,6 +56,7 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
         },
       },
     },
-    opts.destination ?? process.stdout,
+    // Asynchronous stdout: a blocking write per line would stall every request behind the log pipe.
+    opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

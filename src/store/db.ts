@@ -39,6 +39,8 @@ export function openDb(path: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
+  // Hot index pages of a ledger with 100k+ changes stay in memory (32 MiB; the default is 2 MiB).
+  db.pragma('cache_size = -32000');
   return db;
 }
 

@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The built CLI, as `npm start` and users run it. */
+export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+
+let built = false;
+
+/** Builds once per bench run (`npm run build`), so every suite measures the JavaScript users run. */
+export function buildOnce(): void {
+  if (built) return;
+  const t0 = performance.now();
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const took = ((performance.now() - t0) / 1000).toFixed(2);
+  if (result.status !== 0) {
+    console.error(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(`npm run build failed (exit ${result.status ?? result.signal ?? result.error?.message}) after ${took} s: the benchmarks measure dist/src/cli.js`);
+  }
+  if (!existsSync(CLI)) throw new Error(`npm run build succeeded but ${CLI} is missing`);
+  console.log(`build: npm run build (tsc -p tsconfig.build.json) in ${took} s`);
+  built = true;
+}
