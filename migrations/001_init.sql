@@ -53,7 +53,7 @@ CREATE TABLE request_keys (
   key        TEXT PRIMARY KEY,
   change_id  INTEGER REFERENCES changes (id),
   created_at TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,

@@ -185,7 +185,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
       });
       return;
     case 'log': {
-      const { change, created } = ctx.ledger.create(
+      const { change, created } = await ctx.ledger.createSoon(
         {
           ...parsed.draft,
           actor: user,

@@ -126,7 +126,7 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
     }
     let result;
     try {
-      result = ctx.ledger.create(
+      result = await ctx.ledger.createSoon(
         {
           description: values.description,
           actor: user,

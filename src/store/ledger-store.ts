@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { groupCommit } from './group-commit.js';
 import { StopgapError } from '../errors.js';
 import { canonicalJson } from '../ledger/canonical-json.js';
 import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
@@ -91,6 +92,8 @@ const HEAD_KEY = 'ledger.chain_head';
 export class LedgerStore {
   private readonly db: Db;
   private readonly stmts;
+  /** {@link create} for request handlers: creates arriving together share one commit. */
+  readonly createSoon: (input: ChangeDraft, opts: { now: Date; defaultDueDays: number; requestKeys?: string[] }) => Promise<CreateResult>;
 
   constructor(db: Db) {
     this.db = db;
@@ -111,6 +114,10 @@ export class LedgerStore {
       insertRequestKey: db.prepare('INSERT INTO request_keys (key, change_id, created_at) VALUES (?, ?, ?)'),
       count: db.prepare('SELECT count(*) AS n FROM changes'),
     };
+    const batched = groupCommit(db, (a: { input: ChangeDraft; opts: Parameters<LedgerStore['create']>[1] }) =>
+      this.create(a.input, a.opts),
+    );
+    this.createSoon = (input, opts) => batched({ input, opts });
   }
 
   get(id: number): Change | undefined {
