@@ -53,15 +53,7 @@ export function patternCovers(
   length: number,
 ): boolean {
   const n = pattern.segments.length;
-  if (n > length) return false;
-  for (let i = 0; i < n; i++) {
-    const p = pattern.segments[i];
-    if (p === '*' || p === segments[i]) continue;
-    const index = pattern.indexes[i] ?? -1;
-    if (index >= 0 && index === listIndexes[i]) continue;
-    return false;
-  }
-  return true;
+  return n <= length && prefixMatches(pattern, segments, listIndexes, n);
 }
 
 /** Whether the path is an ancestor of what the pattern names (so its value contains that part). */
@@ -71,8 +63,17 @@ export function patternBelow(
   listIndexes: readonly number[],
   length: number,
 ): boolean {
-  if (pattern.segments.length <= length) return false;
-  for (let i = 0; i < length; i++) {
+  return pattern.segments.length > length && prefixMatches(pattern, segments, listIndexes, length);
+}
+
+/** The first `count` segments of the path match the pattern's (`*`, equal, or the same list index). */
+function prefixMatches(
+  pattern: PointerPattern,
+  segments: readonly string[],
+  listIndexes: readonly number[],
+  count: number,
+): boolean {
+  for (let i = 0; i < count; i++) {
     const p = pattern.segments[i];
     if (p === '*' || p === segments[i]) continue;
     const index = pattern.indexes[i] ?? -1;
