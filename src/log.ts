@@ -1,14 +1,10 @@
 import { pino, type Logger } from 'pino';
+import { redactSecrets } from './redact.js';
 
 export type { Logger };
 
-// Slack tokens and signing secrets have recognisable shapes; anything that looks like one is masked
-// wherever it appears in a log line, not just under known keys.
-const TOKEN_PATTERN = /\b(xox[abposr]|xapp|xoxe(?:\.xox[bp])?)-[A-Za-z0-9-]+/g;
-
-export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_PATTERN, (_m, prefix: string) => `${prefix}-[redacted]`);
-}
+// Tokens have recognisable shapes; anything that looks like one is masked wherever it appears in a
+// log line, not just under known keys (see scrub and the logMethod hook below).
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactSecrets(value);

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../redact.js';
 import type { Change, ChangeStatus } from './model.js';
 
 /** What a person (or later, the scanner) does to a change. */
@@ -91,7 +92,7 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
         move('dismissed') ?? {
           ok: true,
           eventType: 'dismissed',
-          patch: { status: 'dismissed', reason: action.reason, closedAt: at },
+          patch: { status: 'dismissed', reason: redactSecrets(action.reason), closedAt: at },
         }
       );
     case 'reopen':
@@ -99,7 +100,7 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
         move('open') ?? {
           ok: true,
           eventType: 'reopened',
-          patch: { status: 'open', verified: false, reason: action.reason, closedAt: null },
+          patch: { status: 'open', verified: false, reason: redactSecrets(action.reason), closedAt: null },
         }
       );
     case 'snooze':

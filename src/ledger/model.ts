@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactSecrets } from '../redact.js';
 
 export const ChangeStatus = z.enum(['open', 'in_review', 'codified', 'reverted', 'dismissed']);
 export type ChangeStatus = z.infer<typeof ChangeStatus>;
@@ -19,7 +20,8 @@ export type ChangeSource = z.infer<typeof ChangeSource>;
 
 /** What a person gives us to log a change; everything else is derived. */
 export const ChangeDraft = z.object({
-  description: z.string().trim().min(1, 'Describe what you changed').max(3000),
+  // A pasted credential ("set DB_PASSWORD=… on deploy/api") never reaches the ledger or Slack.
+  description: z.string().trim().min(1, 'Describe what you changed').max(3000).transform(redactSecrets),
   actor: z.string().min(1),
   owner: z.string().min(1).optional(),
   cluster: z.string().min(1).optional(),

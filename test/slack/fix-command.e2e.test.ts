@@ -116,6 +116,17 @@ describe('/fix <text> logs a change', () => {
     expect(app.server.ledger.get(before + 1)?.description).toBe('list of nodes cordoned: node/ip-10-0-1-7');
   });
 
+  it('masks a credential pasted into the text in the ledger and in Slack', async () => {
+    const before = app.server.ledger.count();
+    const { reply } = await fix('kubectl create secret generic db --from-literal=password=hunter2-prod -n shop');
+    const call = await reply();
+    const change = app.server.ledger.get(before + 1);
+    expect(change?.description).toContain('password=[redacted]');
+    expect(JSON.stringify(change)).not.toContain('hunter2-prod');
+    expect(replyText(call)).not.toContain('hunter2-prod');
+    expect(app.logs()).not.toContain('hunter2-prod');
+  });
+
   it('still records the change when Slack rejects the announcement', async () => {
     const before = app.server.ledger.count();
     app.slack.failAlways('response_url', { status: 500 });
