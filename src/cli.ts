@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from './config/config.js';
@@ -58,16 +58,29 @@ async function runMigrate(io: CliIo): Promise<number> {
 async function runVerify(io: CliIo): Promise<number> {
   try {
     const config = loadConfig(io.env);
+    // Verifying must not create or upgrade anything: a mistyped STOPGAP_DB is an error, not an empty OK.
+    if (config.dbPath === ':memory:' || !existsSync(config.dbPath)) {
+      writeLine(io.stderr, `stopgap verify: no database at ${config.dbPath}; check STOPGAP_DB`);
+      return 2;
+    }
     const db = openDb(config.dbPath);
     try {
-      migrate(db);
+      const hasLedger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_events'").get();
+      if (!hasLedger) {
+        writeLine(io.stderr, `stopgap verify: ${config.dbPath} holds no Stopgap ledger; check STOPGAP_DB or run 'stopgap migrate'`);
+        return 2;
+      }
       const report = new LedgerStore(db).verify();
       if (report.ok) {
         writeLine(io.stdout, `OK: ${report.events} events over ${report.changes} changes, hash chain intact`);
         return 0;
       }
       writeLine(io.stdout, `TAMPERED: ${report.problem?.message}`);
-      writeLine(io.stdout, `First bad row: event ${report.problem?.seq}. Restore the database from a backup taken before it.`);
+      if (report.problem?.seq) {
+        writeLine(io.stdout, `First bad row: event ${report.problem.seq}. Restore the database from a backup taken before it.`);
+      } else {
+        writeLine(io.stdout, 'Restore the database from a backup taken before the tampering.');
+      }
       return 1;
     } finally {
       db.close();

@@ -2,6 +2,9 @@
  * Masks credentials people paste into free text ("set DB_PASSWORD=hunter2 on deploy/api") and that
  * tokens carry in error messages, before the text is logged, stored or posted. Pure.
  */
+const CREDENTIAL_KEY =
+  /(password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|signature|(^|[_.-])(pass|pwd)$)/i;
+
 const PATTERNS: [RegExp, (m: string, ...groups: string[]) => string][] = [
   // Slack bot, user, app-level and refresh tokens.
   [/\b(xox[abposr]|xapp|xoxe(?:\.xox[bp])?)-[A-Za-z0-9-]{4,}/g, (_m, prefix) => `${prefix}-[redacted]`],
@@ -14,10 +17,13 @@ const PATTERNS: [RegExp, (m: string, ...groups: string[]) => string][] = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, () => '[redacted private key]'],
   // Bearer tokens in pasted headers.
   [/\b(Bearer\s+)[A-Za-z0-9._~+/=-]{12,}/gi, (_m, prefix) => `${prefix}[redacted]`],
-  // key=value and key: value where the key names a credential (kubectl --from-literal, env dumps).
+  // Credentials in URLs: scheme://user:password@host.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, (_m, prefix) => `${prefix}[redacted]@`],
+  // key=value and key: value where the key names a credential (kubectl --from-literal, env dumps, query strings).
   [
-    /\b([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;"'&]+)/gi,
-    (_m, key, sep) => `${key}${sep}[redacted]`,
+    /\b([A-Za-z0-9_.-]+)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;"'&]+)/g,
+    // `--from-literal=password=x`: the value of a harmless key may itself be a credential pair.
+    (_whole, key, sep, value) => (CREDENTIAL_KEY.test(key) ? `${key}${sep}[redacted]` : `${key}${sep}${redactSecrets(value)}`),
   ],
 ];
 

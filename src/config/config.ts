@@ -28,7 +28,17 @@ export const FileConfig = z
         },
         { message: 'not a valid regular expression' },
       ),
-    clusters: z.array(ClusterConfig).default([]),
+    clusters: z
+      .array(ClusterConfig)
+      .default([])
+      .superRefine((clusters, ctx) => {
+        // Findings are keyed by cluster name: two clusters with one name would resolve each other's drift.
+        const seen = new Set<string>();
+        clusters.forEach((c, i) => {
+          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `cluster name '${c.name}' is used twice; names must be unique` });
+          seen.add(c.name);
+        });
+      }),
     drift: DriftConfig.prefault({}),
   })
   .strict();

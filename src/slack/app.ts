@@ -17,8 +17,9 @@ import {
   changeDetail,
   changeList,
   changeLoggedMessage,
-  confirmation,
+  confirmationMrkdwn,
   errorMessage,
+  escapeAndTruncate,
   helpMessage,
 } from './views/index.js';
 import type { CustomRoute } from '@slack/bolt';
@@ -193,7 +194,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
           channelName: command.channel_name,
           source: 'command',
         },
-        { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys: [`trigger:${command.trigger_id}`] },
+        { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys: command.trigger_id ? [`trigger:${command.trigger_id}`] : [] },
       );
       if (!created) {
         ctx.logger.info({ change: change.key }, 'duplicate /fix request ignored');
@@ -242,7 +243,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
         return;
       }
       ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
-      await safeRespond(ctx, respond, confirmation(confirmationText(result.change.key, parsed)));
+      await safeRespond(ctx, respond, confirmationMrkdwn(confirmationText(result.change.key, parsed)));
       if (parsed.type === 'assign') {
         await notifyNewOwner(ctx, client, parsed.userId, user, result.change.key, result.change.description);
       }
@@ -253,7 +254,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
         ctx,
         respond,
         errorMessage(
-          'Claiming drift needs the drift scanner, which is not connected to this workspace yet. Log the change instead.',
+          'Claiming a drift finding is not available yet. Log the change you made instead, and it will be tracked from now on.',
           `${command.command} scaled deploy/payments-api -n shop to 12 for INC-4821`,
         ),
       );
@@ -268,14 +269,15 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
   }
 }
 
+/** mrkdwn for the acknowledgement; user-supplied parts are escaped, what we build (dates) is not. */
 function confirmationText(key: string, parsed: FixCommand): string {
   switch (parsed.type) {
     case 'codified':
-      return `${key} is in review: the scanner will confirm it once the drift is gone. PR: ${parsed.url}`;
+      return `${key} is in review with ${escapeAndTruncate(parsed.url, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
     case 'reverted':
-      return `${key} is marked reverted. The scanner will check that the cluster is back to its desired state.`;
+      return `${key} is marked reverted.`;
     case 'dismiss':
-      return `${key} is dismissed: “${parsed.reason}”.`;
+      return `${key} is dismissed: “${escapeAndTruncate(parsed.reason, 1000)}”.`;
     case 'snooze':
       return `${key} is snoozed until <!date^${Math.floor(Date.parse(parsed.until) / 1000)}^{date_short_pretty}|${parsed.until.slice(0, 10)}>. No reminders until then.`;
     case 'assign':
@@ -312,7 +314,7 @@ async function notifyNewOwner(
   try {
     await client.chat.postMessage({
       channel: owner,
-      text: `<@${by}> made you the owner of ${key}: ${description.slice(0, 300)}. Codify it or revert it, then tell me with \`/fix codified ${key} <PR>\` or \`/fix reverted ${key}\`.`,
+      text: `<@${by}> made you the owner of ${key}: ${escapeAndTruncate(description, 300)}. Codify it or revert it, then tell me with \`/fix codified ${key} &lt;PR&gt;\` or \`/fix reverted ${key}\`.`,
     });
   } catch (err) {
     ctx.logger.warn({ err, change: key }, 'could not DM the new owner');

@@ -51,8 +51,16 @@ export interface MigrationFile {
 }
 
 export function readMigrations(dir: string): MigrationFile[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+  const sql = readdirSync(dir).filter((f) => f.endsWith('.sql'));
+  // A misnamed migration would be skipped silently and the schema would drift from the code.
+  const misnamed = sql.filter((f) => !/^\d{3}_[a-z0-9_]+\.sql$/.test(f));
+  if (misnamed.length > 0) {
+    throw new StopgapError(
+      'migration_failed',
+      `${misnamed.join(', ')} in ${dir} ${misnamed.length === 1 ? 'is' : 'are'} not named NNN_lower_snake_case.sql: rename so it is applied in order`,
+    );
+  }
+  return sql
     .sort()
     .map((name) => {
       const sql = readFileSync(join(dir, name), 'utf8');

@@ -270,7 +270,20 @@ export class LedgerStore {
    */
   verify(): VerifyReport {
     const headRow = this.stmts.getHead.get() as { value: string } | undefined;
-    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : undefined;
+    const head = headRow ? parseHead(headRow.value) : undefined;
+    const eventCount = (this.db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
+    if ((headRow && !head) || (!headRow && eventCount > 0)) {
+      return {
+        ok: false,
+        events: eventCount,
+        changes: this.count(),
+        problem: {
+          kind: 'tampered',
+          seq: 0,
+          message: headRow ? 'the recorded chain head is unreadable' : 'the log has events but its recorded chain head was removed',
+        },
+      };
+    }
     const rows = this.db
       .prepare(
         'SELECT seq, change_id AS changeId, type, actor, at, data, prev_hash AS prevHash, hash FROM change_events ORDER BY seq',
@@ -297,7 +310,17 @@ export class LedgerStore {
     if (problem) return { ok: false, events, changes, problem };
     const ids = this.db.prepare('SELECT id FROM changes ORDER BY id').all() as { id: number }[];
     for (const { id } of ids) {
-      const change = this.get(id);
+      let change: Change | undefined;
+      try {
+        change = this.get(id);
+      } catch {
+        return {
+          ok: false,
+          events,
+          changes,
+          problem: { kind: 'state_mismatch', seq: lastSeq.get(id) ?? 0, message: `SG-${id}'s row is unreadable: it was edited outside the ledger` },
+        };
+      }
       const state = replayed.get(id);
       if (!change || !state) {
         return {
@@ -336,6 +359,15 @@ export class LedgerStore {
       out[r.status] = r.n;
     }
     return out;
+  }
+}
+
+function parseHead(value: string): { seq: number; hash: string } | undefined {
+  try {
+    const head = JSON.parse(value) as { seq?: unknown; hash?: unknown };
+    return typeof head.seq === 'number' && typeof head.hash === 'string' ? { seq: head.seq, hash: head.hash } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,6 +58,34 @@ describe('stopgap CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('TAMPERED');
     expect(bad.stdout).toContain('event 2');
+  });
+
+  it('verify refuses a database that does not exist instead of creating an empty one', async () => {
+    const path = join(tempDir(), 'typo', 'stopgap.db');
+    const r = await runCliCaptured(['verify'], { STOPGAP_DB: path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no database at ${path}`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('verify reports a removed chain head and an unreadable row as tampering, not a crash', async () => {
+    const path = join(tempDir(), 'stopgap.db');
+    const db = openMigratedDb(path);
+    const ledger = new LedgerStore(db);
+    const now = new Date('2026-11-26T10:00:00Z');
+    for (let i = 0; i < 2; i++) ledger.create({ description: `fix ${i}`, actor: 'U0ALICE' }, { now, defaultDueDays: 7 });
+    db.prepare("UPDATE changes SET resources = 'not json' WHERE id = 2").run();
+    const row = await runCliCaptured(['verify'], { STOPGAP_DB: path });
+    expect(row.code).toBe(1);
+    expect(row.stdout).toContain("SG-2's row is unreadable");
+    db.prepare("UPDATE changes SET resources = '[]' WHERE id = 2").run();
+    db.exec('DROP TRIGGER change_events_no_delete');
+    db.prepare('DELETE FROM change_events WHERE seq = 2').run();
+    db.prepare("DELETE FROM settings WHERE key = 'ledger.chain_head'").run();
+    db.close();
+    const head = await runCliCaptured(['verify'], { STOPGAP_DB: path });
+    expect(head.code).toBe(1);
+    expect(head.stdout).toContain('chain head was removed');
   });
 
   it('serve without Slack settings names each missing variable, one line each, and exits 2', async () => {

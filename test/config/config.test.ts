@@ -74,6 +74,11 @@ describe('configuration', () => {
     expect(lines.some((l) => l.includes('drift.ignore.0.pointers.0') && l.includes('starts with /'))).toBe(true);
   });
 
+  it('rejects two clusters with the same name', () => {
+    const p = file('clusters:\n  - name: prod\n  - name: prod\n    context: other\n');
+    expect(problems(() => loadFileConfig(p)).join('\n')).toContain("clusters.1.name: cluster name 'prod' is used twice");
+  });
+
   it('rejects an invalid incident channel pattern', () => {
     const p = file("incidentChannelPattern: '(['\n");
     expect(problems(() => loadFileConfig(p)).join('\n')).toContain('incidentChannelPattern: not a valid regular expression');

@@ -72,6 +72,16 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('refuses a misnamed migration instead of skipping it', () => {
+    const root = tempDir();
+    const migrations = join(root, 'migrations');
+    cpSync(defaultMigrationsDir(), migrations, { recursive: true });
+    writeFileSync(join(migrations, '003_Add-Index.sql'), 'CREATE INDEX x ON changes (actor);');
+    const db = openDb(join(root, 'a.db'));
+    expect(() => migrate(db, migrations)).toThrow(/003_Add-Index\.sql .*not named NNN_lower_snake_case\.sql/);
+    db.close();
+  });
+
   it('rolls back a failing migration entirely and reports it', () => {
     const root = tempDir();
     const migrations = join(root, 'migrations');

@@ -1,6 +1,6 @@
 /** Short ephemeral replies: help, errors, confirmations. */
 import type { KnownBlock } from '@slack/types';
-import { LIMITS, commandLabel, escapeAndTruncate } from './mrkdwn.js';
+import { LIMITS, commandLabel, escapeAndTruncate, truncate } from './mrkdwn.js';
 import type { SlackMessage } from './types.js';
 
 type HelpEntry = { usage: string; what: string; example: string };
@@ -81,6 +81,11 @@ export function errorMessage(message: string, example?: string): SlackMessage {
 
 /** A one-line acknowledgement. Mentions such as `<@U123>` in `text` are kept; everything else is escaped. */
 export function confirmation(text: string): SlackMessage {
-  const body = `:white_check_mark: ${escapeAndTruncate(text, LIMITS.sectionText - 30)}`;
+  return confirmationMrkdwn(escapeAndTruncate(text, LIMITS.sectionText - 30));
+}
+
+/** A one-line acknowledgement built by us as mrkdwn (dates, links), with any user text already escaped. */
+export function confirmationMrkdwn(mrkdwn: string): SlackMessage {
+  const body = `:white_check_mark: ${truncate(mrkdwn, LIMITS.sectionText - 30)}`;
   return { text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }] };
 }
