@@ -264,6 +264,17 @@ describe('subcommands', () => {
     expect(replyText(await (await fix(`assign ${c.key} bob`)).reply())).toMatch(/not a Slack mention[\s\S]*Try: \/fix assign SG-\d+ @/);
   });
 
+  it('never lets text typed into a change become a live link or broadcast in what the bot posts', async () => {
+    // Slack escapes typed markup in command text; the ledger stores it plain, every post escapes it again.
+    const c = await logOne('bumped deploy/x &lt;https://evil.example|PR 881&gt; &lt;!channel&gt;');
+    await (await fix(`assign ${c.key} <@U0CAROL>`)).reply();
+    const dm = await app.slack.waitForCall('chat.postMessage', (call) => call.fields.channel === 'U0CAROL');
+    expect(dm.fields.text).not.toContain('<https://evil.example');
+    expect(dm.fields.text).not.toContain('<!channel>');
+    const dismissed = replyText(await (await fix(`dismiss ${c.key} see &lt;https://evil.example|the runbook&gt;`)).reply());
+    expect(dismissed).not.toContain('<https://evil.example');
+  });
+
   it('only the owner, the actor or an admin may close, dismiss or reassign', async () => {
     const c = await logOne('scaled deploy/api -n shop to 5', 'U0ALICE');
     for (const text of [`reverted ${c.key}`, `dismiss ${c.key} not mine`, `assign ${c.key} <@U0MALLORY>`, `codified ${c.key} https://github.com/a/b/pull/1`]) {
