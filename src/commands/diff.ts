@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { isCollection, isPair, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
 import { isStopgapError, StopgapError } from '../errors.js';
@@ -13,8 +13,9 @@ const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [-
 
 const HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
 
-Compares one desired object with one live object (YAML or JSON, one object per file) the way the
-scanner does, and names the field manager that wrote each drifted live field.
+Compares one desired object with one live object (YAML or JSON, one object per file, or a List of
+one object) the way the scanner does, and names the field manager that wrote each drifted live field.
+Both files must describe the same object: the same API group, kind, namespace and name.
 
 Options:
   --desired FILE            the object as declared (manifest, rendered chart, kustomize output)
@@ -103,6 +104,74 @@ function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').trim();
 }
 
+type Obj = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Obj {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The 1-based line of a character offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+function notYaml(role: string, file: string, line: number | undefined, why: string): StopgapError {
+  return new StopgapError('parse_failed', `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${why}`);
+}
+
+const YAML_TAG = 'tag:yaml.org,2002:';
+
+/**
+ * The first node whose value JSON cannot hold (so neither can a Kubernetes object): `!!binary` bytes,
+ * `!!timestamp` dates, `!!set`, `!!omap` and `!!pairs` collections, `.nan` and `.inf`. `at` is the
+ * node to take the line from: for a block collection the key it is the value of (the tag's line).
+ */
+function findNonJson(doc: Document): { at: Node; why: string } | undefined {
+  let found: { at: Node; why: string } | undefined;
+  visit(doc, (_key, node, path) => {
+    let why: string | undefined;
+    if (isScalar(node)) {
+      const v = node.value;
+      const json = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+      if (!json) {
+        const tag = node.tag?.startsWith(YAML_TAG) ? `!!${node.tag.slice(YAML_TAG.length)}` : node.tag;
+        why = tag ? `${tag} values are not supported (a Kubernetes object holds JSON values only)` : `${String(node.source ?? v)} is not a JSON value`;
+      }
+    } else if (isCollection(node) && node.tag?.startsWith(YAML_TAG) && !['map', 'seq'].includes(node.tag.slice(YAML_TAG.length))) {
+      why = `!!${node.tag.slice(YAML_TAG.length)} collections are not supported (a Kubernetes object holds JSON values only)`;
+    }
+    if (why === undefined) return undefined;
+    const parent = path[path.length - 1];
+    const key = isPair(parent) && parent.value === node && isScalar(parent.key) ? parent.key : undefined;
+    found = { at: isCollection(node) && key ? key : (node as Node), why };
+    return visit.BREAK;
+  });
+  return found;
+}
+
+/**
+ * `kind: List` or `<Kind>List` (what `kubectl get -o yaml` prints for a selection) with one item: that
+ * item, with the kind and apiVersion a typed list implies when the item lacks them. Any other list is
+ * refused: one file, one object.
+ */
+function unwrapList(value: unknown, role: string, file: string): { value: unknown; prefix: string } {
+  if (!isRecord(value)) return { value, prefix: '' };
+  const kind = value['kind'];
+  const items = value['items'];
+  if (typeof kind !== 'string' || !/list$/i.test(kind) || !Array.isArray(items)) return { value, prefix: '' };
+  if (items.length === 0) throw new StopgapError('parse_failed', `--${role} ${file} holds an empty ${kind}; give one object per file`);
+  if (items.length > 1) throw new StopgapError('parse_failed', `--${role} ${file} holds a ${kind} of ${items.length} objects; give one object per file`);
+  const item: unknown = items[0];
+  const itemKind = kind.slice(0, -4);
+  if (!isRecord(item) || itemKind === '') return { value: item, prefix: 'items.0.' };
+  const out: Obj = {};
+  if (item['apiVersion'] === undefined && value['apiVersion'] !== undefined) out['apiVersion'] = value['apiVersion'];
+  if (item['kind'] === undefined) out['kind'] = itemKind;
+  return { value: Object.assign(out, item), prefix: 'items.0.' };
+}
+
 async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeObject> {
   let text: string;
   try {
@@ -119,24 +188,70 @@ async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeO
     const error = doc.errors[0];
     if (error) {
       const offset = error.pos[0];
-      const line = error.linePos?.[0]?.line ?? (offset >= 0 ? text.slice(0, offset).split('\n').length : undefined);
-      throw new StopgapError(
-        'parse_failed',
-        `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${firstLine(error.message)}`,
-      );
+      const line = error.linePos?.[0]?.line ?? (offset >= 0 ? lineAt(text, offset) : undefined);
+      throw notYaml(role, file, line, firstLine(error.message));
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const nonJson = findNonJson(doc);
+    if (nonJson) {
+      const offset = nonJson.at.range?.[0];
+      throw notYaml(role, file, offset !== undefined ? lineAt(text, offset) : undefined, nonJson.why);
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw notYaml(role, file, undefined, /excessive alias/i.test(message) ? 'too many aliases (more than 100 expansions); expand them or simplify the file' : firstLine(message));
+    }
     if (value !== null && value !== undefined) objects.push(value);
   }
   if (objects.length === 0) throw new StopgapError('parse_failed', `--${role} ${file} holds no object`);
   if (objects.length > 1) throw new StopgapError('parse_failed', `--${role} ${file} holds ${objects.length} objects; give one object per file`);
-  const parsed = KubeObjectShape.safeParse(objects[0]);
+  const { value, prefix } = unwrapList(objects[0], role, file);
+  const parsed = KubeObjectShape.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'the document';
+    const where = issue?.path.length ? `${prefix}${issue.path.join('.')}` : prefix ? prefix.slice(0, -1) : 'the document';
     throw new StopgapError('parse_failed', `--${role} ${file} is not a Kubernetes object (${where}: ${issue?.message ?? 'invalid'})`);
   }
   return parsed.data as KubeObject;
+}
+
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.lastIndexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+function metadataString(object: KubeObject, field: string): string | undefined {
+  const metadata = object['metadata'];
+  const value = isRecord(metadata) ? metadata[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Refuses to compare two different objects: a ConfigMap against a Secret of the same name would print
+ * the Secret's values as ConfigMap data. Kinds compare case-insensitively (a `kind: secret` typo is
+ * still that Secret, and shows as a difference); a namespace or name only one side gives is no conflict
+ * (manifests often leave the namespace to `kubectl -n`).
+ */
+function checkSameObject(desired: KubeObject, live: KubeObject): void {
+  const dGroup = groupOf(String(desired['apiVersion']));
+  const lGroup = groupOf(String(live['apiVersion']));
+  const dNs = metadataString(desired, 'namespace');
+  const lNs = metadataString(live, 'namespace');
+  const dName = metadataString(desired, 'name');
+  const lName = metadataString(live, 'name');
+  const same =
+    dGroup === lGroup &&
+    String(desired['kind']).toLowerCase() === String(live['kind']).toLowerCase() &&
+    (dNs === undefined || lNs === undefined || dNs === lNs) &&
+    (dName === undefined || lName === undefined || dName === lName);
+  if (same) return;
+  const version = (o: KubeObject) => (dGroup === lGroup ? '' : ` (${String(o['apiVersion'])})`);
+  throw new StopgapError(
+    'usage',
+    `desired is ${describe(desired)}${version(desired)} but live is ${describe(live)}${version(live)}: compare the same object`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,6 +338,7 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
     }
     const desired = await loadObject(args.desired, 'desired');
     const live = await loadObject(args.live, 'live');
+    checkSameObject(desired, live);
     const options: DiffOptions = {
       ignorePointers: args.ignore,
       ignoreAggregatedRoles: args.ignoreAggregatedRoles,

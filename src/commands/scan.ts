@@ -4,7 +4,7 @@ import { FileConfig, loadFileConfig } from '../config/config.js';
 import { StopgapError, isStopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { Finding } from '../drift/findings.js';
-import { ensureFingerprintKey, listActiveFindings } from '../drift/findings.js';
+import { ensureFingerprintKey, isCovered, listActiveFindings } from '../drift/findings.js';
 import { describeRef, formatProblem } from '../drift/sources/source.js';
 import type { ClusterOutcome, DriftEvent } from '../k8s/scanner.js';
 import { kindLabel, scanClusters, scanSettingsFrom } from '../k8s/scanner.js';
@@ -133,6 +133,20 @@ function printHuman(io: CliIo, findings: Finding[], outcomes: ClusterOutcome[]):
   }
 }
 
+/**
+ * The cluster to scan for `--context NAME` when none is configured with it: named after the context
+ * (a cluster name allows fewer characters). A message instead when no usable name comes out of it.
+ */
+function adHocCluster(context: string): ClusterConfig | string {
+  if (context.trim() === '') return '--context needs a kubeconfig context name';
+  const name = context.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '');
+  const parsed = ClusterConfig.safeParse({ name, context });
+  if (!parsed.success) {
+    return `--context ${JSON.stringify(context)}: no cluster in STOPGAP_CONFIG uses that context, and it is not usable as a cluster name (letters, digits, dot, dash, underscore); configure the cluster with a name in stopgap.yml`;
+  }
+  return parsed.data;
+}
+
 export async function runScan(argv: string[], io: CliIo): Promise<number> {
   let args: Args;
   try {
@@ -162,7 +176,14 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
   if (args.context !== undefined) {
     const wanted = args.context;
     clusters = clusters.filter((c) => c.context === wanted || c.name === wanted);
-    if (clusters.length === 0) clusters = [ClusterConfig.parse({ name: wanted.replace(/[^A-Za-z0-9._-]/g, '_'), context: wanted })];
+    if (clusters.length === 0) {
+      const adHoc = adHocCluster(wanted);
+      if (typeof adHoc === 'string') {
+        writeLine(io.stderr, `stopgap scan: ${adHoc}`);
+        return 2;
+      }
+      clusters = [adHoc];
+    }
   }
   if (clusters.length === 0) {
     writeLine(io.stderr, `stopgap scan: ${HOW_TO_CONFIGURE}`);
@@ -191,7 +212,12 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
         if (line) writeLine(io.stderr, `scan ${line}`);
       },
     });
-    const findings = clusters.flatMap((c) => listActiveFindings(db, { cluster: c.name }));
+    // Only what this pass looked at: findings of kinds or namespaces no longer configured were cleared,
+    // and those of a cluster that could not be scanned are not news about it.
+    const findings = outcomes.flatMap((o) => {
+      const coverage = o.coverage;
+      return coverage ? listActiveFindings(db, { cluster: o.cluster }).filter((f) => isCovered(coverage, f.ref)) : [];
+    });
     const failed = outcomes.some((o) => !o.ok);
     if (args.json) {
       writeLine(

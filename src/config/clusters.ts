@@ -16,14 +16,16 @@ export type DesiredSourceConfig = z.infer<typeof DesiredSourceConfig>;
 
 /**
  * A kind to scan: `Deployment`, `Deployment.apps`, `apps/v1/Deployment`, `v1/ConfigMap`,
- * `widgets.example.com/v1/Widget`, or `{ group, version?, kind }`.
+ * `widgets.example.com/v1/Widget`, or `{ group?, version?, kind }`. Without a group (string or
+ * object alike) the kind is looked up by name, in its well-known group when it has one; `group: ''`
+ * is the core group.
  */
 export const KindSelector = z.union([
   z.string().regex(/^([a-z0-9.-]+\/)?([a-z0-9]+\/)?[A-Z][A-Za-z0-9]*$|^[A-Z][A-Za-z0-9]*(\.[a-z0-9.-]+)?$/, {
     message: 'expected Kind, Kind.group, version/Kind or group/version/Kind (e.g. apps/v1/Deployment)',
   }),
   z.object({
-    group: z.string().default(''),
+    group: z.string().optional(),
     version: z.string().min(1).optional(),
     kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { message: 'kind must be a Kind name like Deployment' }),
   }),

@@ -26,13 +26,17 @@ import {
   hasContent,
   IGNORED_ANNOTATIONS,
   isEmptyValue,
+  isFreeFormMap,
   isObject,
   isQuantityPath,
+  isSecretKind,
   isServerDefault,
   isZeroScalar,
+  LAST_APPLIED_ANNOTATION,
   lastAppliedOf,
   normalizeForKind,
   own,
+  SECRET_VALUE_FIELDS,
   SERVER_METADATA,
   setOwn,
 } from './normalize.js';
@@ -103,7 +107,10 @@ function compile(options: DiffOptions | undefined): Compiled {
 interface Ctx {
   opts: Compiled;
   kind: unknown;
+  /** Either side is a Secret: its values (and anything holding them) are sensitive. */
   secret: boolean;
+  /** Either side is a List holding a Secret: every item's values are sensitive. */
+  secretItems: boolean;
   skipRules: boolean;
   out: Difference[];
   /** Path segments: field names, or list item segments (`name=web`, `3`). */
@@ -147,8 +154,24 @@ function redact(ctx: Ctx, value: unknown): unknown {
   return fp ? fp(JSON.stringify(value)) : REDACTED;
 }
 
+/**
+ * Whether the value at segs[0..d) (d > at) of a Secret whose fields start at segs[at] holds or contains
+ * a secret value: `data`, `stringData`, `binaryData`, or the last-applied annotation (a copy of them),
+ * including the `metadata` and `annotations` maps around it.
+ */
+function holdsSecretValue(segs: readonly string[], at: number, d: number): boolean {
+  const field = segs[at] as string;
+  if (SECRET_VALUE_FIELDS.has(field)) return true;
+  if (field !== 'metadata') return false;
+  if (d === at + 1) return true;
+  if (segs[at + 1] !== 'annotations') return false;
+  return d === at + 2 || segs[at + 2] === LAST_APPLIED_ANNOTATION;
+}
+
 function isSensitive(ctx: Ctx, d: number): boolean {
-  if (ctx.secret && (ctx.segs[0] === 'data' || ctx.segs[0] === 'stringData')) return true;
+  if (ctx.secret && holdsSecretValue(ctx.segs, 0, d)) return true;
+  // A List holding a Secret: `/items`, `/items/<i>` and each item's secret fields.
+  if (ctx.secretItems && ctx.segs[0] === 'items' && (d <= 2 || holdsSecretValue(ctx.segs, 2, d))) return true;
   for (const p of ctx.opts.sensitive) {
     if (patternCovers(p, ctx.segs, ctx.idx, d) || patternBelow(p, ctx.segs, ctx.idx, d)) return true;
   }
@@ -178,6 +201,32 @@ function report(ctx: Ctx, d: number, kind: DifferenceKind, desired: unknown, liv
   };
   if (attribution) difference.attribution = attribution;
   ctx.out.push(difference);
+}
+
+/** Whether the value at segs[0..d) is a key of a free-form map (where omitempty and field defaults do not apply). */
+function inFreeFormMap(ctx: Ctx, d: number): boolean {
+  return d >= 2 && ctx.idx[d - 1] === -1 && isFreeFormMap(ctx.segs, d - 1, ctx.kind);
+}
+
+/**
+ * Whether a desired value at segs[0..d) declares anything: like hasContent, except that a key of a
+ * free-form map declares itself whatever its value (`data: {a: ""}` declares key `a`).
+ */
+function declares(ctx: Ctx, value: unknown, d: number): boolean {
+  if (!isObject(value)) return hasContent(value);
+  const free = isFreeFormMap(ctx.segs, d, ctx.kind) && (d === 0 || ctx.idx[d - 1] === -1);
+  for (const k in value) {
+    if (skipKey(ctx, k, d)) continue;
+    const v = own(value, k);
+    if (free) {
+      if (v !== null && v !== undefined) return true;
+      continue;
+    }
+    ctx.segs[d] = k;
+    ctx.idx[d] = -1;
+    if (declares(ctx, v, d + 1)) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +291,9 @@ function diffValue(
   }
   if (typeof dv !== 'object') {
     if (lv === undefined || lv === null) {
-      if (!isZeroScalar(dv)) report(ctx, d, 'missing', dv, undefined);
+      // omitempty: a typed field holding "", false or 0 is absent from live. A free-form map's key
+      // is not a field: absent is missing (null is how a client wrote "", so it is not).
+      if (!isZeroScalar(dv) || (lv === undefined && inFreeFormMap(ctx, d))) report(ctx, d, 'missing', dv, undefined);
       return;
     }
     if (typeof lv !== 'object' && isQuantityPath(ctx.segs, d, ctx.kind) && quantitiesEqual(dv, lv)) return;
@@ -260,7 +311,7 @@ function diffValue(
     return;
   }
   if (lv === undefined || lv === null) {
-    if (hasContent(dv)) report(ctx, d, 'missing', dv, undefined);
+    if (declares(ctx, dv, d)) report(ctx, d, 'missing', dv, undefined);
     return;
   }
   report(ctx, d, 'changed', dv, lv);
@@ -351,7 +402,7 @@ function diffKeyed(
     if (j < 0) {
       idx[d] = i;
       items[d] = D[i];
-      if (hasContent(D[i])) report(ctx, d + 1, 'missing', D[i], undefined);
+      if (declares(ctx, D[i], d + 1)) report(ctx, d + 1, 'missing', D[i], undefined);
       continue;
     }
     idx[d] = j;
@@ -397,7 +448,7 @@ function diffAtomic(ctx: Ctx, D: readonly unknown[], L: readonly unknown[], d: n
       diffValue(ctx, D[i], L[i], undefined, d + 1, undefined, undefined);
     } else {
       items[d] = D[i];
-      if (hasContent(D[i])) report(ctx, d + 1, 'missing', D[i], undefined);
+      if (declares(ctx, D[i], d + 1)) report(ctx, d + 1, 'missing', D[i], undefined);
     }
   }
   for (let i = D.length; i < L.length; i++) {
@@ -442,7 +493,7 @@ function removedValue(ctx: Ctx, av: unknown, lv: unknown, d: number, parentL: Ob
       return;
     }
   }
-  if (isServerDefault(segs[d - 1], lv, parentL)) return;
+  if (!inFreeFormMap(ctx, d) && isServerDefault(segs[d - 1], lv, parentL)) return;
   report(ctx, d, 'extra', undefined, lv);
 }
 
@@ -462,7 +513,7 @@ function scanLiveOnly(ctx: Ctx, lv: unknown, d: number, node: FieldNode, parentL
     if (trusted) return;
     if (byHand) {
       // A whole list item added by hand is one difference; a field must not hold its default.
-      if (isItem || !isServerDefault(segs[d - 1], lv, parentL)) report(ctx, d, 'extra', undefined, lv);
+      if (isItem || inFreeFormMap(ctx, d) || !isServerDefault(segs[d - 1], lv, parentL)) report(ctx, d, 'extra', undefined, lv);
       return;
     }
   }
@@ -497,6 +548,17 @@ function asObject(value: unknown): Obj {
   return isObject(value) ? value : {};
 }
 
+/** A `List` or `<Kind>List` (as `kubectl get -o yaml` prints) of Secrets or holding one. */
+function listHoldsSecret(object: Obj): boolean {
+  const kind = object['kind'];
+  if (typeof kind !== 'string' || !kind.toLowerCase().endsWith('list')) return false;
+  if (isSecretKind(kind.slice(0, -4))) return true;
+  const items = object['items'];
+  if (!Array.isArray(items)) return false;
+  for (const item of items) if (isObject(item) && isSecretKind(item['kind'])) return true;
+  return false;
+}
+
 /**
  * Field-level drift between a desired and a live object (raw JSON, as the API server or a manifest
  * gave them). See DESIGN.md "Drift: how not to cry wolf" for the rules. Never throws on JSON input.
@@ -515,7 +577,8 @@ export function diffObjects(desired: KubeObject, live: KubeObject, options?: Dif
   const ctx: Ctx = {
     opts,
     kind,
-    secret: kind === 'Secret',
+    secret: isSecretKind(desiredObj['kind']) || isSecretKind(liveObj['kind']),
+    secretItems: listHoldsSecret(desiredObj) || listHoldsSecret(liveObj),
     skipRules:
       opts.ignoreAggregatedRoles &&
       kind === 'ClusterRole' &&

@@ -300,6 +300,52 @@ export function resolveUnlistedObjects(
   })();
 }
 
+/** What one pass over a cluster looked at: findings outside it say nothing about the cluster now. */
+export interface ScanCoverage {
+  cluster: string;
+  /** Kinds the pass listed or tried to list (discovery found them), by group and kind. */
+  kinds: readonly { group: string; kind: string }[];
+  /** Namespaces namespaced kinds were listed in; omitted: all of them. */
+  namespaces?: readonly string[];
+  /**
+   * Kinds whose list or discovery failed in the pass: whatever the rest says, their findings stay
+   * (a failed list never resolves anything). `group` omitted: that kind in any group.
+   */
+  keep?: readonly { group?: string; kind: string }[];
+}
+
+function kept(coverage: ScanCoverage, group: string, kind: string): boolean {
+  return (coverage.keep ?? []).some((k) => k.kind === kind && (k.group === undefined || k.group === group));
+}
+
+/** Whether a finding's object is one the pass looked at: a covered kind, in a covered namespace. */
+export function isCovered(coverage: ScanCoverage, ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace'>): boolean {
+  if (!coverage.kinds.some((k) => k.group === ref.group && k.kind === ref.kind)) return false;
+  // Cluster-scoped objects have no namespace and are scanned whatever the namespaces.
+  return !coverage.namespaces || !ref.namespace || coverage.namespaces.includes(ref.namespace);
+}
+
+/**
+ * After a pass over a cluster (discovery succeeded): resolves as `cleared` the active findings the
+ * configuration no longer covers, of kinds removed from config or no longer served (a deleted CRD)
+ * and of namespaces removed from config. Nothing was observed about them, so neither a revert nor
+ * a fix is claimed; but nothing would ever resolve them either. Kinds in `keep` are left alone.
+ */
+export function resolveUncovered(db: Db, coverage: ScanCoverage, now: Date): Finding[] {
+  const at = now.toISOString();
+  return db.transaction(() => {
+    const rows = stmt(db, 'SELECT * FROM drift_findings WHERE resolved_at IS NULL AND cluster = ? ORDER BY id').all(coverage.cluster) as FindingRow[];
+    const resolved: Finding[] = [];
+    for (const row of rows) {
+      if (kept(coverage, row.api_group, row.kind)) continue;
+      const ref = { group: row.api_group, kind: row.kind, namespace: row.namespace || undefined };
+      if (isCovered(coverage, ref)) continue;
+      resolved.push(rowToFinding(resolveRow(db, row.id, 'cleared', at)));
+    }
+    return resolved;
+  })();
+}
+
 export interface FindingFilter {
   cluster?: string;
   group?: string;

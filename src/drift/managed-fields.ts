@@ -159,6 +159,14 @@ export function isKubectlManager(name: string): boolean {
  * Manual: `kubectl`, `kubectl-*` and any binary we do not recognise (a script, a one-off Go program).
  * Automation: the built-in list, plus `extraAutomation`, which wins over everything else so that a CI
  * job running `kubectl apply` can be declared automation.
+ *
+ * Deliberately manual, though often written by programs: a client that sets no field manager gets one
+ * from its user agent, the part before the first `/`. client-go's default user agent starts with the
+ * binary's name, so a Go program built or `go run` as `main` writes as `main`; a Go client that sets no
+ * user agent at all sends net/http's `Go-http-client/1.1` and writes as `Go-http-client`. These are
+ * "unknown binaries", often one-off scripts run during an incident, so they stay manual; a team whose
+ * controller writes under such a name lists it in `automationManagers` (it is not in the built-in list
+ * on purpose).
  */
 export function classifyManager(name: string, extraAutomation?: ManagerPattern): ManagerClass {
   if (extraAutomation?.matches(name)) return 'automation';

@@ -61,9 +61,45 @@ export function isEmptyValue(value: unknown): boolean {
   return Array.isArray(value) ? value.length === 0 : !hasKeys(value as Obj);
 }
 
-/** `""`, `false`, `0`: omitted by the API server (omitempty), so equal to an absent field. */
+/**
+ * `""`, `false`, `0`: omitted by the API server (omitempty), so equal to an absent field. True of
+ * typed struct fields only: in a free-form map (see isFreeFormMap) a key is data, and a key holding
+ * `""` is as present as any other.
+ */
 export function isZeroScalar(value: unknown): boolean {
   return value === '' || value === false || value === 0;
+}
+
+/** Object fields that hold a Secret's values. */
+export const SECRET_VALUE_FIELDS: ReadonlySet<string> = new Set(['data', 'stringData', 'binaryData']);
+
+/**
+ * Whether `kind` names a Secret: case-insensitively, since a hand-written `kind: secret` still holds
+ * secret values. Any API group: this decides what is redacted, and redacting too much costs nothing.
+ */
+export function isSecretKind(kind: unknown): boolean {
+  return typeof kind === 'string' && kind.length === 6 && kind.toLowerCase() === 'secret';
+}
+
+const FREE_FORM_TOP: ReadonlySet<string> = new Set(['data', 'stringData', 'binaryData']);
+const FREE_FORM_ANYWHERE: ReadonlySet<string> = new Set(['matchLabels', 'nodeSelector', 'volumeAttributes']);
+const SELECTOR_MAP_KINDS: ReadonlySet<unknown> = new Set(['Service', 'ReplicationController']);
+
+/**
+ * Whether the map at `segments[0..length)` is free-form (Go `map[string]string` and the like) rather
+ * than a typed struct: top-level `data`, `stringData`, `binaryData`; `metadata.labels` and
+ * `metadata.annotations` at any depth; `matchLabels`, `nodeSelector`, CSI `volumeAttributes`; the
+ * Service and ReplicationController `spec.selector`; StorageClass `parameters`. Its keys are data, so
+ * omitempty does not apply to them and no field-name default does either.
+ */
+export function isFreeFormMap(segments: readonly string[], length: number, kind: unknown): boolean {
+  if (length <= 0) return false;
+  const key = segments[length - 1] as string;
+  if (length === 1) return FREE_FORM_TOP.has(key) || (key === 'parameters' && kind === 'StorageClass');
+  if (FREE_FORM_ANYWHERE.has(key)) return true;
+  const parent = segments[length - 2];
+  if (parent === 'metadata') return key === 'labels' || key === 'annotations';
+  return length === 2 && key === 'selector' && parent === 'spec' && SELECTOR_MAP_KINDS.has(kind);
 }
 
 /** Whether a value declares anything beyond empty and zero values. */
@@ -176,7 +212,7 @@ export function normalizeEndpoints(object: KubeObject): KubeObject {
 /** The per-kind rewrites; the object itself for every other kind. */
 export function normalizeForKind(object: KubeObject): KubeObject {
   const kind = object['kind'];
-  if (kind === 'Secret') return normalizeSecret(object);
+  if (isSecretKind(kind)) return normalizeSecret(object);
   if (kind === 'Endpoints') return normalizeEndpoints(object);
   return object;
 }

@@ -65,9 +65,11 @@ const CORE_VERSION = /^v\d+((alpha|beta)\d+)?$/;
 /** `Deployment`, `Deployment.apps`, `apps/v1/Deployment`, `v1/ConfigMap`, `apps/Deployment`, or an object. */
 export function parseKindSelector(selector: KindSelector): KindSpec {
   if (typeof selector !== 'string') {
-    return selector.version === undefined
-      ? { group: selector.group, kind: selector.kind }
-      : { group: selector.group, version: selector.version, kind: selector.kind };
+    // No group given is not the core group: like the bare `Deployment`, the kind is looked up.
+    const spec: KindSpec = { kind: selector.kind };
+    if (selector.group !== undefined) spec.group = selector.group;
+    if (selector.version !== undefined) spec.version = selector.version;
+    return spec;
   }
   const parts = selector.split('/');
   if (parts.length === 3) return { group: parts[0] as string, version: parts[1] as string, kind: parts[2] as string };

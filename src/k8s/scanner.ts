@@ -1,7 +1,8 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { ClusterConfig, DriftConfig } from '../config/clusters.js';
 import { StopgapError } from '../errors.js';
-import type { Finding } from '../drift/findings.js';
-import { countActiveFindings, objectKey, recordScanRun, resolveUnlistedObjects } from '../drift/findings.js';
+import type { Finding, ScanCoverage } from '../drift/findings.js';
+import { countActiveFindings, objectKey, recordScanRun, resolveUncovered, resolveUnlistedObjects } from '../drift/findings.js';
 import type { ScanMode } from '../drift/findings.js';
 import { openDesiredSource } from '../drift/sources/index.js';
 import type { DesiredSource, SourceProblem } from '../drift/sources/source.js';
@@ -9,7 +10,7 @@ import { refOf } from '../drift/sources/source.js';
 import type { Db } from '../store/db.js';
 import type { KubeClient } from './client.js';
 import { createKubeClient } from './client.js';
-import type { ApiResource, KindSpec } from './discovery.js';
+import type { ApiResource, DiscoveryResult, KindSpec } from './discovery.js';
 import { DEFAULT_KINDS, discoverKinds, parseKindSelector } from './discovery.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
@@ -89,7 +90,8 @@ export interface ListKindResult {
 /**
  * One complete list of a resource (in one namespace, or all), every object diffed and recorded.
  * Only when every page arrived are findings of objects that were not listed resolved; a failed list
- * records a failed run and resolves nothing.
+ * records a failed run and resolves nothing. Failures of the API server or of the store while
+ * recording are returned as values, never thrown.
  */
 export async function listKind(
   ctx: ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink },
@@ -189,15 +191,19 @@ export async function listKind(
     if (changes.created.length > 0 || changes.resolved.length > 0) {
       ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
     }
-    recordScanRun(ctx.db, {
-      ...run,
-      finishedAt: ctx.now(),
-      outcome: 'failed',
-      objects: 0,
-      findings: 0,
-      errorCode: error.code,
-      errorMessage: error.message,
-    });
+    try {
+      recordScanRun(ctx.db, {
+        ...run,
+        finishedAt: ctx.now(),
+        outcome: 'failed',
+        objects: 0,
+        findings: 0,
+        errorCode: error.code,
+        errorMessage: error.message,
+      });
+    } catch {
+      // The store failing too (it may be why the list failed): the event below still reports it.
+    }
     ctx.emit?.({
       type: 'kind-failed',
       cluster: ctx.cluster,
@@ -243,6 +249,8 @@ export interface ClusterOutcome {
   error?: ErrorValue;
   kinds: KindOutcome[];
   problems: SourceProblem[];
+  /** What the pass looked at; absent when the cluster could not be scanned at all. */
+  coverage?: ScanCoverage;
 }
 
 export interface OpenedCluster {
@@ -251,17 +259,23 @@ export interface OpenedCluster {
   specs: KindSpec[];
 }
 
-/** Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. */
+/**
+ * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
+ * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
+ * file's directory, whatever the working directory.
+ */
 export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir'>): Promise<OpenedCluster> {
+  const baseDir = deps.baseDir ?? process.cwd();
+  const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
   const kc = loadKubeConfig(
     {
       ...(cluster.context ? { context: cluster.context } : {}),
-      ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+      ...(kubeconfig ? { kubeconfig } : {}),
     },
     deps.env ?? process.env,
   );
   const client = createKubeClient(kc);
-  const source = await openDesiredSource(cluster.desired, deps.baseDir);
+  const source = await openDesiredSource(cluster.desired, baseDir);
   const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
   return { client, source, specs };
 }
@@ -291,6 +305,7 @@ export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promi
   } catch (err) {
     return fail(err);
   }
+  const coverage = coverageOf(cluster, discovered);
   for (const { spec, reason, error } of discovered.unresolved) {
     // A default kind an older cluster does not serve is nothing to scan; a configured one is a mistake.
     if (reason === 'not-served' && !cluster.kinds) continue;
@@ -331,11 +346,35 @@ export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promi
       if (!result.ok) {
         kindOutcome.error = result.error;
         outcome.ok = false;
+        // A failed list never resolves anything, in any namespace.
+        coverage.keep.push({ group: resource.group, kind: resource.kind });
       }
       outcome.kinds.push(kindOutcome);
     }
   }
-  return outcome;
+  resolveOutOfCoverage(ctx, coverage);
+  return { ...outcome, coverage };
+}
+
+/**
+ * What a pass over the cluster covers once discovery has answered: the kinds it resolved, in the
+ * configured namespaces. Kinds whose discovery failed are kept as they are: nothing is known.
+ */
+export function coverageOf(cluster: ClusterConfig, discovered: DiscoveryResult): ScanCoverage & { keep: { group?: string; kind: string }[] } {
+  return {
+    cluster: cluster.name,
+    kinds: discovered.resolved.map(({ resource }) => ({ group: resource.group, kind: resource.kind })),
+    ...(cluster.namespaces ? { namespaces: cluster.namespaces } : {}),
+    keep: discovered.unresolved
+      .filter((u) => u.reason === 'failed')
+      .map(({ spec }) => (spec.group === undefined ? { kind: spec.kind } : { group: spec.group, kind: spec.kind })),
+  };
+}
+
+/** Clears findings the configuration no longer covers (kinds, namespaces, CRDs no longer served). */
+export function resolveOutOfCoverage(ctx: Pick<ObserverContext, 'db' | 'cluster' | 'now'> & { emit?: DriftEventSink }, coverage: ScanCoverage): void {
+  const resolved = resolveUncovered(ctx.db, coverage, ctx.now());
+  if (resolved.length > 0) ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, created: [], resolved });
 }
 
 /** Scans several clusters concurrently; each outcome stands alone. */

@@ -2,13 +2,14 @@ import type { ClusterConfig } from '../config/clusters.js';
 import { openDesiredSource } from '../drift/sources/index.js';
 import type { DesiredSource } from '../drift/sources/source.js';
 import type { KubeClient } from './client.js';
+import { KubeRequestError } from './client.js';
 import type { ApiResource } from './discovery.js';
 import { discoverKinds } from './discovery.js';
 import { watchOnce } from './list-watch.js';
 import type { ObserverContext } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
 import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
-import { errorValue, listKind, openCluster } from './scanner.js';
+import { coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
 export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
@@ -45,6 +46,7 @@ type WatchCtx = ObserverContext & { client: KubeClient; settings: ScanSettings; 
  * Keeps one resource (in one namespace, or all) under observation: list, then watch from the
  * list's resourceVersion with bookmarks; relist on 410 Gone and at every resync; reconnect with
  * exponential backoff after errors, dropped connections and inactivity. Runs until `signal` aborts.
+ * Failures of the cluster or the store are values (events, retries): it rejects only on a bug.
  */
 export async function watchResource(
   ctx: WatchCtx,
@@ -87,7 +89,7 @@ export async function watchResource(
     signal.addEventListener('abort', onAbort, { once: true });
     const resyncTimer = setTimeout(() => watchSignal.abort(), Math.max(0, settings.resyncMs - (Date.now() - listedAt)));
     const started = Date.now();
-    let watched;
+    let watched: Awaited<ReturnType<typeof watchOnce>>;
     try {
       watched = await watchOnce(ctx.client, resource, {
         ...(namespace !== undefined ? { namespace } : {}),
@@ -113,6 +115,10 @@ export async function watchResource(
           }
         },
       });
+    } catch (err) {
+      // The connection failing in a way the client did not turn into a value: a failed watch all the same.
+      const error = err instanceof KubeRequestError ? err : new KubeRequestError(`watch: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      watched = { end: { type: 'failed', error }, resourceVersion: resourceVersion ?? '', events: 0 };
     } finally {
       clearTimeout(resyncTimer);
       signal.removeEventListener('abort', onAbort);
@@ -175,61 +181,106 @@ export interface DriftWatch {
  * Watches one cluster until stopped: opens it (kubeconfig, desired state, discovery), retrying
  * with backoff while that fails, then runs one list/watch loop per kind (and namespace). Desired
  * state is re-read at every resync so that a manifest directory may move on underneath.
+ *
+ * Each attempt has its own AbortController: when one loop fails unexpectedly (rejects), its
+ * siblings are stopped and awaited before the next attempt starts a fresh set, so that a cluster
+ * never has two loops for the same kind.
  */
 async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: AbortSignal): Promise<void> {
   const { settings } = deps;
   let attempt = 0;
   while (!signal.aborted) {
+    const current = new AbortController();
+    const stop = (): void => current.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let outcome: { type: 'stopped' } | { type: 'idle' } | { type: 'failed'; error: unknown };
     try {
-      const opened = await openCluster(cluster, deps);
-      for (const problem of opened.source.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
-      const discovered = await discoverKinds(opened.client, opened.specs, {
-        idleTimeoutMs: settings.requestIdleMs,
-        signal,
-      });
-      for (const { spec, reason, error } of discovered.unresolved) {
-        if (reason === 'not-served' && !cluster.kinds) continue;
-        deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: errorValue(error) });
-      }
-      let source = opened.source;
-      const refresh = setInterval(() => {
-        openDesiredSource(cluster.desired, deps.baseDir)
-          .then((next) => {
-            source = next;
-            for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
-          })
-          .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
-      }, settings.resyncMs);
-      const ctx: WatchCtx = {
-        db: deps.db,
-        cluster: cluster.name,
-        source,
-        drift: deps.drift,
-        fingerprint: deps.fingerprint,
-        now: deps.now ?? (() => new Date()),
-        client: opened.client,
-        settings,
-        ...(deps.emit ? { emit: deps.emit } : {}),
-        ...(deps.diff ? { diff: deps.diff } : {}),
-      };
-      try {
-        await Promise.all(
-          discovered.resolved.flatMap(({ resource }) =>
-            (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) =>
-              watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }),
-            ),
-          ),
-        );
-      } finally {
-        clearInterval(refresh);
-      }
-      return;
-    } catch (err) {
-      const delay = backoffDelay(settings, attempt);
-      attempt += 1;
-      deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err), retryInMs: delay });
-      await sleep(delay, signal);
+      outcome = await watchAttempt(cluster, deps, current);
+    } catch (error) {
+      outcome = { type: 'failed', error };
+    } finally {
+      current.abort();
+      signal.removeEventListener('abort', stop);
     }
+    if (signal.aborted || outcome.type === 'stopped') return;
+    if (outcome.type === 'idle') {
+      // Nothing could be watched (every kind failed discovery): look again at the next resync.
+      await sleep(settings.resyncMs, signal);
+      continue;
+    }
+    const delay = backoffDelay(settings, attempt);
+    attempt += 1;
+    deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
+    await sleep(delay, signal);
+  }
+}
+
+/**
+ * One attempt at watching a cluster. Resolves `stopped` once `attempt` is aborted from outside and
+ * every loop has ended; throws (after every loop has ended) when opening the cluster or a loop fails.
+ */
+async function watchAttempt(
+  cluster: ClusterConfig,
+  deps: ScanDeps,
+  attempt: AbortController,
+): Promise<{ type: 'stopped' } | { type: 'idle' }> {
+  const { settings } = deps;
+  const signal = attempt.signal;
+  const opened = await openCluster(cluster, deps);
+  for (const problem of opened.source.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+  const discovered = await discoverKinds(opened.client, opened.specs, {
+    idleTimeoutMs: settings.requestIdleMs,
+    signal,
+  });
+  if (signal.aborted) return { type: 'stopped' };
+  for (const { spec, reason, error } of discovered.unresolved) {
+    if (reason === 'not-served' && !cluster.kinds) continue;
+    deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: errorValue(error) });
+  }
+  const ctx: WatchCtx = {
+    db: deps.db,
+    cluster: cluster.name,
+    source: opened.source,
+    drift: deps.drift,
+    fingerprint: deps.fingerprint,
+    now: deps.now ?? (() => new Date()),
+    client: opened.client,
+    settings,
+    ...(deps.emit ? { emit: deps.emit } : {}),
+    ...(deps.diff ? { diff: deps.diff } : {}),
+  };
+  // Findings of kinds and namespaces the configuration no longer covers would never resolve.
+  resolveOutOfCoverage(ctx, coverageOf(cluster, discovered));
+  const targets = discovered.resolved.flatMap(({ resource }) =>
+    (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) => ({ resource, namespace })),
+  );
+  if (targets.length === 0) return { type: 'idle' };
+
+  let source = opened.source;
+  const refresh = setInterval(() => {
+    openDesiredSource(cluster.desired, deps.baseDir)
+      .then((next) => {
+        source = next;
+        for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+      })
+      .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
+  }, settings.resyncMs);
+  try {
+    const loops = targets.map(({ resource, namespace }) =>
+      watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }).catch(
+        (err: unknown) => {
+          // One loop failed unexpectedly: stop its siblings, so the retry starts alone.
+          attempt.abort();
+          throw err;
+        },
+      ),
+    );
+    const settled = await Promise.allSettled(loops);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return { type: 'stopped' };
+  } finally {
+    clearInterval(refresh);
   }
 }
 

@@ -152,6 +152,108 @@ describe('stopgap diff', () => {
   });
 });
 
+describe('stopgap diff never prints a Secret value, whatever the two files hold', () => {
+  const RAW = 'S3cret-hunter2-INC-9001';
+  const B64 = Buffer.from(RAW).toString('base64');
+  const OTHER = 'other-S3cret-value-77';
+  const OTHER_B64 = Buffer.from(OTHER).toString('base64');
+  const yamlOf = (kind: string, name: string, body: string, apiVersion = 'v1', namespace = 'shop') =>
+    `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\n${body}`;
+  const secretYaml = (kind = 'Secret', value = B64) => yamlOf(kind, 's', `data:\n  password: ${value}\n`);
+  const listOf = (...items: string[]) =>
+    `apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n${items.map((i) => `- ${i.trimEnd().split('\n').join('\n  ')}\n`).join('')}`;
+
+  async function both(desired: string, live: string): Promise<Run[]> {
+    return [await run(['--desired', desired, '--live', live]), await run(['--desired', desired, '--live', live, '--json'])];
+  }
+  function expectClean(runs: Run[]): void {
+    for (const r of runs) {
+      for (const text of [r.stdout, r.stderr]) {
+        for (const s of [RAW, B64, OTHER, OTHER_B64]) expect(text).not.toContain(s);
+      }
+    }
+  }
+
+  it('desired ConfigMap s, live Secret s: exit 2, "compare the same object", no value', async () => {
+    const cm = tempFile('leak-cm.yaml', yamlOf('ConfigMap', 's', `data:\n  password: ${RAW}\n`));
+    const secret = tempFile('leak-secret.yaml', secretYaml());
+    const runs = await both(cm, secret);
+    for (const r of runs) {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('desired is ConfigMap shop/s but live is Secret shop/s: compare the same object');
+    }
+    expectClean(runs);
+    expectClean(await both(secret, cm));
+  });
+
+  it('a List holding one Secret is unwrapped and redacted', async () => {
+    const desired = tempFile('leak-list-desired.yaml', listOf(secretYaml('Secret', OTHER_B64)));
+    const live = tempFile('leak-list-live.yaml', listOf(secretYaml()));
+    const runs = await both(desired, live);
+    for (const r of runs) expect(r.code).toBe(1);
+    expect(runs[0]?.stdout).toContain('Secret shop/s: 1 difference');
+    expect(runs[0]?.stdout).toContain('~ /data/password');
+    expect(runs[0]?.stdout).toMatch(/"hmac-sha256:[0-9a-f]{16}" → "hmac-sha256:[0-9a-f]{16}"/);
+    expect(JSON.parse(runs[1]?.stdout ?? '')).toMatchObject({ differences: [{ path: '/data/password' }] });
+    expectClean(runs);
+    // The same List against the bare object is in sync.
+    const bare = tempFile('leak-bare.yaml', secretYaml());
+    expect((await run(['--desired', bare, '--live', live])).code).toBe(0);
+  });
+
+  it('a SecretList whose item has no kind or apiVersion (the raw API form) is unwrapped as a Secret', async () => {
+    const live = tempFile('leak-secretlist.json', JSON.stringify({ apiVersion: 'v1', kind: 'SecretList', items: [{ metadata: { name: 's', namespace: 'shop' }, data: { password: B64 } }] }));
+    const desired = tempFile('leak-secretlist-desired.yaml', secretYaml('Secret', OTHER_B64));
+    const runs = await both(desired, live);
+    for (const r of runs) expect(r.code).toBe(1);
+    expect(JSON.parse(runs[1]?.stdout ?? '')).toMatchObject({ differences: [{ path: '/data/password' }] });
+    expectClean(runs);
+  });
+
+  it('a List of two objects, or of none, is rejected with exit 2', async () => {
+    const two = tempFile('leak-list-two.yaml', listOf(secretYaml(), yamlOf('ConfigMap', 'c', 'data: {}\n')));
+    const none = tempFile('leak-list-none.yaml', 'apiVersion: v1\nkind: List\nitems: []\n');
+    const secret = tempFile('leak-secret2.yaml', secretYaml('Secret', OTHER_B64));
+    const a = await both(two, secret);
+    for (const r of a) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--desired .*leak-list-two\.yaml holds a List of 2 objects; give one object per file/);
+    }
+    expectClean(a);
+    const b = await both(secret, none);
+    for (const r of b) expect(r.stderr).toMatch(/--live .*leak-list-none\.yaml holds an empty List/);
+    expectClean(b);
+  });
+
+  it('a lower-case kind: secret is redacted (and is not "another object")', async () => {
+    const desired = tempFile('leak-lower.yaml', secretYaml('secret', OTHER_B64));
+    const live = tempFile('leak-upper.yaml', secretYaml());
+    const runs = await both(desired, live);
+    for (const r of runs) expect(r.code).toBe(1);
+    expect(runs[0]?.stdout).toContain('/data/password');
+    expectClean(runs);
+    expectClean(await both(live, tempFile('leak-lower-live.yaml', secretYaml('secret', OTHER_B64))));
+  });
+
+  it('a name, namespace or API group that differs is another object: exit 2', async () => {
+    const base = tempFile('id-base.yaml', yamlOf('ConfigMap', 'a', 'data: {}\n'));
+    const cases: Array<[string, RegExp]> = [
+      [yamlOf('ConfigMap', 'b', 'data: {}\n'), /desired is ConfigMap shop\/a but live is ConfigMap shop\/b: compare the same object/],
+      [yamlOf('ConfigMap', 'a', 'data: {}\n', 'v1', 'other'), /desired is ConfigMap shop\/a but live is ConfigMap other\/a: compare the same object/],
+      [yamlOf('ConfigMap', 'a', 'data: {}\n', 'example.com/v1'), /desired is ConfigMap shop\/a \(v1\) but live is ConfigMap shop\/a \(example\.com\/v1\): compare the same object/],
+    ];
+    for (const [text, message] of cases) {
+      const r = await run(['--desired', base, '--live', tempFile('id-other.yaml', text)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    // Another version of the same group, and a desired manifest without a namespace, are the same object.
+    const noNamespace = tempFile('id-nons.yaml', 'apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: payments-api\nspec:\n  replicas: 3\n');
+    expect((await run(['--desired', noNamespace, '--live', fixture('deploy-live-scaled.yaml')])).code).toBe(1);
+  });
+});
+
 describe('stopgap diff errors: exit 2, one clear line with an example, no stack trace', () => {
   async function expectUsageError(argv: string[], message: RegExp): Promise<void> {
     const r = await run(argv);
@@ -191,6 +293,20 @@ describe('stopgap diff errors: exit 2, one clear line with an example, no stack 
   it('a file that is not YAML or JSON, naming the line', async () => {
     const bad = tempFile('bad.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n');
     await expectUsageError(['--desired', fixture('configmap-desired.yaml'), '--live', bad], /--live .*bad\.yaml is not valid YAML or JSON \(line \d+\)/);
+  });
+
+  it('a !!binary value is a parse error naming the line, not an unexpected error', async () => {
+    const bin = tempFile('binary.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: !!binary aHVudGVyMg==\n');
+    await expectUsageError(['--desired', fixture('secret-desired.yaml'), '--live', bin], /--live .*binary\.yaml is not valid YAML or JSON \(line 6\): .*!!binary/);
+    const set = tempFile('set.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: !!set\n  a: null\n');
+    await expectUsageError(['--desired', set, '--live', fixture('configmap-live-edited.yaml')], /--desired .*set\.yaml is not valid YAML or JSON \(line 5\)/);
+  });
+
+  it('too many YAML aliases is a parse error, not an unexpected error', async () => {
+    const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: c', 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
+    const bomb = tempFile('aliases.yaml', `${lines.join('\n')}\n`);
+    await expectUsageError(['--desired', bomb, '--live', fixture('configmap-live-edited.yaml')], /--desired .*aliases\.yaml is not valid YAML or JSON( \(line \d+\))?: too many aliases/);
   });
 
   it('a file holding two objects', async () => {

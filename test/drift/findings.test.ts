@@ -7,12 +7,14 @@ import {
   countActiveFindings,
   ensureFingerprintKey,
   getFinding,
+  isCovered,
   listActiveFindings,
   listResolvedFindings,
   objectKey,
   recordObjectDeleted,
   recordObservation,
   recordScanRun,
+  resolveUncovered,
   resolveUnlistedObjects,
   valueAtPath,
   WHOLE_OBJECT_PATH,
@@ -198,6 +200,43 @@ describe('findings store', () => {
     recordObservation(db, { cluster: 'prod', ref, source: 'directory', differences: [missing] }, T0);
     const back = recordObservation(db, { cluster: 'prod', ref, source: 'directory', differences: [], live: { kind: 'PodDisruptionBudget' } }, T1);
     expect(back.resolved.map((f) => f.resolution)).toEqual(['reverted']);
+  });
+
+  it('after a pass, clears findings of kinds and namespaces it no longer covers, but never those of a kept kind', () => {
+    const drifted = (ref: ObjectRef, cluster = 'prod'): void => {
+      const changed: Difference = { path: '/spec/replicas', kind: 'changed', desired: 3, live: 5, sensitive: false };
+      recordObservation(db, { cluster, ref, source: 'last-applied', differences: [changed] }, T0);
+    };
+    const deploy = (name: string, namespace: string): ObjectRef => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace, name });
+    drifted(deploy('web', 'shop'));
+    drifted(deploy('web', 'staging'));
+    drifted({ group: '', version: 'v1', kind: 'Node', name: 'node-1' });
+    drifted({ group: 'example.com', version: 'v1', kind: 'Widget', namespace: 'shop', name: 'w' });
+    drifted({ group: 'batch', version: 'v1', kind: 'CronJob', namespace: 'staging', name: 'nightly' });
+    drifted(deploy('web', 'staging'), 'other-cluster');
+    const coverage = {
+      cluster: 'prod',
+      kinds: [
+        { group: 'apps', kind: 'Deployment' },
+        { group: '', kind: 'Node' },
+      ],
+      namespaces: ['shop'],
+      keep: [{ kind: 'CronJob' }],
+    };
+    expect(isCovered(coverage, deploy('web', 'shop'))).toBe(true);
+    expect(isCovered(coverage, deploy('web', 'staging'))).toBe(false);
+    expect(isCovered(coverage, { group: '', kind: 'Node' })).toBe(true);
+    const cleared = resolveUncovered(db, coverage, T1);
+    expect(cleared.map((f) => [f.ref.kind, f.ref.namespace, f.resolution])).toEqual([
+      ['Deployment', 'staging', 'cleared'],
+      ['Widget', 'shop', 'cleared'],
+    ]);
+    expect(listActiveFindings(db).map((f) => `${f.cluster}:${f.ref.kind}:${f.ref.namespace ?? ''}`).sort()).toEqual([
+      'other-cluster:Deployment:staging',
+      'prod:CronJob:staging',
+      'prod:Deployment:shop',
+      'prod:Node:',
+    ]);
   });
 
   it('generates the fingerprint key once and keeps it', () => {

@@ -43,8 +43,10 @@ describe('directory source', () => {
     const parsed = await loadManifestDirectory(FIXTURES);
     const names = parsed.manifests.map((m) => `${m.ref.kind}/${m.ref.name}`).sort();
     expect(names).toEqual([
+      'ConfigMap/checkout-settings',
       'ConfigMap/feature-flags',
       'ConfigMap/payments-config',
+      'ConfigMap/saved-on-windows',
       'ConfigMap/survives-the-break',
       'Deployment/payments-api',
       'Node/ip-10-0-1-7',
@@ -175,6 +177,95 @@ describe('directory source', () => {
     const cm = live('v1', 'ConfigMap', 'a', 'team');
     const found = source.lookup(cm, ref(cm));
     expect(found.status === 'declared' && found.desired['data']).toEqual({ v: '1' });
+  });
+
+  it('leaves out quietly what a git checkout holds besides manifests: kustomization, Helm chart files, plain config', async () => {
+    const parsed = await loadManifestDirectory(join(FIXTURES, 'checkout'));
+    expect(parsed.problems.map(formatProblem)).toEqual([]);
+    expect(parsed.manifests.map((m) => `${m.ref.kind}/${m.ref.name}`).sort()).toEqual(['ConfigMap/checkout-settings', 'ConfigMap/saved-on-windows']);
+    // web.yaml starts with a byte-order mark and `---`: the object is declared on line 2.
+    expect(parsed.manifests.find((m) => m.ref.name === 'checkout-settings')?.line).toBe(2);
+    // Files: 2 kustomizations, Chart.yaml, 2 values files, 1 chart template. Documents: a kustomize
+    // Component, a plain mapping and a plain sequence.
+    expect(parsed.skipped).toBe(9);
+    const source = directorySource(parsed);
+    expect(source.complete).toBe(true);
+    expect(source.skipped).toBe(9);
+  });
+
+  it('still reports a document with only one of apiVersion and kind, or without a name, and leaves the source incomplete', () => {
+    const parsed = parseManifests(
+      [
+        'kind: ConfigMap',
+        'metadata: {name: no-api-version}',
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: {generateName: no-name-}',
+        '---',
+        'owner: team-payments',
+        '---',
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '  - {metadata: {name: item-without-kind}}',
+        '  - plain',
+      ].join('\n'),
+      'mixed.yaml',
+    );
+    expect(parsed.problems.map(formatProblem)).toEqual([
+      'mixed.yaml:1: not a Kubernetes object: apiVersion, kind and metadata.name are required',
+      'mixed.yaml:4: not a Kubernetes object: apiVersion, kind and metadata.name are required',
+      'mixed.yaml:13: not a Kubernetes object: apiVersion, kind and metadata.name are required',
+      'mixed.yaml:14: not a Kubernetes object (expected a mapping with apiVersion and kind)',
+    ]);
+    expect(parsed.skipped).toBe(1);
+    expect(directorySource({ ...parsed, manifests: [] }).complete).toBe(false);
+  });
+
+  it('reads JSON and YAML saved with a UTF-8 byte-order mark', () => {
+    const json = parseManifests('\uFEFF{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}', 'bom.json');
+    expect(json.problems).toEqual([]);
+    expect(json.manifests.map((m) => [m.ref.name, m.line])).toEqual([['j', 1]]);
+    const yaml = parseManifests('\uFEFF---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: yml}\n', 'bom.yaml');
+    expect(yaml.problems).toEqual([]);
+    expect(yaml.manifests.map((m) => [m.ref.name, m.line])).toEqual([['yml', 2]]);
+  });
+
+  it('refuses a YAML alias bomb with its file and line, quickly, and still loads the rest of the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stopgap-src-'));
+    dirs.push(dir);
+    // Nine levels of ten aliases each: a billion leaves from a dozen lines.
+    const levels = ['    a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let n = 1; n <= 8; n++) levels.push(`    a${n}: &a${n} [${Array.from({ length: 10 }, () => `*a${n - 1}`).join(', ')}]`);
+    const bomb = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: ok-before}', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: bomb}', 'spec:', '  nested:', ...levels].join('\n');
+    writeFileSync(join(dir, 'bomb.yaml'), bomb);
+    writeFileSync(join(dir, 'fine.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n');
+    const started = Date.now();
+    const parsed = await loadManifestDirectory(dir);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(parsed.problems.map(formatProblem)).toEqual([expect.stringMatching(/bomb\.yaml:5: too many aliases/)]);
+    expect(parsed.manifests.map((m) => m.ref.name).sort()).toEqual(['fine', 'ok-before']);
+    expect(directorySource(parsed).complete).toBe(false);
+  });
+
+  it('still reads ordinary anchors, aliases and merge keys', () => {
+    const parsed = parseManifests(
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web, labels: &labels {app: web, tier: "*"}}',
+        'spec:',
+        '  selector: {matchLabels: *labels}',
+        '  template:',
+        '    metadata: {labels: {<<: *labels, extra: "yes"}}',
+      ].join('\n'),
+      'anchors.yaml',
+    );
+    expect(parsed.problems).toEqual([]);
+    const spec = parsed.manifests[0]?.object['spec'] as { selector: unknown; template: { metadata: { labels: unknown } } };
+    expect(spec.selector).toEqual({ matchLabels: { app: 'web', tier: '*' } });
+    expect(spec.template.metadata.labels).toEqual({ app: 'web', tier: '*', extra: 'yes' });
   });
 
   it('fails with desired_source_failed when the directory does not exist', async () => {

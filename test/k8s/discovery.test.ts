@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ClusterConfig } from '../../src/config/clusters.js';
 import { DEFAULT_KINDS, collectionPath, discoverKinds, parseKindSelector } from '../../src/k8s/discovery.js';
 import { createKubeClient } from '../../src/k8s/client.js';
 import { loadKubeConfig } from '../../src/k8s/kubeconfig.js';
@@ -33,6 +34,26 @@ describe('kind selectors', () => {
     expect(parseKindSelector('v1/ConfigMap')).toEqual({ group: '', version: 'v1', kind: 'ConfigMap' });
     expect(parseKindSelector('widgets.example.com/v1alpha1/Widget')).toEqual({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget' });
     expect(parseKindSelector({ group: 'example.com', kind: 'Widget' })).toEqual({ group: 'example.com', kind: 'Widget' });
+  });
+
+  it('reads the object form without a group like the bare kind name, not as the core group', async () => {
+    const { kinds = [] } = ClusterConfig.parse({
+      name: 'prod',
+      kinds: [{ kind: 'Deployment' }, { kind: 'Widget', version: 'v1alpha1' }, { group: '', kind: 'ConfigMap' }],
+    });
+    const specs = kinds.map(parseKindSelector);
+    expect(specs).toEqual([{ kind: 'Deployment' }, { version: 'v1alpha1', kind: 'Widget' }, { group: '', kind: 'ConfigMap' }]);
+    const client = await clientFor([
+      ...DEFAULT_FAKE_RESOURCES,
+      { group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true },
+    ]);
+    const result = await discoverKinds(client, specs);
+    expect(result.unresolved).toEqual([]);
+    expect(result.resolved.map((r) => [r.resource.group, r.resource.version, r.resource.kind])).toEqual([
+      ['apps', 'v1', 'Deployment'],
+      ['widgets.example.com', 'v1alpha1', 'Widget'],
+      ['', 'v1', 'ConfigMap'],
+    ]);
   });
 });
 

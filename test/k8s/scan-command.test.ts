@@ -5,9 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
+import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
+import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
 import { harness } from './helpers.js';
-import { desiredSecret, liveDeployment, liveSecret } from './objects.js';
+import { desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 
@@ -163,5 +165,64 @@ describe('stopgap scan', () => {
     expect(r.stderr).toMatch(/^scan fake: v1\/Node: 0 objects/m);
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as { findings: { cluster: string }[] }).findings.map((f) => f.cluster)).toEqual(['fake']);
+  });
+
+  it('exits 2 with one line naming the problem for an empty or unusable --context', async () => {
+    for (const argv of [['--context='], ['--context', ''], ['--context', '!!!']]) {
+      const r = await scan(argv, { KUBECONFIG: h.kubeconfig });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^stopgap scan: --context/);
+      expect(r.stderr).not.toMatch(/ZodError|"code"|invalid_string|\bat /);
+    }
+    const r = await scan(['--context', '!!!'], { KUBECONFIG: h.kubeconfig });
+    expect(r.stderr).toContain('"!!!"');
+    expect(r.stderr).toContain('stopgap.yml');
+  });
+
+  it('--context names an ad hoc cluster after the context, dropping characters a name cannot hold', async () => {
+    const r = await scan(['--context', 'fake', '--json'], { KUBECONFIG: h.kubeconfig });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toEqual(['fake']);
+  });
+
+  it('prints and exits only on what this pass scanned: findings of kinds and namespaces removed from config are cleared', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    h.fake.put(liveConfigMap({ name: 'flags', namespace: 'staging', data: { a: '1' }, liveData: { a: '2' }, editedBy: SCALED }));
+    const all = await scan([], { STOPGAP_CONFIG: config({ clusters: [prod({ kinds: ['Deployment', 'ConfigMap'] })] }) });
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain('2 findings.');
+
+    // Deployment leaves the config: only the ConfigMap drift is news, the Deployment finding is over.
+    const configMaps = await scan(['--json'], { STOPGAP_CONFIG: config({ clusters: [prod({ kinds: ['ConfigMap'] })] }) });
+    expect(configMaps.code).toBe(1);
+    expect((JSON.parse(configMaps.stdout) as { findings: { kind: string }[] }).findings.map((f) => f.kind)).toEqual(['ConfigMap']);
+
+    // And staging leaves it too: nothing left to report, exit 0, for good.
+    const shopOnly = config({ clusters: [prod({ kinds: ['ConfigMap'], namespaces: ['shop'] })] });
+    for (let i = 0; i < 2; i++) {
+      const r = await scan([], { STOPGAP_CONFIG: shopOnly });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe('No drift found.');
+    }
+    const db = openMigratedDb(join(h.dir, 'cli.db'));
+    try {
+      expect(listActiveFindings(db)).toEqual([]);
+      expect(listResolvedFindings(db, new Date(0)).map((f) => [f.ref.kind, f.resolution]).sort()).toEqual([
+        ['ConfigMap', 'cleared'],
+        ['Deployment', 'cleared'],
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads a relative kubeconfig path from the config file directory', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const r = await scan([], { STOPGAP_CONFIG: config({ clusters: [prod({ kubeconfig: './kubeconfig.yaml' })] }) });
+    expect(r.stderr).not.toContain('FAILED');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('/spec/replicas');
   });
 });

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DriftConfig } from '../../src/config/clusters.js';
@@ -187,6 +187,86 @@ describe('scan, kinds', () => {
     } finally {
       await old.close();
     }
+  });
+});
+
+describe('scan, coverage', () => {
+  const EDITED = { manager: 'kubectl-edit', time: SCALED.time };
+
+  it('clears findings of kinds and namespaces removed from config, but never those of a kind whose list failed', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.fake.put(liveDeployment({ name: 'web', namespace: 'staging', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' }, liveData: { a: '2' }, editedBy: EDITED }));
+    await scanCluster(h.cluster({ kinds: ['Deployment', 'ConfigMap'] }), h.deps());
+    expect(listActiveFindings(h.db)).toHaveLength(3);
+
+    // ConfigMap and the staging namespace leave the config, while the Deployment list fails.
+    const narrowed = h.cluster({ kinds: ['Deployment'], namespaces: ['shop'] });
+    h.fake.inject('deployments', { type: 'status', code: 500, on: 'list' });
+    const failed = await scanCluster(narrowed, h.deps());
+    expect(failed.ok).toBe(false);
+    expect(failed.coverage).toMatchObject({ kinds: [{ group: 'apps', kind: 'Deployment' }], namespaces: ['shop'] });
+    // The ConfigMap finding is out of scope; Deployments, staging or not, are kept: their list failed.
+    expect(listActiveFindings(h.db).map((f) => [f.ref.kind, f.ref.namespace])).toEqual([
+      ['Deployment', 'shop'],
+      ['Deployment', 'staging'],
+    ]);
+
+    const outcome = await scanCluster(narrowed, h.deps());
+    expect(outcome.ok).toBe(true);
+    expect(listActiveFindings(h.db).map((f) => [f.ref.kind, f.ref.namespace])).toEqual([['Deployment', 'shop']]);
+    expect(listResolvedFindings(h.db, new Date(0)).map((f) => [f.ref.kind, f.ref.namespace, f.resolution]).sort()).toEqual([
+      ['ConfigMap', 'shop', 'cleared'],
+      ['Deployment', 'staging', 'cleared'],
+    ]);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'findings-changed', resolved: [expect.objectContaining({ path: '/data/a' })] }));
+  });
+
+  it('clears findings of a custom resource whose CRD is no longer served, and keeps those of a group whose discovery failed', async () => {
+    const widgets = { group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true };
+    const before = await startFakeKube({ resources: [...DEFAULT_FAKE_RESOURCES, widgets] });
+    const after = await startFakeKube();
+    try {
+      const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' }, spec: { size: 1 } };
+      const live = { ...widget, spec: { size: 2 } };
+      (live as { metadata: Record<string, unknown> }).metadata = { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } };
+      before.put(live);
+      for (const fake of [before, after]) fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+      const kubeconfig = writeKubeconfig([{ name: 'before', server: before.url, token: before.token }, { name: 'after', server: after.url, token: after.token }], { dir: h.dir });
+      await scanCluster(h.cluster({ context: 'before', kubeconfig, kinds: ['Deployment', 'example.com/v1/Widget'] }), h.deps());
+      expect(listActiveFindings(h.db).map((f) => f.ref.kind)).toEqual(['Deployment', 'Widget']);
+
+      // The apps group failing discovery is no news about Deployments; the Widget CRD is gone. (A bare
+      // `Widget` could be in any group, the failing one too: its findings would be kept.)
+      after.inject('apis/apps/v1', { type: 'status', code: 503 });
+      const outcome = await scanCluster(h.cluster({ context: 'after', kubeconfig, kinds: ['Deployment', 'example.com/v1/Widget'] }), h.deps());
+      expect(outcome.kinds.map((k) => [k.kind, k.ok])).toEqual([
+        ['Deployment', false],
+        ['Widget', false],
+      ]);
+      expect(listActiveFindings(h.db).map((f) => f.ref.kind)).toEqual(['Deployment']);
+      expect(listResolvedFindings(h.db, new Date(0)).map((f) => [f.ref.kind, f.resolution])).toEqual([['Widget', 'cleared']]);
+    } finally {
+      await before.close();
+      await after.close();
+    }
+  });
+
+  it('does not clear anything when the cluster cannot be scanned at all', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps());
+    const outcome = await scanCluster(h.cluster({ context: 'dead', kinds: ['ConfigMap'] }), h.deps());
+    expect(outcome.ok).toBe(false);
+    expect(outcome.coverage).toBeUndefined();
+    expect(listActiveFindings(h.db)).toHaveLength(1);
+  });
+
+  it('reads a relative kubeconfig from the config file directory, not the working directory', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    expect(basename(h.kubeconfig)).toBe('kubeconfig.yaml');
+    expect(existsSync(join(process.cwd(), 'kubeconfig.yaml'))).toBe(false);
+    const outcome = await scanCluster(h.cluster({ kubeconfig: 'kubeconfig.yaml', kinds: ['Deployment'] }), h.deps({ baseDir: h.dir }));
+    expect(outcome).toMatchObject({ ok: true, kinds: [{ kind: 'Deployment', ok: true, objects: 1 }] });
   });
 });
 

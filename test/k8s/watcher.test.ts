@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
-import { backoffDelay, startDriftWatch } from '../../src/k8s/watcher.js';
+import { lastAppliedSource } from '../../src/drift/sources/index.js';
+import { backoffDelay, startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
 import type { DriftWatch } from '../../src/k8s/watcher.js';
+import { scanCluster } from '../../src/k8s/scanner.js';
 import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
 import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
@@ -169,6 +171,86 @@ describe('drift watch', () => {
     await waitFor(() => h.events.filter((e) => e.type === 'cluster-failed' && e.cluster === 'broken').length >= 2, 'retries');
     const retries = h.events.flatMap((e) => (e.type === 'cluster-failed' && e.cluster === 'broken' ? [e.retryInMs] : []));
     expect(retries.slice(0, 2)).toEqual([FAST.backoffInitialMs, FAST.backoffInitialMs * 2]);
+  });
+});
+
+describe('drift watch, failures inside a loop', () => {
+  it('stops the sibling loops of an attempt a loop failed in before retrying: afterwards each kind is watched once', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' } }));
+    let thrown = false;
+    start([h.cluster({ kinds: ['Deployment', 'ConfigMap'] })], {
+      // A bug outside the cluster's control (here: the event sink throws once) rejects one loop.
+      emit: (event) => {
+        h.events.push(event);
+        if (!thrown && event.type === 'watch-ended' && event.resource.kind === 'Deployment') {
+          thrown = true;
+          throw new Error('event sink failed');
+        }
+      },
+    });
+    await watching('deployments');
+    await watching('configmaps');
+    h.fake.dropWatches('deployments');
+    await waitFor(() => h.events.some((e) => e.type === 'cluster-failed' && e.error.message === 'event sink failed'), 'the failed attempt');
+    await waitFor(() => h.fake.requestsFor('configmaps', 'list').length >= 2, 'the retry');
+    await watching('deployments');
+    await watching('configmaps');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.fake.openWatches('deployments')).toBe(1);
+    expect(h.fake.openWatches('configmaps')).toBe(1);
+    // One list per kind and attempt: no leftover loop of the first attempt lists or watches again.
+    const watches = h.fake.requestsFor('configmaps', 'watch').length;
+    expect(h.fake.requestsFor('configmaps', 'list')).toHaveLength(2);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+    h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' }, liveData: { a: '2' }, editedBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding');
+    expect(h.fake.requestsFor('configmaps', 'watch')).toHaveLength(watches);
+  });
+
+  it('a store failure while recording a list is a value: the loop retries with backoff and never rejects', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    const deps = h.deps();
+    const ctx = {
+      db: h.db,
+      cluster: 'prod',
+      source: lastAppliedSource(),
+      drift: deps.drift,
+      fingerprint: deps.fingerprint,
+      now: () => new Date(),
+      client: h.client(),
+      settings: FAST,
+      emit: (event: DriftEvent) => h.events.push(event),
+    };
+    const resource = { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true };
+    h.db.exec('ALTER TABLE drift_scan_runs RENAME TO drift_scan_runs_away');
+    const controller = new AbortController();
+    let rejected: unknown;
+    const loop = watchResource(ctx, resource, controller.signal).catch((err: unknown) => {
+      rejected = err;
+    });
+    try {
+      await waitFor(() => ended('failed').length >= 2 || rejected, 'two failed lists');
+      expect(rejected).toBeUndefined();
+      expect(h.events.filter((e) => e.type === 'kind-failed')[0]).toMatchObject({ error: { message: expect.stringContaining('drift_scan_runs') } });
+      h.db.exec('ALTER TABLE drift_scan_runs_away RENAME TO drift_scan_runs');
+      await waitFor(() => listed().length > 0, 'a list once the store is back');
+      await watching();
+    } finally {
+      controller.abort();
+      await loop;
+    }
+    expect(rejected).toBeUndefined();
+  });
+
+  it('clears findings of a kind no longer configured when the watch starts', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps());
+    expect(listActiveFindings(h.db)).toHaveLength(1);
+    start([h.cluster({ kinds: ['ConfigMap'] })]);
+    await watching('configmaps');
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the finding cleared');
+    expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['cleared']);
   });
 });
 

@@ -31,11 +31,15 @@ export interface StoredManifest {
 export interface ParsedManifests {
   manifests: Manifest[];
   problems: SourceProblem[];
+  /** Documents left out because they are not Kubernetes objects (plain config, kustomize files). */
+  skipped: number;
 }
 
 export interface ManifestSet {
   manifests: (Manifest | StoredManifest)[];
   problems: SourceProblem[];
+  /** Files and documents left out because they are not Kubernetes objects; they do not make it incomplete. */
+  skipped?: number;
 }
 
 function stored(m: Manifest | StoredManifest): StoredManifest {
@@ -43,6 +47,23 @@ function stored(m: Manifest | StoredManifest): StoredManifest {
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/**
+ * Files a git checkout holds next to manifests that are never Kubernetes objects: kustomize's
+ * kustomization, a Helm chart's Chart.yaml and its values files. Left out without being read.
+ */
+const NOT_MANIFEST_FILE = /^(?:kustomization\.ya?ml|Chart\.yaml|values(?:[-_.][^/]*)?\.ya?ml)$/;
+
+/** Configuration read by kustomize itself (Kustomization, Component), never sent to a cluster. */
+const KUSTOMIZE_API = 'kustomize.config.k8s.io/';
+
+/**
+ * Aliases let a few lines of YAML stand for a tree too large for memory (a "billion laughs"): a
+ * document whose expanded JSON would exceed both this many bytes and ten times its own text is
+ * refused. Kubernetes objects are at most a few MiB (etcd's request limit), so real ones fit.
+ */
+const MIN_EXPANDED_BYTES = 8 * 1024 * 1024;
+const MAX_EXPANSION = 10;
 
 /**
  * Kubernetes reads YAML as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2): `0644` is octal 420,
@@ -180,9 +201,62 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** Adds one parsed document (or the items of a `kind: List`) to the result. */
-function addObject(value: unknown, file: string, line: number, out: ParsedManifests, itemLines?: number[]): void {
+/**
+ * Whether `value`, expanded as JSON.stringify would expand it, stays within `budget` bytes. Walks
+ * shared (aliased) nodes once per use, as serialising would, but stops as soon as it is over: the
+ * walk costs at most `budget` steps however large the expansion.
+ */
+function expandsWithin(value: unknown, budget: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      size += node.length + 2;
+    } else if (Array.isArray(node)) {
+      size += node.length + 2;
+      if (size > budget) return false;
+      for (const item of node) stack.push(item);
+    } else if (node !== null && typeof node === 'object') {
+      size += 2;
+      for (const [key, item] of Object.entries(node)) {
+        size += key.length + 4;
+        stack.push(item);
+      }
+    } else {
+      size += 5; // a number, boolean or null
+    }
+    if (size > budget) return false;
+  }
+  return true;
+}
+
+/**
+ * A document that is not a Kubernetes object at all, left out quietly: plain configuration (a
+ * mapping with neither apiVersion nor kind, a sequence, a scalar) or kustomize's own files. One
+ * with only one of apiVersion and kind, or without a name, is a broken manifest instead.
+ */
+function isNotManifest(value: unknown): boolean {
+  if (!isRecord(value)) return true;
+  const apiVersion = value['apiVersion'];
+  const kind = value['kind'];
+  if ((apiVersion === undefined || apiVersion === null) && (kind === undefined || kind === null)) return true;
+  return typeof apiVersion === 'string' && apiVersion.startsWith(KUSTOMIZE_API);
+}
+
+/** Adds one parsed document to the result, unless it is not meant for a cluster at all. */
+function addDocument(value: unknown, file: string, line: number, out: ParsedManifests, itemLines?: number[]): void {
   if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
+  if (isNotManifest(value)) {
+    out.skipped += 1;
+    return;
+  }
+  addObject(value, file, line, out, itemLines);
+}
+
+/** Adds one object (or the items of a `kind: List`, each of which must be an object) to the result. */
+function addObject(value: unknown, file: string, line: number, out: ParsedManifests, itemLines?: number[]): void {
+  if (value === null || value === undefined) return;
   if (!isRecord(value)) {
     out.problems.push({ file, line, message: 'not a Kubernetes object (expected a mapping with apiVersion and kind)' });
     return;
@@ -286,10 +360,20 @@ function parseYaml(text: string, file: string, out: ParsedManifests): void {
       out.problems.push({ file, line, message: firstLine(err.reason ?? 'cannot parse') });
       continue;
     }
+    // Without an alias (`*name`) a document cannot expand beyond its own text: only check the others.
+    const budget = chunk.text.includes('*') ? Math.max(MIN_EXPANDED_BYTES, MAX_EXPANSION * chunk.text.length) : undefined;
     for (const doc of docs) {
+      if (budget !== undefined && !expandsWithin(doc, budget)) {
+        out.problems.push({
+          file,
+          line: chunk.contentLine,
+          message: `too many aliases: the document expands to more than ${Math.round(budget / (1024 * 1024))} MiB; not read`,
+        });
+        continue;
+      }
       const items = isRecord(doc) && Array.isArray(doc['items']) ? doc['items'].length : 0;
       const itemLines = items > 0 && docs.length === 1 ? blockItemLines(chunk, items) : undefined;
-      addObject(doc, file, chunk.contentLine, out, itemLines);
+      addDocument(doc, file, chunk.contentLine, out, itemLines);
     }
   }
 }
@@ -298,8 +382,10 @@ function parseYaml(text: string, file: string, out: ParsedManifests): void {
  * Parses one manifest file's text: multi-document YAML or JSON, `kind: List` expanded. A document
  * that fails to parse becomes a problem with its file and line; the other documents still count.
  */
-export function parseManifests(text: string, file: string): ParsedManifests {
-  const out: ParsedManifests = { manifests: [], problems: [] };
+export function parseManifests(content: string, file: string): ParsedManifests {
+  const out: ParsedManifests = { manifests: [], problems: [], skipped: 0 };
+  // Editors on Windows save a byte-order mark; JSON.parse refuses it and it hides a leading `{`.
+  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
   // Like kubectl, a document that starts with `{` is JSON and read strictly (YAML would forgive a
   // trailing comma); anything else in a .json file is read as YAML.
   if (extname(file).toLowerCase() === '.json' && /^\s*[{[]/.test(text)) {
@@ -312,16 +398,24 @@ export function parseManifests(text: string, file: string): ParsedManifests {
       out.problems.push({ file, line: lineAt(text, jsonErrorOffset(text)), message: `invalid JSON: ${reason}` });
       return out;
     }
-    addObject(value, file, 1, out);
+    addDocument(value, file, 1, out);
     return out;
   }
   parseYaml(text, file, out);
   return out;
 }
 
-async function listManifestFiles(dir: string, out: string[]): Promise<void> {
+interface FileList {
+  files: string[];
+  /** Manifest-looking files left out: kustomization, Chart.yaml, values files, chart templates. */
+  skipped: number;
+}
+
+async function listManifestFiles(dir: string, out: FileList): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // A Helm chart's templates are Go templates, not manifests: only their rendered output is.
+  const isChart = entries.some((e) => e.name === 'Chart.yaml' && !e.isDirectory());
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue; // .git and friends
     const path = join(dir, entry.name);
@@ -332,16 +426,28 @@ async function listManifestFiles(dir: string, out: string[]): Promise<void> {
       isFile = target?.isFile() ?? false;
       isDir = false; // following directory links risks cycles
     }
-    if (isDir) await listManifestFiles(path, out);
-    else if (isFile && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(path);
+    if (isDir && isChart && entry.name === 'templates') {
+      const templates: FileList = { files: [], skipped: 0 };
+      await listManifestFiles(path, templates);
+      out.skipped += templates.files.length + templates.skipped;
+    } else if (isDir) {
+      await listManifestFiles(path, out);
+    } else if (isFile && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+      if (NOT_MANIFEST_FILE.test(entry.name)) out.skipped += 1;
+      else out.files.push(path);
+    }
   }
 }
 
-/** Reads every `.yaml`, `.yml` and `.json` file under `dir`, recursively, skipping dot-directories. */
-export async function loadManifestDirectory(dir: string): Promise<ManifestSet & { manifests: StoredManifest[] }> {
-  const files: string[] = [];
+/**
+ * Reads every `.yaml`, `.yml` and `.json` file under `dir`, recursively, skipping dot-directories
+ * and files that are never manifests (kustomization.yaml, Helm's Chart.yaml, values files and
+ * chart templates), which are counted in `skipped`.
+ */
+export async function loadManifestDirectory(dir: string): Promise<ManifestSet & { manifests: StoredManifest[]; skipped: number }> {
+  const listing: FileList = { files: [], skipped: 0 };
   try {
-    await listManifestFiles(dir, files);
+    await listManifestFiles(dir, listing);
   } catch (cause) {
     throw new StopgapError(
       'desired_source_failed',
@@ -349,8 +455,12 @@ export async function loadManifestDirectory(dir: string): Promise<ManifestSet & 
       { cause },
     );
   }
-  const out: { manifests: StoredManifest[]; problems: SourceProblem[] } = { manifests: [], problems: [] };
-  for (const file of files) {
+  const out: { manifests: StoredManifest[]; problems: SourceProblem[]; skipped: number } = {
+    manifests: [],
+    problems: [],
+    skipped: listing.skipped,
+  };
+  for (const file of listing.files) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -361,6 +471,7 @@ export async function loadManifestDirectory(dir: string): Promise<ManifestSet & 
     const parsed = parseManifests(text, file);
     for (const manifest of parsed.manifests) out.manifests.push(stored(manifest));
     out.problems.push(...parsed.problems);
+    out.skipped += parsed.skipped;
   }
   return out;
 }
@@ -420,6 +531,7 @@ export function directorySource(parsed: ManifestSet, options: DirectorySourceOpt
     });
   }
 
-  // A duplicate is still readable: only unparsable files leave desired state incomplete.
-  return { type: 'directory', lookup, declared, problems, complete: parsed.problems.length === 0 };
+  // A duplicate is still readable: only unparsable files and malformed manifests leave desired state
+  // incomplete. Files that are not manifests at all (skipped) say nothing about the cluster.
+  return { type: 'directory', lookup, declared, problems, complete: parsed.problems.length === 0, skipped: parsed.skipped ?? 0 };
 }

@@ -39,6 +39,8 @@ export interface DesiredSource {
   readonly problems: readonly SourceProblem[];
   /** False when part of desired state could not be read: an undeclared object then proves nothing. */
   readonly complete: boolean;
+  /** Files and documents of a manifest directory left out as not Kubernetes objects (kustomization, values). */
+  readonly skipped?: number;
 }
 
 export function formatProblem(problem: SourceProblem): string {
