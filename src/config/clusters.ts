@@ -2,15 +2,15 @@ import { z } from 'zod';
 
 /** Where a cluster's desired state comes from. */
 export const DesiredSourceConfig = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('directory'),
     /** A directory of manifests (a git checkout, `kustomize build` or `helm template` output). */
     path: z.string().min(1, 'path must not be empty'),
     /** Namespace given to namespaced objects that declare none, as `kubectl apply` would. */
     defaultNamespace: z.string().min(1).default('default'),
   }),
-  z.object({ type: z.literal('last-applied') }),
-  z.object({ type: z.literal('managers') }),
+  z.strictObject({ type: z.literal('last-applied') }),
+  z.strictObject({ type: z.literal('managers') }),
 ]);
 export type DesiredSourceConfig = z.infer<typeof DesiredSourceConfig>;
 
@@ -24,7 +24,7 @@ export const KindSelector = z.union([
   z.string().regex(/^([a-z0-9.-]+\/)?([a-z0-9]+\/)?[A-Z][A-Za-z0-9]*$|^[A-Z][A-Za-z0-9]*(\.[a-z0-9.-]+)?$/, {
     message: 'expected Kind, Kind.group, version/Kind or group/version/Kind (e.g. apps/v1/Deployment)',
   }),
-  z.object({
+  z.strictObject({
     group: z.string().optional(),
     version: z.string().min(1).optional(),
     kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { message: 'kind must be a Kind name like Deployment' }),
@@ -32,7 +32,7 @@ export const KindSelector = z.union([
 ]);
 export type KindSelector = z.infer<typeof KindSelector>;
 
-export const ClusterConfig = z.object({
+export const ClusterConfig = z.strictObject({
   /** The name findings and changes use for this cluster. */
   name: z
     .string()
@@ -50,7 +50,7 @@ export const ClusterConfig = z.object({
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
 /** Objects or fields never reported. Every given criterion must match; globs use `*` and `?`. */
-export const IgnoreRule = z.object({
+export const IgnoreRule = z.strictObject({
   group: z.string().optional(),
   kind: z.string().optional(),
   namespace: z.string().optional(),
@@ -60,7 +60,7 @@ export const IgnoreRule = z.object({
 });
 export type IgnoreRule = z.infer<typeof IgnoreRule>;
 
-export const DriftConfig = z.object({
+export const DriftConfig = z.strictObject({
   /** Managers whose fields are never drift (the HPA writes replicas through kube-controller-manager). */
   trustedManagers: z.array(z.string().min(1)).default(['kube-controller-manager']),
   /** Managers (exact or `prefix*`) classed as automation in addition to the built-in list. */

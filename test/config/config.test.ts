@@ -74,6 +74,13 @@ describe('configuration', () => {
     expect(lines.some((l) => l.includes('drift.ignore.0.pointers.0') && l.includes('starts with /'))).toBe(true);
   });
 
+  it('rejects misspelt keys at every level instead of silently ignoring them', () => {
+    const p = file('clusters:\n  - name: prod\n    contxt: prod-eu\ndrift:\n  ignore:\n    - kind: Deployment\n      pointer: [/spec/replicas]\n');
+    const text = problems(() => loadFileConfig(p)).join('\n');
+    expect(text).toMatch(/clusters\.0.*contxt/);
+    expect(text).toMatch(/drift\.ignore\.0.*pointer/);
+  });
+
   it('rejects two clusters with the same name', () => {
     const p = file('clusters:\n  - name: prod\n  - name: prod\n    context: other\n');
     expect(problems(() => loadFileConfig(p)).join('\n')).toContain("clusters.1.name: cluster name 'prod' is used twice");
