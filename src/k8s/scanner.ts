@@ -264,6 +264,26 @@ export interface OpenedCluster {
  * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
  * file's directory, whatever the working directory.
  */
+/** What listing and watching one opened cluster needs, for one pass or one watch attempt. */
+export function clusterContext(
+  cluster: ClusterConfig,
+  deps: ScanDeps,
+  opened: OpenedCluster,
+): ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink } {
+  return {
+    db: deps.db,
+    cluster: cluster.name,
+    source: opened.source,
+    drift: deps.drift,
+    fingerprint: deps.fingerprint,
+    now: deps.now ?? (() => new Date()),
+    client: opened.client,
+    settings: deps.settings,
+    ...(deps.emit ? { emit: deps.emit } : {}),
+    ...(deps.diff ? { diff: deps.diff } : {}),
+  };
+}
+
 export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir'>): Promise<OpenedCluster> {
   const baseDir = deps.baseDir ?? process.cwd();
   const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
@@ -315,18 +335,7 @@ export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promi
     outcome.kinds.push({ kind: spec.kind, group: spec.group ?? '', version: spec.version ?? '', ok: false, objects: 0, findings: 0, error: value });
     outcome.ok = false;
   }
-  const ctx = {
-    db: deps.db,
-    cluster: cluster.name,
-    source: opened.source,
-    drift: deps.drift,
-    fingerprint: deps.fingerprint,
-    now: deps.now ?? (() => new Date()),
-    client: opened.client,
-    settings: deps.settings,
-    ...(deps.emit ? { emit: deps.emit } : {}),
-    ...(deps.diff ? { diff: deps.diff } : {}),
-  };
+  const ctx = clusterContext(cluster, deps, opened);
   for (const { resource } of discovered.resolved) {
     const namespaces: (string | undefined)[] = resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined];
     for (const namespace of namespaces) {

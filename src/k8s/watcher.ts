@@ -9,7 +9,7 @@ import { watchOnce } from './list-watch.js';
 import type { ObserverContext } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
 import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
-import { coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
+import { clusterContext, coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
 export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
@@ -237,18 +237,7 @@ async function watchAttempt(
     if (reason === 'not-served' && !cluster.kinds) continue;
     deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: errorValue(error) });
   }
-  const ctx: WatchCtx = {
-    db: deps.db,
-    cluster: cluster.name,
-    source: opened.source,
-    drift: deps.drift,
-    fingerprint: deps.fingerprint,
-    now: deps.now ?? (() => new Date()),
-    client: opened.client,
-    settings,
-    ...(deps.emit ? { emit: deps.emit } : {}),
-    ...(deps.diff ? { diff: deps.diff } : {}),
-  };
+  const ctx: WatchCtx = clusterContext(cluster, deps, opened);
   // Findings of kinds and namespaces the configuration no longer covers would never resolve.
   resolveOutOfCoverage(ctx, coverageOf(cluster, discovered));
   const targets = discovered.resolved.flatMap(({ resource }) =>
