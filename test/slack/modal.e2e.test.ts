@@ -51,6 +51,15 @@ async function openModalFromCommand(channel = { id: 'C0INC77', name: 'inc-77-db'
   return { call, view: call.view as OpenedView };
 }
 
+/** Submits the log-change modal with these field values, as Slack sends a view_submission. */
+function submitLogChange(values: Parameters<typeof logChangeStateValues>[0], privateMetadata: string) {
+  return sendInteraction(
+    app.url,
+    TEST_SIGNING_SECRET,
+    ownViewSubmission({ callbackId: 'log_change', privateMetadata, stateValues: logChangeStateValues(values) }),
+  );
+}
+
 describe('/fix with no text opens the modal', () => {
   it('opens the log-change modal with the trigger, clusters and the incident channel prefilled', async () => {
     const { call, view } = await openModalFromCommand();
@@ -106,15 +115,7 @@ describe('/fix with no text opens the modal', () => {
 
   it('shows field-level errors in the modal and writes nothing', async () => {
     const before = app.server.ledger.count();
-    const res = await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: JSON.stringify({ source: 'modal', channelId: 'C0X' }),
-        stateValues: logChangeStateValues({ description: '', namespace: 'Not A Namespace' }),
-      }),
-    );
+    const res = await submitLogChange({ description: '', namespace: 'Not A Namespace' }, JSON.stringify({ source: 'modal', channelId: 'C0X' }));
     expect(res.status).toBe(200);
     const body = res.json as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe('errors');
@@ -125,41 +126,17 @@ describe('/fix with no text opens the modal', () => {
 
   it('rejects resources it cannot read and clusters it does not know, naming the field', async () => {
     const before = app.server.ledger.count();
-    const res = await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: JSON.stringify({ source: 'modal' }),
-        stateValues: logChangeStateValues({ description: 'changed things', resources: 'the payments thing' }),
-      }),
-    );
+    const res = await submitLogChange({ description: 'changed things', resources: 'the payments thing' }, JSON.stringify({ source: 'modal' }));
     const body = res.json as { response_action: string; errors: Record<string, string> };
     expect(body.errors.resources).toMatch(/kind\/name/);
-    const res2 = await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: JSON.stringify({ source: 'modal' }),
-        stateValues: logChangeStateValues({ description: 'changed things', cluster: 'mars-1' }),
-      }),
-    );
+    const res2 = await submitLogChange({ description: 'changed things', cluster: 'mars-1' }, JSON.stringify({ source: 'modal' }));
     expect((res2.json as { errors: Record<string, string> }).errors.cluster).toMatch(/prod-eu, staging/);
     expect(app.server.ledger.count()).toBe(before);
   });
 
   it('survives tampered private_metadata by falling back to a plain modal change', async () => {
     const before = app.server.ledger.count();
-    const res = await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: '{not json',
-        stateValues: logChangeStateValues({ description: 'restarted ds/node-exporter' }),
-      }),
-    );
+    const res = await submitLogChange({ description: 'restarted ds/node-exporter' }, '{not json');
     expect(res.status).toBe(200);
     await app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0ALICE');
     expect(app.server.ledger.get(before + 1)?.source).toBe('modal');
@@ -215,15 +192,7 @@ describe('message shortcut "Log as temporary fix"', () => {
     expect(meta.messageLink).toBe('https://stopgap-test.slack.com/archives/C0INC4821/p1732611000000100');
 
     const before = app.server.ledger.count();
-    await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: view.private_metadata,
-        stateValues: logChangeStateValues({ description: 'scaled payments-api to 12', resources: 'deployment/payments-api', namespace: 'shop' }),
-      }),
-    );
+    await submitLogChange({ description: 'scaled payments-api to 12', resources: 'deployment/payments-api', namespace: 'shop' }, view.private_metadata);
     await app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0INC4821');
     expect(app.server.ledger.get(before + 1)).toMatchObject({
       source: 'shortcut',
