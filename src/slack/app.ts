@@ -321,4 +321,3 @@ async function notifyNewOwner(
   }
 }
 
-export { safeRespond };

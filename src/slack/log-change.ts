@@ -26,12 +26,10 @@ export const LogChangeMetadata = z.object({
 });
 export type LogChangeMetadata = z.infer<typeof LogChangeMetadata>;
 
-export type ModalPrefill = LogChangePrefill;
-
 export async function openLogChangeModal(
   ctx: SlackContext,
   client: WebClient,
-  args: LogChangeMetadata & { triggerId: string; prefill: ModalPrefill },
+  args: LogChangeMetadata & { triggerId: string; prefill: LogChangePrefill },
 ): Promise<void> {
   const { triggerId, prefill, ...metadata } = args;
   const clusters = ctx.config.file.clusters.map((c) => c.name);

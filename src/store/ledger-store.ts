@@ -3,7 +3,7 @@ import { groupCommit } from './group-commit.js';
 import { StopgapError } from '../errors.js';
 import { canonicalJson } from '../ledger/canonical-json.js';
 import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
-import { applyAction, isClosed, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
+import { applyAction, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
 import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus } from '../ledger/model.js';
 import { z } from 'zod';
 
@@ -377,4 +377,3 @@ function snapshot(change: Change): Omit<Change, 'updatedAt' | 'key'> {
   return rest;
 }
 
-export { isClosed };
