@@ -59,8 +59,10 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await drift?.stop();
+      // Stop taking requests, let writes already queued for a group commit land, then close.
       await running.stop();
+      await new Promise((resolve) => setImmediate(resolve));
+      await drift?.stop();
       db.close();
       logger.info('stopgap stopped');
     },

@@ -16,6 +16,11 @@ export function groupCommit<A, R>(db: Db, write: (arg: A) => R): (arg: A) => Pro
   const flush = (): void => {
     const batch = queue;
     queue = [];
+    if (!db.open) {
+      const closed = new Error('the database was closed before this write could be committed');
+      for (const p of batch) p.reject(closed);
+      return;
+    }
     const settle: (() => void)[] = [];
     try {
       db.transaction(() => {

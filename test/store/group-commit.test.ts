@@ -43,6 +43,14 @@ describe('group commit', () => {
     expect(db.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([{ v: 1 }, { v: 3 }]);
   });
 
+  it('rejects queued writes instead of crashing when the database closed first', async () => {
+    const write = groupCommit(db, db.transaction((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes));
+    const pending = write(1);
+    db.close();
+    await expect(pending).rejects.toThrow(/closed before this write/);
+    db = openMigratedDb(join(dir, 'g.db'));
+  });
+
   it('a batch of the same Slack request creates one change', async () => {
     const ledger = new LedgerStore(db);
     const now = new Date('2026-11-26T10:00:00Z');
