@@ -3,7 +3,7 @@ import { openDesiredSource } from '../drift/sources/index.js';
 import type { DesiredSource } from '../drift/sources/source.js';
 import type { KubeClient } from './client.js';
 import { KubeRequestError } from './client.js';
-import type { ApiResource } from './discovery.js';
+import type { ApiResource, KindSpec, Resolved, Unresolved } from './discovery.js';
 import { discoverKinds } from './discovery.js';
 import { watchOnce } from './list-watch.js';
 import type { ObserverContext } from './observe.js';
@@ -218,6 +218,10 @@ async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: Abor
 /**
  * One attempt at watching a cluster. Resolves `stopped` once `attempt` is aborted from outside and
  * every loop has ended; throws (after every loop has ended) when opening the cluster or a loop fails.
+ *
+ * Kinds that fail discovery (a CRD not installed yet, a group whose discovery failed) are looked
+ * up again at every resync while the attempt runs; each one found then gets its own loop, next to
+ * the running ones, which are left alone.
  */
 async function watchAttempt(
   cluster: ClusterConfig,
@@ -233,19 +237,70 @@ async function watchAttempt(
     signal,
   });
   if (signal.aborted) return { type: 'stopped' };
-  for (const { spec, reason, error } of discovered.unresolved) {
-    if (reason === 'not-served' && !cluster.kinds) continue;
-    deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: errorValue(error) });
-  }
+  /** Kinds still unresolved, with the last failure reported (or not) for each. */
+  const pending = new Map<KindSpec, string>();
+  const reportFailure = (spec: KindSpec, reason: Unresolved['reason'], error: unknown): void => {
+    const value = errorValue(error);
+    const key = `${reason}\n${value.code}\n${value.message}`;
+    const previous = pending.get(spec);
+    pending.set(spec, key);
+    if (previous === key) return; // the same failure as at the last look: said already
+    if (reason === 'not-served' && !cluster.kinds) return;
+    deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: value });
+  };
+  for (const { spec, reason, error } of discovered.unresolved) reportFailure(spec, reason, error);
   const ctx: WatchCtx = clusterContext(cluster, deps, opened);
   // Findings of kinds and namespaces the configuration no longer covers would never resolve.
   resolveOutOfCoverage(ctx, coverageOf(cluster, discovered));
-  const targets = discovered.resolved.flatMap(({ resource }) =>
-    (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) => ({ resource, namespace })),
-  );
+  const targetsOf = (resolved: readonly Resolved[]): { resource: ApiResource; namespace: string | undefined }[] =>
+    resolved.flatMap(({ resource }) =>
+      (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) => ({ resource, namespace })),
+    );
+  const targets = targetsOf(discovered.resolved);
   if (targets.length === 0) return { type: 'idle' };
 
   let source = opened.source;
+  const watched = new Set<string>();
+  const loops: Promise<void>[] = [];
+  const startLoops = (resolved: readonly Resolved[]): void => {
+    const fresh = resolved.filter(({ resource }) => {
+      const key = `${resource.group}/${resource.resource}`;
+      if (watched.has(key)) return false; // another spec named the same resource
+      watched.add(key);
+      return true;
+    });
+    for (const { resource, namespace } of targetsOf(fresh)) {
+      loops.push(
+        watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }).catch(
+          (err: unknown) => {
+            // One loop failed unexpectedly: stop its siblings, so the retry starts alone.
+            attempt.abort();
+            throw err;
+          },
+        ),
+      );
+    }
+  };
+
+  let rediscovery: Promise<void> | undefined;
+  let broken: { error: unknown } | undefined;
+  const rediscover = async (): Promise<void> => {
+    const specs = [...pending.keys()];
+    let found: Awaited<ReturnType<typeof discoverKinds>>;
+    try {
+      found = await discoverKinds(opened.client, specs, { idleTimeoutMs: settings.requestIdleMs, signal });
+    } catch (err) {
+      if (signal.aborted) return;
+      // The group list failed: the running loops carry on, the pending kinds stay pending.
+      for (const spec of specs) reportFailure(spec, 'failed', err);
+      return;
+    }
+    if (signal.aborted) return;
+    for (const { spec, reason, error } of found.unresolved) reportFailure(spec, reason, error);
+    for (const { spec } of found.resolved) pending.delete(spec);
+    startLoops(found.resolved);
+  };
+
   const refresh = setInterval(() => {
     openDesiredSource(cluster.desired, deps.baseDir)
       .then((next) => {
@@ -253,20 +308,34 @@ async function watchAttempt(
         for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
       })
       .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
+    if (pending.size > 0 && !rediscovery && !signal.aborted) {
+      rediscovery = rediscover()
+        .catch((err: unknown) => {
+          // A bug, not the cluster: fail the attempt like a failing loop would.
+          broken ??= { error: err };
+          attempt.abort();
+        })
+        .finally(() => {
+          rediscovery = undefined;
+        });
+    }
   }, settings.resyncMs);
   try {
-    const loops = targets.map(({ resource, namespace }) =>
-      watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }).catch(
-        (err: unknown) => {
-          // One loop failed unexpectedly: stop its siblings, so the retry starts alone.
-          attempt.abort();
-          throw err;
-        },
-      ),
-    );
-    const settled = await Promise.allSettled(loops);
+    startLoops(discovered.resolved);
+    // Loops may be added while waiting: wait until every one, old and new, has ended. They end only
+    // once the attempt is aborted, after which a look still in flight starts none.
+    let settled: PromiseSettledResult<void>[];
+    for (;;) {
+      const count = loops.length;
+      settled = await Promise.allSettled([...loops]);
+      if (loops.length > count) continue;
+      clearInterval(refresh);
+      await rediscovery;
+      if (loops.length === count) break;
+    }
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    if (broken) throw broken.error;
     return { type: 'stopped' };
   } finally {
     clearInterval(refresh);

@@ -163,6 +163,55 @@ describe('drift watch', () => {
     expect(ended('resync').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('starts watching a configured CRD installed after the watch started, leaving the running watches alone', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
+    await watching();
+    const widgetFailures = (): number => h.events.filter((e) => e.type === 'kind-failed' && e.kind === 'Widget').length;
+    expect(widgetFailures()).toBe(1);
+    // Looked up again at every resync, the same failure is not reported again.
+    await waitFor(() => h.fake.requests.filter((r) => r.path === '/apis').length >= 4, 'three more discoveries');
+    expect(widgetFailures()).toBe(1);
+
+    h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+    const widget = { apiVersion: 'widgets.example.com/v1alpha1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' }, spec: { size: 1 } };
+    h.fake.put({
+      ...widget,
+      metadata: { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } },
+      spec: { size: 2 },
+    });
+    await watching('widgets');
+    const [finding] = await waitFor(() => {
+      const active = listActiveFindings(h.db);
+      return active.length > 0 && active;
+    }, 'the widget’s finding');
+    expect(finding).toMatchObject({ ref: { kind: 'Widget', name: 'w' }, path: '/spec/size', desired: 1, live: 2 });
+    expect(widgetFailures()).toBe(1);
+
+    // The Deployment loop ran on undisturbed: listed once, then only resynced; never restarted.
+    const deployments = listed().filter((e) => e.resource.kind === 'Deployment');
+    expect(deployments.filter((e) => e.mode === 'list')).toHaveLength(1);
+    // (A resync's list may be on its way, not yet reported.)
+    expect(h.fake.requestsFor('deployments', 'list').length).toBeLessThanOrEqual(deployments.length + 1);
+    expect(ended('resync').length).toBeGreaterThan(0);
+    expect(h.events.filter((e) => e.type === 'watch-ended' && e.resource.kind === 'Deployment' && e.reason !== 'resync')).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
+    // A resync briefly closes a watch: only ever one per resource.
+    await waitFor(() => h.fake.openWatches('deployments') === 1 && h.fake.openWatches('widgets') === 1, 'one watch each');
+  });
+
+  it('reports a pending kind again only when its discovery fails differently', async () => {
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
+    await watching();
+    const widgetFailures = (): string[] => h.events.flatMap((e) => (e.type === 'kind-failed' && e.kind === 'Widget' ? [e.error.message] : []));
+    expect(widgetFailures()).toEqual([expect.stringContaining('does not serve')]);
+    // The CRD arrives, but its group's discovery fails for a while: that is news, once.
+    h.fake.inject('apis/widgets.example.com/v1alpha1', { type: 'status', code: 503, times: 3 });
+    h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+    await watching('widgets');
+    expect(widgetFailures()).toEqual([expect.stringContaining('does not serve'), expect.stringContaining('503')]);
+  });
+
   it('keeps watching a healthy cluster while a broken one is retried with backoff', async () => {
     start([h.cluster({ name: 'broken', context: 'dead', kinds: ['Deployment'] }), h.cluster({ kinds: ['Deployment'] })]);
     await watching();

@@ -121,7 +121,7 @@ export class FakeKube {
   private portNumber = 0;
 
   constructor(options: FakeKubeOptions = {}) {
-    this.resources = options.resources ?? DEFAULT_FAKE_RESOURCES;
+    this.resources = [...(options.resources ?? DEFAULT_FAKE_RESOURCES)];
     this.token = options.token ?? 'fake-token';
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
@@ -188,6 +188,11 @@ export class FakeKube {
     objects.set(objKey, stored);
     this.emit(key, ns, { rv: this.rv, type: previous ? 'MODIFIED' : 'ADDED', object: stored });
     return stored;
+  }
+
+  /** Starts serving a resource from now on (in discovery too), as once its CRD is installed. */
+  serve(resource: FakeResource): void {
+    this.resources.push(resource);
   }
 
   /** Deletes an object, emitting DELETED. */
