@@ -83,6 +83,35 @@ function connectionError(server: string, path: string, cause: unknown): KubeRequ
   );
 }
 
+/**
+ * An abort controller that fires when the caller's signal aborts or when `ms` pass without `arm()`
+ * being called again (no bytes from the server): the idle timeout of a list and of a watch.
+ */
+function idleAbort(signal: AbortSignal | undefined, ms: number) {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let fired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      fired = true;
+      controller.abort();
+    }, ms);
+  };
+  arm();
+  return {
+    controller,
+    arm,
+    fired: (): boolean => fired,
+    dispose: (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /** A client for the KubeConfig's current context. Credentials are applied per request (tokens expire). */
 export function createKubeClient(kc: KubeConfig): KubeClient {
   const cluster = kc.getCurrentCluster();
@@ -115,19 +144,8 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
 
   async function getJson(path: string, query: Query = {}, options: RequestOptions = {}): Promise<unknown> {
     const idleMs = options.idleTimeoutMs ?? 60_000;
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, idleMs);
-    };
-    arm();
+    const idle = idleAbort(options.signal, idleMs);
+    const { controller, arm } = idle;
     try {
       const { res } = await open(path, query, controller.signal);
       // Decoded as it arrives: a list page can be megabytes, and one copy of it is enough.
@@ -155,32 +173,20 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
       }
     } catch (cause) {
       if (cause instanceof KubeRequestError) throw cause;
-      if (timedOut) throw new KubeRequestError(`GET ${path} on ${server}: no response for ${idleMs} ms`, { cause });
+      if (idle.fired()) throw new KubeRequestError(`GET ${path} on ${server}: no response for ${idleMs} ms`, { cause });
       if (options.signal?.aborted) throw new KubeRequestError(`GET ${path}: aborted`, { cause });
       throw connectionError(server, path, cause);
     } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      idle.dispose();
     }
   }
 
   async function stream(path: string, query: Query, options: StreamOptions): Promise<StreamEnd> {
     if (options.signal?.aborted) return { type: 'aborted' };
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let inactive = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        inactive = true;
-        controller.abort();
-      }, options.inactivityMs);
-    };
+    const idle = idleAbort(options.signal, options.inactivityMs);
+    const { controller, arm } = idle;
     const ended = (): StreamEnd | undefined =>
-      inactive ? { type: 'inactive' } : options.signal?.aborted ? { type: 'aborted' } : undefined;
-    arm();
+      idle.fired() ? { type: 'inactive' } : options.signal?.aborted ? { type: 'aborted' } : undefined;
     try {
       let opened: { res: http.IncomingMessage };
       try {
@@ -243,8 +249,7 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
         });
       });
     } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      idle.dispose();
     }
   }
 
