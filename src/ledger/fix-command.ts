@@ -559,7 +559,8 @@ const CLUSTER_SCOPED = new Set([
   'mutatingwebhookconfiguration', 'validatingwebhookconfiguration',
 ]);
 
-function isNamespaced(kind: string): boolean {
+/** Whether a kind lives in a namespace; the modal and the parser share this rule. */
+export function isNamespaced(kind: string): boolean {
   // CRD scope is unknowable without discovery; `Cluster*` kinds (ClusterIssuer, ClusterRole, …) are the
   // cluster-scoped convention.
   return !CLUSTER_SCOPED.has(kind) && !kind.startsWith('cluster');
@@ -771,9 +772,13 @@ function findIncident(normalized: string, channels: string[], ctx: ParseContext)
     const n = name.replace(/^#/, '');
     if (n !== '' && pattern.test(n)) return `#${n}`;
   }
-  const channel = typeof ctx.channelName === 'string' ? ctx.channelName.trim().replace(/^#/, '') : '';
-  if (channel !== '' && pattern.test(channel)) return `#${channel}`;
-  return undefined;
+  return incidentFromChannel(ctx.channelName, pattern);
+}
+
+/** An incident channel (`inc-4821-payments`) is itself the incident reference: `#inc-4821-payments`. */
+export function incidentFromChannel(channelName: string | undefined, pattern?: RegExp): string | undefined {
+  const channel = typeof channelName === 'string' ? channelName.trim().replace(/^#/, '') : '';
+  return channel !== '' && safePattern(pattern).test(channel) ? `#${channel}` : undefined;
 }
 
 /** A caller's `/…/g` regex would carry `lastIndex` between calls; test with a stateless copy. */

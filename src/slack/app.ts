@@ -35,6 +35,8 @@ export interface SlackDeps {
 }
 
 export interface SlackContext extends SlackDeps {
+  /** Channel names that are incidents themselves (`inc-4821-payments`), compiled once. */
+  incidentChannelPattern: RegExp;
   parseContext(extra: Partial<ParseContext>): ParseContext;
   isAdmin(userId: string): boolean;
 }
@@ -93,12 +95,14 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
           processBeforeResponse: false,
         });
 
+  const incidentChannelPattern = new RegExp(deps.config.file.incidentChannelPattern, 'i');
   const ctx: SlackContext = {
     ...deps,
+    incidentChannelPattern,
     parseContext: (extra) => ({
       now: deps.now(),
       clusters: deps.config.file.clusters.map((c) => c.name),
-      incidentChannelPattern: new RegExp(deps.config.file.incidentChannelPattern, 'i'),
+      incidentChannelPattern,
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),

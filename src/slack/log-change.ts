@@ -2,7 +2,7 @@ import type { App as BoltApp, MessageShortcut } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { extractChangeDraft } from '../ledger/fix-command.js';
+import { extractChangeDraft, incidentFromChannel, isNamespaced } from '../ledger/fix-command.js';
 import type { ResourceRef } from '../ledger/model.js';
 import type { SlackContext } from './app.js';
 import {
@@ -33,7 +33,7 @@ export async function openLogChangeModal(
 ): Promise<void> {
   const { triggerId, prefill, ...metadata } = args;
   const clusters = ctx.config.file.clusters.map((c) => c.name);
-  const incident = prefill.incident ?? incidentFromChannel(ctx, metadata.channelName);
+  const incident = prefill.incident ?? incidentFromChannel(metadata.channelName, ctx.incidentChannelPattern);
   try {
     await client.views.open({
       trigger_id: triggerId,
@@ -47,11 +47,6 @@ export async function openLogChangeModal(
   } catch (err) {
     ctx.logger.warn({ err }, 'could not open the log-change modal');
   }
-}
-
-function incidentFromChannel(ctx: SlackContext, channelName: string | undefined): string | undefined {
-  if (!channelName) return undefined;
-  return new RegExp(ctx.config.file.incidentChannelPattern, 'i').test(channelName) ? `#${channelName}` : undefined;
 }
 
 function resourceText(refs: ResourceRef[]): string {
@@ -109,8 +104,7 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
         problems.resources = `“${token.slice(0, 60)}” is not a resource. Write kind/name, e.g. deploy/payments-api, node/ip-10-0-1-7.`;
         break;
       }
-      const clusterScoped = ref.kind === 'node' || ref.kind === 'namespace';
-      resources.push(values.namespace && !ref.namespace && !clusterScoped ? { ...ref, namespace: values.namespace } : ref);
+      resources.push(values.namespace && !ref.namespace && isNamespaced(ref.kind) ? { ...ref, namespace: values.namespace } : ref);
     }
     const clusters = ctx.config.file.clusters.map((c) => c.name);
     if (values.cluster && clusters.length > 0 && !clusters.includes(values.cluster)) {
