@@ -96,17 +96,43 @@ async function runServe(io: CliIo): Promise<number> {
     const { startServer } = await import('./main.js');
     server = await startServer({ env: io.env });
   } catch (err) {
-    return fail(io, err, 'serve');
+    // Slack unreachable is worth a restart by the orchestrator; a bad token or config is not.
+    const code = fail(io, err, 'serve');
+    return isStopgapError(err) && err.code === 'slack_unreachable' ? 1 : code;
   }
   const s = server;
-  await new Promise<void>((resolve) => {
-    const shutdown = () => {
-      s.stop().finally(resolve);
+  return new Promise<number>((resolve) => {
+    let exiting = false;
+    const finish = (code: number) => {
+      if (exiting) return;
+      exiting = true;
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+      // A stop that hangs must not leave a half-alive process behind.
+      const force = setTimeout(() => resolve(code), 10_000);
+      force.unref();
+      s.stop()
+        .catch((err: unknown) => s.logger.error({ err }, 'shutdown failed'))
+        .finally(() => {
+          clearTimeout(force);
+          resolve(code);
+        });
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    // A promise nobody awaited failed: log it and keep serving; the request it belonged to was answered.
+    const onRejection = (reason: unknown) => {
+      s.logger.error({ err: reason }, 'unhandled promise rejection (still serving)');
+    };
+    // Anything thrown past every handler leaves the process in an unknown state: stop and exit non-zero
+    // so the orchestrator restarts it, rather than serving on as a zombie.
+    const onException = (err: unknown) => {
+      s.logger.fatal({ err }, 'uncaught exception; shutting down');
+      finish(1);
+    };
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
+    process.once('SIGINT', () => finish(0));
+    process.once('SIGTERM', () => finish(0));
   });
-  return 0;
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -149,9 +175,13 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  runCli(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2);
+  runCli(argv).then(
     (code) => {
       process.exitCode = code;
+      // After serve stops, anything still holding the event loop (a stuck socket) must not keep a
+      // stopped bot alive: exit anyway shortly after.
+      if (argv[0] === undefined || argv[0] === 'serve') setTimeout(() => process.exit(code), 1_000).unref();
     },
     (err: unknown) => {
       console.error(`stopgap: unexpected error: ${(err as Error)?.message ?? String(err)}`);

@@ -1,10 +1,14 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
 import { openMigratedDb, type Db } from './store/db.js';
+import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { LedgerStore } from './store/ledger-store.js';
-import { createMetrics } from './http/metrics.js';
-import { operationalRoutes } from './http/routes.js';
-import { createSlackApp, startSlackApp } from './slack/app.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
+import { createSlackApp, slackClientOptions, startSlackApp } from './slack/app.js';
+import { resolveBotIdentity, type ResolveIdentityOptions } from './slack/identity.js';
 import { dirname, resolve } from 'node:path';
 import { ensureFingerprintKey } from './drift/findings.js';
 import { makeFingerprint } from './drift/fingerprint.js';
@@ -14,10 +18,14 @@ import { startDriftWatch, type DriftWatch } from './k8s/watcher.js';
 
 export interface Server {
   port: number;
+  /** The separate metrics port, when METRICS_PORT is set. */
+  metricsPort?: number;
   config: ServeConfig;
   db: Db;
   ledger: LedgerStore;
   logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -26,6 +34,8 @@ export interface StartOptions {
   /** Where log lines go (tests capture them to prove nothing secret is logged). */
   logDestination?: NodeJS.WritableStream;
   now?: () => Date;
+  /** Start-up retries while asking Slack who the bot is (tests shorten them). */
+  identity?: Pick<ResolveIdentityOptions, 'attempts' | 'firstDelayMs'>;
 }
 
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
@@ -33,40 +43,97 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadServeConfig(opts.env ?? process.env);
   const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
   const db = openMigratedDb(config.dbPath);
-  const ledger = new LedgerStore(db);
-  const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
-  const app = createSlackApp({
-    config,
-    ledger,
-    logger,
-    metrics,
-    now: opts.now ?? (() => new Date()),
-    customRoutes: operationalRoutes({ db, metrics }),
-  });
-  const running = await startSlackApp(app, config.port);
-  const drift = startDrift(config, db, logger, opts.env ?? process.env);
-  logger.info(
-    { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
-    'stopgap started',
-  );
-  let stopped = false;
-  return {
-    port: running.port,
-    config,
-    db,
-    ledger,
-    logger,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      // Stop taking requests, let writes already queued for a group commit land, then close.
-      await running.stop();
-      await new Promise((resolve) => setImmediate(resolve));
-      await drift?.stop();
+  // Migrations may wait for a lock; from here on no call may block the event loop waiting for one.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => {
       db.close();
-      logger.info('stopgap stopped');
     },
+  ];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c();
   };
+  try {
+    const identity = await resolveBotIdentity(config.slack.botToken, {
+      slackApiUrl: slackClientOptions(config).slackApiUrl,
+      logger,
+      ...opts.identity,
+    });
+    const ledger = new LedgerStore(db);
+    const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
+    const readiness: Readiness = { slack: 'starting' };
+    let metricsServer: HttpServer | undefined;
+    if (config.metricsPort !== undefined) {
+      metricsServer = await listenMetrics(metrics, config.metricsPort);
+      const s = metricsServer;
+      cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+    }
+    const app = createSlackApp({
+      config,
+      ledger,
+      logger,
+      metrics,
+      identity,
+      now: opts.now ?? (() => new Date()),
+      customRoutes: operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined }),
+    });
+    const onConnection = (state: 'connected' | 'disconnected') => {
+      if (readiness.slack !== state) logger.info({ slack: state }, state === 'connected' ? 'connected to Slack' : 'disconnected from Slack');
+      readiness.slack = state;
+    };
+    const running = await startSlackApp(app, config.port, { logger, onConnection });
+    cleanups.push(() => running.stop());
+    const drift = startDrift(config, db, logger, opts.env ?? process.env);
+    logger.info(
+      { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
+      'stopgap started',
+    );
+    let stopped = false;
+    return {
+      port: running.port,
+      metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
+      config,
+      db,
+      ledger,
+      logger,
+      metrics,
+      readiness,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        // Stop taking requests, let writes already queued for a group commit land, then close.
+        readiness.slack = 'disconnected';
+        await running.stop();
+        await new Promise((resolve) => setImmediate(resolve));
+        await drift?.stop();
+        cleanups.pop();
+        await cleanup();
+        logger.info('stopgap stopped');
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function listenMetrics(metrics: Metrics, port: number): Promise<HttpServer> {
+  const route = metricsRoute(metrics);
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics') {
+      route.handler(Object.assign(req, { params: {} }), res);
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }
 
 /** Watches every configured cluster in the background; a broken cluster retries on its own. */

@@ -58,6 +58,8 @@ const EnvConfig = z.object({
     .optional(),
   SLACK_API_URL: z.url({ message: 'must be a URL such as https://slack.com/api/' }).optional(),
   PORT: Port.default(3000),
+  /** Serve /metrics on its own port, so it need not be exposed with Slack's endpoint. */
+  METRICS_PORT: Port.optional(),
   STOPGAP_DB: z.string().min(1).default('./data/stopgap.db'),
   STOPGAP_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -69,6 +71,7 @@ export type SlackMode =
 
 export interface Config {
   port: number;
+  metricsPort?: number;
   dbPath: string;
   configPath?: string;
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     dbPath: e.STOPGAP_DB,
     configPath: e.STOPGAP_CONFIG,
     logLevel: e.LOG_LEVEL,

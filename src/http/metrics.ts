@@ -6,6 +6,7 @@ export interface Metrics {
   changesCreated: Counter<'source'>;
   refusals: Counter<'code'>;
   ackSeconds: Histogram<'kind'>;
+  deliveryFailures: Counter<'kind'>;
   changesByStatus: Gauge<'status'>;
 }
 
@@ -36,9 +37,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: (
     }),
     ackSeconds: new Histogram({
       name: 'stopgap_slack_ack_seconds',
-      help: 'Time from receiving a Slack request to acknowledging it',
+      help: 'Time from a Slack request arriving to its acknowledgement being sent (after any ledger write committed)',
       labelNames: ['kind'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    deliveryFailures: new Counter({
+      name: 'stopgap_slack_delivery_failures_total',
+      help: 'Messages to Slack that could not be delivered (the ledger kept the change), by kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     changesByStatus: new Gauge({

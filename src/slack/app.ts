@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel } from '@slack/bolt';
+import { App, LogLevel, type ReceiverEvent, type SocketModeReceiver } from '@slack/bolt';
 import type { App as BoltApp, SlashCommand } from '@slack/bolt';
-import { responderFor, type Respond } from './response-url.js';
 import { WebClient } from '@slack/web-api';
 import type { ServeConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -10,9 +9,15 @@ import { parseFixCommand, type FixCommand, type ParseContext } from '../ledger/f
 import type { ChangeAction } from '../ledger/lifecycle.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { Metrics } from '../http/metrics.js';
+import { isStopgapError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerLogChangeModal, openLogChangeModal } from './log-change.js';
 import { registerHome } from './home.js';
+import { registerChangeActions } from './change-actions.js';
+import { SlackHttpReceiver } from './http-receiver.js';
+import { superviseEvent, type RequestKind, type SupervisorDeps } from './supervise.js';
+import { respondUnhandled } from './unhandled.js';
+import type { BotIdentity } from './identity.js';
 import {
   changeDetail,
   changeList,
@@ -24,7 +29,6 @@ import {
 } from './views/index.js';
 import type { CustomRoute } from '@slack/bolt';
 
-
 export interface SlackDeps {
   config: ServeConfig;
   ledger: LedgerStore;
@@ -32,6 +36,10 @@ export interface SlackDeps {
   metrics: Metrics;
   now: () => Date;
   customRoutes?: CustomRoute[];
+  /** The bot's own identity, resolved once at start-up: requests never wait on Slack to be handled. */
+  identity: BotIdentity;
+  /** Slack connection state for `/readyz`: Socket Mode reports its socket; HTTP mode is ready once listening. */
+  onConnection?: (state: 'connected' | 'disconnected') => void;
 }
 
 export interface SlackContext extends SlackDeps {
@@ -39,6 +47,8 @@ export interface SlackContext extends SlackDeps {
   incidentChannelPattern: RegExp;
   parseContext(extra: Partial<ParseContext>): ParseContext;
   isAdmin(userId: string): boolean;
+  /** Counts and logs a message that could not be delivered; the ledger already has the change. */
+  deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
 }
 
 export interface RunningSlackApp {
@@ -47,52 +57,60 @@ export interface RunningSlackApp {
   stop(): Promise<void>;
 }
 
-export function createSlackApp(deps: SlackDeps): BoltApp {
-  const { config } = deps;
+/** Bolt's App with every request supervised: shape checked, ack timed from arrival, never left unanswered. */
+class SupervisedApp extends App {
+  supervisor?: SupervisorDeps;
+
+  override async processEvent(event: ReceiverEvent): Promise<void> {
+    const supervisor = this.supervisor;
+    if (!supervisor) return super.processEvent(event);
+    return superviseEvent(event, (e) => super.processEvent(e), supervisor);
+  }
+}
+
+export function slackClientOptions(config: ServeConfig) {
   const slackApiUrl = config.slackApiUrl
     ? config.slackApiUrl.endsWith('/')
       ? config.slackApiUrl
       : `${config.slackApiUrl}/`
     : undefined;
   // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
-  const clientOptions = { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+  return { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+}
+
+export function createSlackApp(deps: SlackDeps): BoltApp {
+  const { config } = deps;
+  const clientOptions = slackClientOptions(config);
   const botToken = config.slack.botToken;
-  const authClient = new WebClient(botToken, clientOptions);
-  // Bolt with token verification off calls auth.test on every request; identify the bot once, on first
-  // use (so start-up does not need Slack), and again only if that failed.
-  let identity: Promise<{ botUserId?: string; botId?: string }> | undefined;
-  const authorize = async () => {
-    identity ??= authClient.auth.test().then(
-      (r) => ({ botUserId: r.user_id, botId: r.bot_id }),
-      (err: unknown) => {
-        identity = undefined;
-        throw err;
-      },
-    );
-    return { botToken, ...(await identity) };
-  };
+  const { botUserId, botId } = deps.identity;
+  // Bolt with token verification off calls auth.test on every request; the identity was resolved at start-up.
+  const authorize = async () => ({ botToken, botUserId, botId });
   const common = {
     authorize,
     logger: boltLogger(deps.logger),
     logLevel: LogLevel.INFO,
     clientOptions,
-    customRoutes: deps.customRoutes ?? [],
     // Bolt's in-memory conversation store costs a lookup per request and we keep no conversation state.
     convoStore: false as const,
   };
   const app =
     config.slack.mode === 'socket'
-      ? new App({
+      ? new SupervisedApp({
           ...common,
           socketMode: true,
           appToken: config.slack.appToken,
+          customRoutes: deps.customRoutes ?? [],
           // The socket client makes its own WebClient: it must honour SLACK_API_URL too.
           installerOptions: { port: config.port, clientOptions },
         })
-      : new App({
+      : new SupervisedApp({
           ...common,
-          signingSecret: config.slack.signingSecret,
-          processBeforeResponse: false,
+          receiver: new SlackHttpReceiver({
+            signingSecret: config.slack.signingSecret,
+            logger: deps.logger,
+            routes: deps.customRoutes ?? [],
+            onRejected: (reason) => deps.metrics.refusals.inc({ code: `http_${reason}` }),
+          }),
         });
 
   const incidentChannelPattern = new RegExp(deps.config.file.incidentChannelPattern, 'i');
@@ -106,12 +124,21 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
+    deliveryFailed: (kind, err, fields = {}) => {
+      deps.metrics.deliveryFailures.inc({ kind });
+      deps.logger.warn({ err, kind, ...fields }, 'could not deliver a Slack message');
+    },
+  };
+  app.supervisor = {
+    logger: deps.logger,
+    metrics: deps.metrics,
+    unhandled: (body: Record<string, unknown>, kind: RequestKind) => respondUnhandled(ctx, app.client, body, kind),
   };
 
   // Slack retries an event it thinks we missed; each event_id is handled once.
   app.use(async ({ body, next }) => {
     const eventId = (body as { type?: string; event_id?: string }).type === 'event_callback' ? (body as { event_id?: string }).event_id : undefined;
-    if (eventId && !deps.ledger.claimRequest(`event:${eventId}`, deps.now())) {
+    if (eventId && !(await deps.ledger.claimRequestSoon(`event:${eventId}`, deps.now()))) {
       deps.logger.debug({ eventId }, 'duplicate Slack event ignored');
       return;
     }
@@ -120,26 +147,14 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
 
   // Any command name: the workspace may have renamed /fix.
   app.command(/.*/, async ({ command, ack, client }) => {
-    const respond = responderFor(command.response_url);
-    const started = process.hrtime.bigint();
-    await ack();
-    deps.metrics.ackSeconds.observe({ kind: 'command' }, Number(process.hrtime.bigint() - started) / 1e9);
-    try {
-      await handleFixCommand(ctx, command, respond, client);
-    } catch (err) {
-      deps.logger.error({ err, command: command.command, user: command.user_id }, 'fix command failed');
-      await safeRespond(
-        ctx,
-        respond,
-        errorMessage(
-          `Something went wrong on our side and nothing was recorded. Your text was: “${command.text.slice(0, 500)}”`,
-          `${command.command} ${command.text.slice(0, 200)}`,
-        ),
-      );
-    }
+    const reply = await handleFixCommand(ctx, command, client);
+    // Acknowledged only now: whatever the reply says has been committed.
+    await ack(reply.ack);
+    await reply.after?.();
   });
 
   registerLogChangeModal(app, ctx);
+  registerChangeActions(app, ctx);
   registerHome(app, ctx);
 
   app.error(async (error) => {
@@ -148,8 +163,29 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
   return app;
 }
 
-export async function startSlackApp(app: BoltApp, port: number): Promise<RunningSlackApp> {
-  const server = (await app.start(port)) as unknown as Server | undefined;
+export async function startSlackApp(app: BoltApp, port: number, deps: Pick<SlackDeps, 'logger' | 'onConnection'>): Promise<RunningSlackApp> {
+  const receiver = (app as unknown as { receiver: unknown }).receiver;
+  if (receiver instanceof SlackHttpReceiver) {
+    const server = await receiver.start(port);
+    deps.onConnection?.('connected');
+    return {
+      app,
+      port: (server.address() as AddressInfo).port,
+      stop: () => receiver.stop(),
+    };
+  }
+  const socket = (receiver as SocketModeReceiver).client;
+  socket.on('connected', () => deps.onConnection?.('connected'));
+  socket.on('disconnected', () => deps.onConnection?.('disconnected'));
+  socket.on('reconnecting', () => deps.onConnection?.('disconnected'));
+  let server: Server | undefined;
+  try {
+    server = (await app.start(port)) as unknown as Server | undefined;
+  } catch (err) {
+    // A socket that never connected must not leave the health server answering 200 forever.
+    await app.stop().catch(() => undefined);
+    throw err;
+  }
   const address = server?.address?.() as AddressInfo | null | undefined;
   return {
     app,
@@ -160,70 +196,105 @@ export async function startSlackApp(app: BoltApp, port: number): Promise<Running
   };
 }
 
-async function safeRespond(ctx: SlackDeps, respond: Respond, message: { text: string; blocks?: unknown[] }, inChannel = false) {
-  try {
-    await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text: message.text, blocks: message.blocks });
-  } catch (err) {
-    ctx.logger.warn({ err }, 'response_url post failed');
-  }
+interface CommandReply {
+  /** The acknowledgement body: the person's answer, sent only after the ledger committed. */
+  ack?: { response_type: 'ephemeral' | 'in_channel'; text: string; blocks?: unknown[] };
+  /** Slow follow-up work after the ack (DMs, opening a modal). */
+  after?: () => Promise<void>;
 }
 
-async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respond: Respond, client: WebClient) {
+function reply(message: { text: string; blocks?: unknown[] }, inChannel = false): CommandReply['ack'] {
+  return { response_type: inChannel ? 'in_channel' : 'ephemeral', text: message.text, blocks: message.blocks };
+}
+
+function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): CommandReply {
+  if (isStopgapError(err) && err.code === 'ledger_busy') {
+    ctx.metrics.refusals.inc({ code: 'ledger_busy' });
+    ctx.logger.warn({ user: command.user_id }, 'ledger busy: change not saved');
+    return {
+      ack: reply(
+        errorMessage(
+          `The ledger is busy (another process is holding the database) and your change was *not saved*. Try again in a moment. Your text was: “${escapeAndTruncate(command.text, 500)}”`,
+          `${command.command} ${command.text.slice(0, 200)}`,
+        ),
+      ),
+    };
+  }
+  ctx.logger.error({ err, command: command.command, user: command.user_id }, 'fix command failed');
+  return {
+    ack: reply(
+      errorMessage(
+        `Something went wrong on our side and nothing was recorded. Your text was: “${escapeAndTruncate(command.text, 500)}”`,
+        `${command.command} ${command.text.slice(0, 200)}`,
+      ),
+    ),
+  };
+}
+
+async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client: WebClient): Promise<CommandReply> {
   const now = ctx.now();
+  const text = command.text ?? '';
   const parsed: FixCommand = parseFixCommand(
-    command.text ?? '',
+    text,
     ctx.parseContext({ now, channelName: command.channel_name, commandName: command.command }),
   );
   ctx.metrics.commands.inc({ subcommand: parsed.type });
   const user = command.user_id;
   const actionCtx = { by: user, now, isAdmin: ctx.isAdmin(user) };
+  const requestKeys = command.trigger_id ? [`trigger:${command.trigger_id}`] : [];
 
   switch (parsed.type) {
     case 'open_modal':
-      await openLogChangeModal(ctx, client, {
-        triggerId: command.trigger_id,
-        channelId: command.channel_id,
-        channelName: command.channel_name,
-        commandName: command.command,
-        source: 'modal',
-        prefill: {},
-      });
-      return;
+      return {
+        after: () =>
+          openLogChangeModal(ctx, client, {
+            triggerId: command.trigger_id,
+            channelId: command.channel_id,
+            channelName: command.channel_name,
+            commandName: command.command,
+            source: 'modal',
+            prefill: {},
+          }),
+      };
     case 'log': {
-      const { change, created } = await ctx.ledger.createSoon(
-        {
-          ...parsed.draft,
-          actor: user,
-          channelId: command.channel_id,
-          channelName: command.channel_name,
-          source: 'command',
-        },
-        { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys: command.trigger_id ? [`trigger:${command.trigger_id}`] : [] },
-      );
+      let result;
+      try {
+        result = await ctx.ledger.createSoon(
+          {
+            ...parsed.draft,
+            actor: user,
+            channelId: command.channel_id,
+            channelName: command.channel_name,
+            source: 'command',
+          },
+          { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys },
+        );
+      } catch (err) {
+        return busyOrFailed(ctx, err, { ...command, text });
+      }
+      const { change, created } = result;
       if (!created) {
         ctx.logger.info({ change: change.key }, 'duplicate /fix request ignored');
-        return;
+        return { ack: reply(confirmationMrkdwn(`${change.key} was already logged from this request.`)) };
       }
       ctx.metrics.changesCreated.inc({ source: 'command' });
       ctx.logger.info({ change: change.key, user, channel: command.channel_id }, 'change logged');
-      await safeRespond(ctx, respond, changeLoggedMessage(change, { now, commandName: command.command }), true);
-      return;
+      return {
+        ack: reply(changeLoggedMessage(change, { now, commandName: command.command }), true),
+        after: () => notifyNewOwner(ctx, client, change.owner, user, change.key, change.description),
+      };
     }
     case 'list': {
       const { changes, total } = ctx.ledger.list({ scope: parsed.scope, user, now });
-      await safeRespond(ctx, respond, changeList(changes, { scope: parsed.scope, now, total }));
-      return;
+      return { ack: reply(changeList(changes, { scope: parsed.scope, now, total })) };
     }
     case 'show': {
       const change = ctx.ledger.get(parsed.id);
-      await safeRespond(
-        ctx,
-        respond,
-        change
-          ? changeDetail(change, now)
-          : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
-      );
-      return;
+      return {
+        ack: reply(
+          change ? changeDetail(change, now) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
+        ),
+      };
     }
     case 'codified':
     case 'reverted':
@@ -240,36 +311,44 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, respon
               : parsed.type === 'snooze'
                 ? { type: 'snooze', until: parsed.until }
                 : { type: 'assign', owner: parsed.userId };
-      const result = ctx.ledger.act(parsed.id, action, actionCtx);
+      let result;
+      try {
+        result = await ctx.ledger.actSoon(parsed.id, action, actionCtx, { requestKeys });
+      } catch (err) {
+        return busyOrFailed(ctx, err, { ...command, text });
+      }
       if (!result.ok) {
         ctx.metrics.refusals.inc({ code: result.code });
-        await safeRespond(ctx, respond, errorMessage(result.message, exampleFor(parsed.type, command.command, parsed.id)));
-        return;
+        return { ack: reply(errorMessage(result.message, exampleFor(parsed.type, command.command, parsed.id))) };
+      }
+      if (result.duplicate) {
+        ctx.logger.info({ change: result.change.key, user, action: action.type }, 'duplicate request ignored');
+        return { ack: reply(confirmationMrkdwn(confirmationText(result.change.key, parsed))) };
       }
       ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
-      await safeRespond(ctx, respond, confirmationMrkdwn(confirmationText(result.change.key, parsed)));
-      if (parsed.type === 'assign') {
-        await notifyNewOwner(ctx, client, parsed.userId, user, result.change.key, result.change.description);
-      }
-      return;
+      const changed = result.change;
+      return {
+        ack: reply(confirmationMrkdwn(confirmationText(changed.key, parsed))),
+        after:
+          parsed.type === 'assign'
+            ? () => notifyNewOwner(ctx, client, parsed.userId, user, changed.key, changed.description)
+            : undefined,
+      };
     }
     case 'claim':
-      await safeRespond(
-        ctx,
-        respond,
-        errorMessage(
-          'Claiming a drift finding is not available yet. Log the change you made instead, and it will be tracked from now on.',
-          `${command.command} scaled deploy/payments-api -n shop to 12 for INC-4821`,
+      return {
+        ack: reply(
+          errorMessage(
+            'Claiming a drift finding is not available yet. Log the change you made instead, and it will be tracked from now on.',
+            `${command.command} scaled deploy/payments-api -n shop to 12 for INC-4821`,
+          ),
         ),
-      );
-      return;
+      };
     case 'help':
-      await safeRespond(ctx, respond, helpMessage(command.command));
-      return;
+      return { ack: reply(helpMessage(command.command)) };
     case 'error':
       ctx.metrics.refusals.inc({ code: 'bad_input' });
-      await safeRespond(ctx, respond, errorMessage(parsed.message, parsed.example));
-      return;
+      return { ack: reply(errorMessage(parsed.message, parsed.example)) };
   }
 }
 
@@ -306,8 +385,8 @@ function exampleFor(type: FixCommand['type'], commandName: string, id: number): 
   }
 }
 
-async function notifyNewOwner(
-  ctx: SlackDeps,
+export async function notifyNewOwner(
+  ctx: SlackContext,
   client: WebClient,
   owner: string,
   by: string,
@@ -321,7 +400,7 @@ async function notifyNewOwner(
       text: `<@${by}> made you the owner of ${key}: ${escapeAndTruncate(description, 300)}. Codify it or revert it, then tell me with \`/fix codified ${key} &lt;PR&gt;\` or \`/fix reverted ${key}\`.`,
     });
   } catch (err) {
-    ctx.logger.warn({ err, change: key }, 'could not DM the new owner');
+    ctx.deliveryFailed('owner_dm', err, { change: key });
   }
 }
 

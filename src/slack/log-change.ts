@@ -4,11 +4,13 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { extractChangeDraft, incidentFromChannel, isNamespaced } from '../ledger/fix-command.js';
 import type { ResourceRef } from '../ledger/model.js';
-import type { SlackContext } from './app.js';
+import { notifyNewOwner, type SlackContext } from './app.js';
+import { isStopgapError } from '../errors.js';
 import {
   changeLoggedMessage,
   logChangeModal,
   modalErrors,
+  noticeModal,
   readLogChangeState,
   LOG_CHANGE_CALLBACK_ID,
   type LogChangePrefill,
@@ -45,7 +47,7 @@ export async function openLogChangeModal(
       }),
     });
   } catch (err) {
-    ctx.logger.warn({ err }, 'could not open the log-change modal');
+    ctx.deliveryFailed('modal_open', err);
   }
 }
 
@@ -88,6 +90,13 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
     const user = body.user.id;
     const meta = LogChangeMetadata.safeParse(safeJson(view.private_metadata));
     const metadata: LogChangeMetadata = meta.success ? meta.data : { source: 'modal', commandName: '/fix' };
+    if (!view.state?.values) {
+      await ack({
+        response_action: 'update',
+        view: noticeModal('Not saved', 'Slack sent this form without its contents, so nothing was saved. Close it and log the change again with /fix.'),
+      });
+      return;
+    }
     const state = readLogChangeState(view.state.values, { now });
     if (!state.ok) {
       await ack(modalErrors(state.errors));
@@ -135,8 +144,16 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
         { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys: [`view:${view.id}`] },
       );
     } catch (err) {
+      const busy = isStopgapError(err) && err.code === 'ledger_busy';
+      if (busy) ctx.metrics.refusals.inc({ code: 'ledger_busy' });
       ctx.logger.error({ err, user }, 'could not record a change from the modal');
-      await ack(modalErrors({ description: 'Stopgap could not save this change. Your text is still here: try Submit again.' }));
+      await ack(
+        modalErrors({
+          description: busy
+            ? 'The ledger is busy and this change was not saved. Your text is still here: Submit again in a moment.'
+            : 'Stopgap could not save this change. Your text is still here: try Submit again.',
+        }),
+      );
       return;
     }
     await ack();
@@ -147,6 +164,7 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
     ctx.metrics.changesCreated.inc({ source: metadata.source });
     ctx.logger.info({ change: result.change.key, user, source: metadata.source }, 'change logged');
     await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName }));
+    await notifyNewOwner(ctx, client, result.change.owner, user, result.change.key, result.change.description);
   });
 }
 
@@ -164,13 +182,13 @@ async function announce(
       await client.chat.postMessage({ channel: channelId, text: message.text, blocks });
       return;
     } catch (err) {
-      ctx.logger.warn({ err, channel: channelId }, 'could not announce in channel; sending to the author instead');
+      ctx.deliveryFailed('announcement', err, { channel: channelId });
     }
   }
   try {
     await client.chat.postMessage({ channel: user, text: message.text, blocks });
   } catch (err) {
-    ctx.logger.warn({ err, user }, 'could not confirm the logged change to its author');
+    ctx.deliveryFailed('author_dm', err, { user });
   }
 }
 

@@ -76,7 +76,8 @@ export interface CreateResult {
 }
 
 export type ActionResult =
-  | { ok: true; change: Change; before: Change }
+  /** `duplicate`: a retry of a request already applied (same trigger_id or Slack retry); nothing changed. */
+  | { ok: true; change: Change; before: Change; duplicate?: boolean }
   | { ok: false; code: 'not_found' | 'forbidden' | 'illegal_transition' | 'invalid'; message: string };
 
 export interface VerifyReport {
@@ -94,6 +95,10 @@ export class LedgerStore {
   private readonly stmts;
   /** {@link create} for request handlers: creates arriving together share one commit. */
   readonly createSoon: (input: ChangeDraft, opts: { now: Date; defaultDueDays: number; requestKeys?: string[] }) => Promise<CreateResult>;
+  /** {@link act} for request handlers: resolves once the action is committed, shares commits like {@link createSoon}. */
+  readonly actSoon: (id: number, action: ChangeAction, ctx: ActionContext, opts?: { requestKeys?: string[] }) => Promise<ActionResult>;
+  /** {@link claimRequest} that waits (off the event loop) while another process holds the write lock. */
+  readonly claimRequestSoon: (key: string, now: Date) => Promise<boolean>;
 
   constructor(db: Db) {
     this.db = db;
@@ -118,6 +123,12 @@ export class LedgerStore {
       this.create(a.input, a.opts),
     );
     this.createSoon = (input, opts) => batched({ input, opts });
+    const batchedActs = groupCommit(db, (a: { id: number; action: ChangeAction; ctx: ActionContext; opts?: { requestKeys?: string[] } }) =>
+      this.act(a.id, a.action, a.ctx, a.opts),
+    );
+    this.actSoon = (id, action, ctx, opts) => batchedActs({ id, action, ctx, opts });
+    const batchedClaims = groupCommit(db, (a: { key: string; now: Date }) => this.claimRequest(a.key, a.now));
+    this.claimRequestSoon = (key, now) => batchedClaims({ key, now });
   }
 
   get(id: number): Change | undefined {
@@ -190,9 +201,18 @@ export class LedgerStore {
     }).immediate();
   }
 
-  /** Applies a person's action: permission and lifecycle checks, then row update and event, atomically. */
-  act(id: number, action: ChangeAction, ctx: ActionContext): ActionResult {
+  /**
+   * Applies a person's action: permission and lifecycle checks, then row update and event, atomically.
+   * With `requestKeys`, a retried or replayed request (same trigger_id) applies once: the replay gets
+   * the change as it is, marked `duplicate`, and adds no event.
+   */
+  act(id: number, action: ChangeAction, ctx: ActionContext, opts: { requestKeys?: string[] } = {}): ActionResult {
     return this.db.transaction((): ActionResult => {
+      for (const key of opts.requestKeys ?? []) {
+        const row = this.stmts.requestKey.get(key) as { change_id: number | null } | undefined;
+        const existing = row ? this.get(row.change_id ?? id) : undefined;
+        if (row && existing) return { ok: true, change: existing, before: existing, duplicate: true };
+      }
       const before = this.get(id);
       if (!before) {
         return {
@@ -204,6 +224,7 @@ export class LedgerStore {
       const outcome = applyAction(before, action, ctx);
       if (!outcome.ok) return outcome;
       const change = this.patch(id, outcome.patch, ctx.now);
+      for (const key of opts.requestKeys ?? []) this.stmts.insertRequestKey.run(key, id, ctx.now.toISOString());
       this.append(id, outcome.eventType, ctx.by, ctx.now.toISOString(), { action, patch: outcome.patch });
       return { ok: true, change, before };
     }).immediate();

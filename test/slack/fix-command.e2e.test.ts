@@ -40,7 +40,14 @@ async function fix(text: string, opts: { user?: string; command?: string; channe
     ...(opts.channel ? { channel_id: opts.channel.id, channel_name: opts.channel.name } : {}),
   });
   const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, fields, opts.send);
-  return { res, fields, reply: () => app.slack.waitForCall('response_url', (c) => c.path.endsWith(`/${id}`)) };
+  return { res, fields, reply: async () => ackReply(res) };
+}
+
+/** The answer to a command is its acknowledgement (sent after the ledger committed), not a later post. */
+function ackReply(res: { status: number; json?: unknown }): { json?: unknown; fields: Record<string, string>; blocks?: unknown } {
+  expect(res.status).toBe(200);
+  expect(res.json, 'the command was acknowledged with an answer').toBeDefined();
+  return { json: res.json, fields: {} };
 }
 
 function replyText(call: { json?: unknown; fields: Record<string, string> }): string {
@@ -93,11 +100,10 @@ describe('/fix <text> logs a change', () => {
     });
     expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
-    await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/dup'));
-    // Both requests are answered; give the retry's handler time to (not) write.
-    await new Promise((r) => setTimeout(r, 100));
+    // Both are acknowledged only after the ledger answered, so nothing is still in flight here.
     expect(app.server.ledger.count()).toBe(before + 1);
-    expect(app.slack.callsTo('response_url').filter((c) => c.path.endsWith('/dup'))).toHaveLength(1);
+    expect(replyText(ackReply(first))).toContain(`SG-${before + 1}`);
+    expect(replyText(ackReply(retry))).toMatch(new RegExp(`SG-${before + 1} was already logged`));
   });
 
   it('works whatever the command is called in the workspace', async () => {
@@ -127,13 +133,23 @@ describe('/fix <text> logs a change', () => {
     expect(app.logs()).not.toContain('hunter2-prod');
   });
 
-  it('still records the change when Slack rejects the announcement', async () => {
+  it('still records the change, and counts the failure, when Slack’s Web API is down', async () => {
     const before = app.server.ledger.count();
     app.slack.failAlways('response_url', { status: 500 });
-    const { res } = await fix('bumped memory on sts/db-0 -n data to 4Gi');
+    app.slack.failAlways('chat.postMessage', { status: 500 });
+    app.slack.failAlways('auth.test', { status: 500 });
+    // Logged for someone else, so Stopgap must DM them: that DM fails.
+    const { res, reply } = await fix('bumped memory on sts/db-0 -n data to 4Gi owner <@U0DANA>');
     expect(res.status).toBe(200);
-    await app.slack.waitForCall('response_url');
-    expect(app.server.ledger.count()).toBe(before + 1);
+    expect(replyText(await reply())).toContain(`SG-${before + 1}`);
+    expect(app.server.ledger.get(before + 1)?.owner).toBe('U0DANA');
+    await app.slack.waitForCall('chat.postMessage');
+    await expect
+      .poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/stopgap_slack_delivery_failures_total\{kind="owner_dm"\} (\d+)/)?.[1])
+      .toBe('1');
+    expect(app.slack.callsTo('auth.test'), 'requests never wait on auth.test').toHaveLength(0);
+    const listed = replyText(await (await fix('list all')).reply());
+    expect(listed).toContain(`SG-${before + 1}`);
   });
 });
 
@@ -158,7 +174,7 @@ describe('real Slack slash-command payloads', () => {
         fields.response_url = app.slack.responseUrl(`fixture-${name}`);
         const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, fields);
         expect(res.status).toBe(200);
-        const call = await app.slack.waitForCall('response_url', (c) => c.path.endsWith(`/fixture-${name}`));
+        const call = ackReply(res);
         const change = app.server.ledger.get(before + 1);
         expect(change).toMatchObject({ actor: fields.user_id, channelId: fields.channel_id });
         expect(change?.resources).toEqual([{ kind: 'deployment', group: 'apps', name: 'checkout', namespace: 'shop' }]);

@@ -50,9 +50,11 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     const fields = ownSlashCommandFields({ text: 'scaled deploy/ws-api -n shop to 6', response_url: app.slack.responseUrl('socket') });
     socket?.send(JSON.stringify({ envelope_id: 'env-1', type: 'slash_commands', accepts_response_payload: true, payload: fields }));
     await expect.poll(() => acks.find((a) => a.envelope_id === 'env-1')).toBeTruthy();
-    const reply = await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/socket'));
+    // The answer rides on the envelope's ack, which is sent only after the change is committed.
+    const ack = acks.find((a) => a.envelope_id === 'env-1');
     expect(app.server.ledger.count()).toBe(before + 1);
-    expect(JSON.stringify(reply.json)).toContain(`SG-${before + 1}`);
+    expect(JSON.stringify(ack?.payload)).toContain(`SG-${before + 1}`);
+    expect((ack?.payload as { response_type?: string }).response_type).toBe('in_channel');
   });
 
   it('still serves health checks on PORT', async () => {

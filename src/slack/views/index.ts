@@ -3,3 +3,4 @@ export * from './log-change-modal.js';
 export * from './mrkdwn.js';
 export * from './replies.js';
 export * from './types.js';
+export * from './change-action-modal.js';

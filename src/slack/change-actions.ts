@@ -1,0 +1,151 @@
+import type { App as BoltApp, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { parseFixCommand } from '../ledger/fix-command.js';
+import type { ChangeAction } from '../ledger/lifecycle.js';
+import { isStopgapError } from '../errors.js';
+import type { SlackContext } from './app.js';
+import { responderFor } from './response-url.js';
+import {
+  CHANGE_ACTION_IDS,
+  CHANGE_ACTION_INPUT_ACTION_ID,
+  CHANGE_ACTION_INPUT_BLOCK_ID,
+  CHANGE_ACTION_MODAL_CALLBACK_ID,
+  changeActionModal,
+  escapeAndTruncate,
+  modalErrors,
+  noticeModal,
+  type ChangeActionModalKind,
+} from './views/index.js';
+
+const ActionMetadata = z.object({ kind: z.enum(['codified', 'dismiss']), id: z.number().int().positive() });
+
+function changeIdFrom(value: string | undefined): number | undefined {
+  const m = /^SG-(\d{1,9})$/i.exec(value?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Tells the person who clicked: in the message's thread of replies when Slack gave a response_url, else by DM. */
+async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, text: string): Promise<void> {
+  try {
+    if (body.response_url) {
+      await responderFor(body.response_url)({ response_type: 'ephemeral', text, replace_original: false });
+    } else {
+      await client.chat.postMessage({ channel: body.user.id, text });
+    }
+  } catch (err) {
+    ctx.deliveryFailed('button_reply', err, { user: body.user.id });
+  }
+}
+
+function confirmation(key: string, action: ChangeAction): string {
+  switch (action.type) {
+    case 'codified':
+      return `${key} is in review with ${escapeAndTruncate(action.prUrl, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
+    case 'reverted':
+      return `${key} is marked reverted.`;
+    case 'dismiss':
+      return `${key} is dismissed: “${escapeAndTruncate(action.reason, 1000)}”.`;
+    default:
+      return `${key} updated.`;
+  }
+}
+
+/**
+ * The buttons on a change card. "Mark reverted" acts at once; "Mark codified" and "Dismiss" ask for the
+ * PR link or reason in a modal. The same permission checks apply as for the subcommands, and a click
+ * Slack delivers twice (same trigger_id) applies once.
+ */
+export function registerChangeActions(app: BoltApp, ctx: SlackContext): void {
+  const onButton = async (kind: 'codified' | 'reverted' | 'dismiss', body: BlockAction, action: ButtonAction, client: WebClient) => {
+    const id = changeIdFrom(action.value);
+    const change = id === undefined ? undefined : ctx.ledger.get(id);
+    if (id === undefined || !change) {
+      ctx.metrics.refusals.inc({ code: 'not_found' });
+      await tell(ctx, client, body, `There is no change ${escapeAndTruncate(action.value ?? '(none)', 40)} any more, so nothing was changed. \`/fix list all\` shows the ledger.`);
+      return;
+    }
+    if (kind === 'reverted') {
+      let result;
+      try {
+        result = await ctx.ledger.actSoon(id, { type: 'reverted' }, { by: body.user.id, now: ctx.now(), isAdmin: ctx.isAdmin(body.user.id) }, {
+          requestKeys: body.trigger_id ? [`action:${body.trigger_id}`] : [],
+        });
+      } catch (err) {
+        const busy = isStopgapError(err) && err.code === 'ledger_busy';
+        ctx.logger.error({ err, change: change.key }, 'button action failed');
+        await tell(ctx, client, body, busy ? `The ledger is busy and ${change.key} was *not* updated. Try again in a moment.` : `Something went wrong and ${change.key} was not updated. Try \`/fix reverted ${change.key}\`.`);
+        return;
+      }
+      if (!result.ok) {
+        ctx.metrics.refusals.inc({ code: result.code });
+        await tell(ctx, client, body, result.message);
+        return;
+      }
+      if (!result.duplicate) ctx.logger.info({ change: change.key, user: body.user.id, action: 'reverted' }, 'change updated');
+      if (!result.duplicate) await tell(ctx, client, body, confirmation(change.key, { type: 'reverted' }));
+      return;
+    }
+    if (!body.trigger_id) return;
+    try {
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: changeActionModal({ kind, changeKey: change.key, privateMetadata: JSON.stringify({ kind, id }) }),
+      });
+    } catch (err) {
+      ctx.deliveryFailed('modal_open', err, { change: change.key });
+    }
+  };
+
+  for (const kind of ['codified', 'reverted', 'dismiss'] as const) {
+    app.action<BlockAction<ButtonAction>>(CHANGE_ACTION_IDS[kind], async ({ ack, body, action, client }) => {
+      await ack();
+      await onButton(kind, body, action, client);
+    });
+  }
+
+  app.view(CHANGE_ACTION_MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
+    const user = body.user.id;
+    let meta: { kind: ChangeActionModalKind; id: number } | undefined;
+    try {
+      const parsed = ActionMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
+      meta = parsed.success ? parsed.data : undefined;
+    } catch {
+      meta = undefined;
+    }
+    const input = (view.state?.values?.[CHANGE_ACTION_INPUT_BLOCK_ID]?.[CHANGE_ACTION_INPUT_ACTION_ID]?.value ?? '').trim();
+    if (!meta) {
+      await ack({ response_action: 'update', view: noticeModal('Not saved', 'This form could not be read, so nothing was changed. Use /fix codified or /fix dismiss instead.') });
+      return;
+    }
+    // The same grammar and checks as the subcommand, so the button and `/fix` never disagree.
+    const parsed = parseFixCommand(`${meta.kind} SG-${meta.id} ${input}`, ctx.parseContext({ now: ctx.now() }));
+    if (parsed.type !== meta.kind) {
+      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: parsed.type === 'error' ? parsed.message : 'That is not valid here.' }));
+      return;
+    }
+    const action: ChangeAction = parsed.type === 'codified' ? { type: 'codified', prUrl: parsed.url } : { type: 'dismiss', reason: parsed.type === 'dismiss' ? parsed.reason : input };
+    let result;
+    try {
+      result = await ctx.ledger.actSoon(meta.id, action, { by: user, now: ctx.now(), isAdmin: ctx.isAdmin(user) }, { requestKeys: [`view:${view.id}`] });
+    } catch (err) {
+      const busy = isStopgapError(err) && err.code === 'ledger_busy';
+      ctx.logger.error({ err, user }, 'change action from a modal failed');
+      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was saved. Submit again in a moment.' : 'Stopgap could not save this. Submit again.' }));
+      return;
+    }
+    if (!result.ok) {
+      ctx.metrics.refusals.inc({ code: result.code });
+      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: result.message }));
+      return;
+    }
+    await ack();
+    if (result.duplicate) return;
+    ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
+    try {
+      await app.client.chat.postMessage({ channel: user, text: confirmation(result.change.key, action) });
+    } catch (err) {
+      ctx.deliveryFailed('button_reply', err, { user });
+    }
+  });
+}

@@ -1,0 +1,301 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../log.js';
+
+/** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+/** Slack's own payloads stay far below this; anything larger is refused before it is buffered. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** A client that trickles its body is cut off rather than holding a socket open forever. */
+const BODY_READ_TIMEOUT_MS = 10_000;
+
+export interface SlackHttpReceiverOptions {
+  signingSecret: string;
+  logger: Logger;
+  /** Health, readiness and metrics routes served beside `/slack/events`. */
+  routes?: CustomRoute[];
+  bodyLimitBytes?: number;
+  /** Wall clock for the signature's timestamp check (tests move it). */
+  nowMs?: () => number;
+  /** Called when a request is turned away before it reaches the app (for the refusal counter). */
+  onRejected?: (reason: 'too_large' | 'bad_signature' | 'stale' | 'malformed' | 'timeout') => void;
+}
+
+/** What the receiver hands the app beside the body: when the request arrived, so acks are timed from there. */
+export interface ArrivalProperties extends Record<string, unknown> {
+  arrivedAt: bigint;
+}
+
+class RequestRejected extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: 'too_large' | 'bad_signature' | 'stale' | 'malformed' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Slack's HTTP endpoint, in place of Bolt's HTTPReceiver: the body is size-limited, the signature and
+ * timestamp (past or future) are checked, and the body must parse to a JSON object before the app sees
+ * it. Bolt's receiver let a signed `payload=null` throw inside an unawaited promise and take the process
+ * down; here every failure is an HTTP status, never an exception.
+ */
+export class SlackHttpReceiver implements Receiver {
+  private app: App | undefined;
+  private server: Server | undefined;
+  private readonly opts: SlackHttpReceiverOptions;
+  private readonly limit: number;
+  private readonly nowMs: () => number;
+
+  constructor(opts: SlackHttpReceiverOptions) {
+    this.opts = opts;
+    this.limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+    this.nowMs = opts.nowMs ?? Date.now;
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  start(port: number): Promise<Server> {
+    if (this.server) return Promise.reject(new Error('the Slack receiver is already started'));
+    const server = createServer((req, res) => this.route(req, res));
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 15_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, () => {
+        server.off('error', reject);
+        resolve(server);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
+  get port(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const arrivedAt = process.hrtime.bigint();
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      reply(res, 400);
+      return;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (path === '/slack/events') {
+      if (method !== 'POST') {
+        reply(res, 405, undefined, { allow: 'POST' });
+        return;
+      }
+      this.handleSlack(req, res, arrivedAt).catch((err: unknown) => {
+        this.opts.logger.error({ err }, 'Slack request failed');
+        reply(res, 500);
+      });
+      return;
+    }
+    const route = (this.opts.routes ?? []).find((r) => r.path === path);
+    const methods = route ? (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toUpperCase()) : [];
+    if (route && methods.includes(method)) {
+      try {
+        route.handler(Object.assign(req, { params: {} }), res);
+      } catch (err) {
+        this.opts.logger.error({ err, path }, 'route failed');
+        reply(res, 500);
+      }
+      return;
+    }
+    reply(res, 404);
+  }
+
+  private async handleSlack(req: IncomingMessage, res: ServerResponse, arrivedAt: bigint): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      const raw = await readBody(req, this.limit);
+      verifySignature(this.opts.signingSecret, req, raw, this.nowMs());
+      body = parseSlackBody(req.headers['content-type'], raw);
+    } catch (err) {
+      if (!(err instanceof RequestRejected)) throw err;
+      this.opts.logger.warn({ status: err.status, reason: err.reason, detail: err.message }, 'Slack request refused');
+      this.opts.onRejected?.(err.reason);
+      reply(res, err.status, err.status === 400 ? { error: err.message } : undefined, err.status === 413 ? { connection: 'close' } : {});
+      if (err.status === 413) req.resume();
+      return;
+    }
+    if (body.ssl_check === '1') {
+      reply(res, 200);
+      return;
+    }
+    if (body.type === 'url_verification') {
+      reply(res, 200, { challenge: typeof body.challenge === 'string' ? body.challenge : '' });
+      return;
+    }
+    const app = this.app;
+    if (!app) {
+      reply(res, 503);
+      return;
+    }
+    let responded = false;
+    const event: ReceiverEvent = {
+      body,
+      ack: async (response?: unknown) => {
+        if (responded) return;
+        responded = true;
+        reply(res, 200, response === undefined || response === '' ? undefined : response);
+      },
+      retryNum: numberHeader(req, 'x-slack-retry-num'),
+      retryReason: stringHeader(req, 'x-slack-retry-reason'),
+      customProperties: { arrivedAt } satisfies ArrivalProperties,
+    };
+    try {
+      await app.processEvent(event);
+    } finally {
+      // The app supervises acks; this is only the last line of defence against a request left hanging.
+      if (!responded) {
+        responded = true;
+        reply(res, 200);
+      }
+    }
+  }
+}
+
+function reply(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.writableEnded) return;
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new RequestRejected(413, 'too_large', `body of ${declared} bytes is over the ${limit}-byte limit`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new RequestRejected(408, 'timeout', 'the body did not arrive in time'));
+    }, BODY_READ_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new RequestRejected(413, 'too_large', `body is over the ${limit}-byte limit`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new RequestRejected(400, 'malformed', `the body could not be read: ${err.message}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function stringHeader(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function numberHeader(req: IncomingMessage, name: string): number | undefined {
+  const v = Number(stringHeader(req, name));
+  return Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+/** Slack's v0 signature over `v0:{timestamp}:{body}`, and a timestamp within five minutes either way. */
+export function verifySignature(secret: string, req: IncomingMessage, raw: Buffer, nowMs: number): void {
+  const signature = stringHeader(req, 'x-slack-signature');
+  const tsText = stringHeader(req, 'x-slack-request-timestamp');
+  if (!signature || !tsText) throw new RequestRejected(401, 'bad_signature', 'missing x-slack-signature or x-slack-request-timestamp');
+  if (!/^\d{1,12}$/.test(tsText)) throw new RequestRejected(401, 'bad_signature', 'x-slack-request-timestamp is not a number of seconds');
+  const ts = Number(tsText);
+  if (Math.abs(Math.floor(nowMs / 1000) - ts) > MAX_CLOCK_SKEW_SECONDS) {
+    throw new RequestRejected(401, 'stale', 'x-slack-request-timestamp is more than five minutes from our clock (a replay, or a clock out of sync)');
+  }
+  const expected = Buffer.from(
+    `v0=${createHmac('sha256', secret).update(`v0:${tsText}:`).update(raw).digest('hex')}`,
+    'utf8',
+  );
+  const given = Buffer.from(signature, 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new RequestRejected(401, 'bad_signature', 'the signature does not match the signing secret');
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Form bodies (commands; interactivity as `payload=<JSON>`) and JSON bodies (events); always an object. */
+export function parseSlackBody(contentType: string | undefined, raw: Buffer): Record<string, unknown> {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  const text = raw.toString('utf8');
+  if (type === 'application/x-www-form-urlencoded') {
+    const params = new URLSearchParams(text);
+    const payload = params.get('payload');
+    if (payload !== null) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload);
+      } catch {
+        throw new RequestRejected(400, 'malformed', 'payload is not JSON');
+      }
+      if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', 'payload is not a JSON object');
+      return parsed;
+    }
+    const fields: Record<string, string> = {};
+    for (const [k, v] of params) fields[k] = v;
+    return fields;
+  }
+  if (type === 'application/json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new RequestRejected(400, 'malformed', 'the body is not JSON');
+    }
+    if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', 'the body is not a JSON object');
+    return parsed;
+  }
+  throw new RequestRejected(400, 'malformed', `unsupported content type ${JSON.stringify(type ?? '')}`);
+}
