@@ -178,6 +178,8 @@ export async function startSlackApp(app: BoltApp, port: number, deps: Pick<Slack
   socket.on('connected', () => deps.onConnection?.('connected'));
   socket.on('disconnected', () => deps.onConnection?.('disconnected'));
   socket.on('reconnecting', () => deps.onConnection?.('disconnected'));
+  // The client reconnects only after a delay; the socket is down from the moment it closes.
+  socket.on('close', () => deps.onConnection?.('disconnected'));
   let server: Server | undefined;
   try {
     server = (await app.start(port)) as unknown as Server | undefined;

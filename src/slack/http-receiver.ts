@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../log.js';
+import { slackBodyProblem } from './supervise.js';
 
 /** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -131,6 +132,8 @@ export class SlackHttpReceiver implements Receiver {
       const raw = await readBody(req, this.limit);
       verifySignature(this.opts.signingSecret, req, raw, this.nowMs());
       body = parseSlackBody(req.headers['content-type'], raw);
+      const problem = body.ssl_check === '1' || body.type === 'url_verification' ? undefined : slackBodyProblem(body);
+      if (problem) throw new RequestRejected(400, 'malformed', problem);
     } catch (err) {
       if (!(err instanceof RequestRejected)) throw err;
       this.opts.logger.warn({ status: err.status, reason: err.reason, detail: err.message }, 'Slack request refused');

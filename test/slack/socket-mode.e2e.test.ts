@@ -65,4 +65,27 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
   it('never logs the app token', () => {
     expect(app.logs()).not.toContain('xapp-1-A0STOPGAP-secret-app-token');
   });
+
+  it('is ready while the socket is connected and not ready while it is down', async () => {
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    // Slack drops the socket and refuses new ones for a while: readiness must say so.
+    app.slack.failAlways('apps.connections.open', { status: 503 });
+    for (const c of wss.clients) c.terminate();
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 5_000 }).toBe(503);
+    const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { slack?: string };
+    expect(body.slack).toBe('disconnected');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('Socket Mode that cannot connect', () => {
+  it('fails start-up and leaves no health server answering', async () => {
+    const port = await freePort();
+    const err = await startTestApp({
+      env: { SLACK_SIGNING_SECRET: '', SLACK_APP_TOKEN: 'xapp-1-A0STOPGAP-secret-app-token', PORT: String(port) },
+      beforeStart: (slack) => slack.respondWith('apps.connections.open', () => ({ ok: false, error: 'invalid_auth' })),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
 });

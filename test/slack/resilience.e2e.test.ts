@@ -1,0 +1,165 @@
+/**
+ * The bot under conditions it does not control: another process holding the database's write lock,
+ * Slack refusing the token or failing at start-up, metrics on their own port.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/main.js';
+import { isStopgapError } from '../../src/errors.js';
+import { startTestApp, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
+import { startFakeSlack } from '../support/fake-slack.js';
+import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
+
+async function timedFetch(url: string): Promise<{ status: number; ms: number; json: unknown }> {
+  const started = performance.now();
+  const res = await fetch(url);
+  const json = (await res.json()) as unknown;
+  return { status: res.status, ms: performance.now() - started, json };
+}
+
+describe('another process holds the database write lock', () => {
+  let app: TestApp;
+  let other: Database.Database;
+  beforeAll(async () => {
+    app = await startTestApp();
+    other = new Database(app.dbPath);
+  });
+  afterAll(async () => {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+    await app?.stop();
+  });
+
+  it('tells the person their change was not saved, within Slack’s deadline, and keeps health checks fast', async () => {
+    const before = app.server.ledger.count();
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const started = performance.now();
+      const pending = sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: 'scaled deploy/locked -n shop to 2' }));
+      // While the command waits for the lock, the process still answers at once.
+      const health = await timedFetch(`${app.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.ms).toBeLessThan(500);
+      const ready = await timedFetch(`${app.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.json).toMatchObject({ database: 'locked' });
+      expect(ready.ms).toBeLessThan(500);
+      const res = await pending;
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(200);
+      expect(elapsed).toBeLessThan(3_000);
+      expect(JSON.stringify(res.json)).toMatch(/ledger is busy/);
+      expect(JSON.stringify(res.json)).toMatch(/not saved/);
+      expect((res.json as { response_type?: string }).response_type).toBe('ephemeral');
+    } finally {
+      other.exec('ROLLBACK');
+    }
+    expect(app.server.ledger.count()).toBe(before);
+    expect((await timedFetch(`${app.url}/readyz`)).status).toBe(200);
+  });
+
+  it('saves the change once a short lock is released, and times the ack from arrival', async () => {
+    const before = app.server.ledger.count();
+    const metricsBefore = await ackSum(app.url);
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 400);
+    const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: 'scaled deploy/waited -n shop to 2' }));
+    clearTimeout(release);
+    if (other.inTransaction) other.exec('COMMIT');
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.json)).toContain(`SG-${before + 1}`);
+    expect(app.server.ledger.count()).toBe(before + 1);
+    // The histogram covers the wait for the lock, not just the call to ack().
+    expect((await ackSum(app.url)) - metricsBefore).toBeGreaterThanOrEqual(0.35);
+  });
+});
+
+async function ackSum(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/stopgap_slack_ack_seconds_sum\{kind="command"\} ([\d.e+-]+)/.exec(text)?.[1] ?? 0);
+}
+
+describe('start-up against Slack', () => {
+  it('refuses to start when Slack rejects the bot token, naming the variable', async () => {
+    const slack = await startFakeSlack();
+    const dir = mkdtempSync(join(tmpdir(), 'stopgap-auth-'));
+    try {
+      slack.failAlways('auth.test', { error: 'invalid_auth' });
+      const err = await startServer({
+        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+      }).catch((e: unknown) => e);
+      expect(isStopgapError(err) && err.code).toBe('slack_auth_failed');
+      expect((err as Error).message).toMatch(/SLACK_BOT_TOKEN.*invalid_auth/);
+      expect(slack.callsTo('auth.test')).toHaveLength(1);
+    } finally {
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries while Slack fails, then serves without calling Slack per request', async () => {
+    const slack = await startFakeSlack();
+    const dir = mkdtempSync(join(tmpdir(), 'stopgap-auth-'));
+    try {
+      slack.failNext('auth.test', { status: 503 });
+      slack.failNext('auth.test', { status: 503 });
+      const server = await startServer({
+        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+        identity: { attempts: 5, firstDelayMs: 10 },
+      });
+      try {
+        expect(slack.callsTo('auth.test')).toHaveLength(3);
+        slack.failAlways('auth.test', { error: 'invalid_auth' });
+        const res = await sendSlashCommand(`http://127.0.0.1:${server.port}`, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: 'scaled deploy/x -n y to 1' }));
+        expect(res.status).toBe(200);
+        expect(server.ledger.count()).toBe(1);
+        expect(slack.callsTo('auth.test')).toHaveLength(3);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on an unreachable Slack after its retries, leaving no port open', async () => {
+    const slack = await startFakeSlack();
+    const dir = mkdtempSync(join(tmpdir(), 'stopgap-auth-'));
+    try {
+      slack.failAlways('auth.test', { status: 500 });
+      const err = await startServer({
+        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+        identity: { attempts: 3, firstDelayMs: 5 },
+      }).catch((e: unknown) => e);
+      expect(isStopgapError(err) && err.code).toBe('slack_unreachable');
+      expect(slack.callsTo('auth.test')).toHaveLength(3);
+    } finally {
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('METRICS_PORT', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { METRICS_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('serves /metrics on its own port and not beside Slack’s endpoint', async () => {
+    const port = app.server.metricsPort;
+    expect(port).toBeGreaterThan(0);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('stopgap_slack_ack_seconds');
+    expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+});
