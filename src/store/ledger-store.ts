@@ -237,7 +237,12 @@ export class LedgerStore {
   }
 
   private append(changeId: number, type: string, actor: string, at: string, data: unknown): void {
-    const last = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
+    const stored = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
+    const headRow = this.stmts.getHead.get() as { value: string } | undefined;
+    const head = headRow ? parseHead(headRow.value) : undefined;
+    // Events deleted from the end of the log would otherwise be overwritten by the next write, with a
+    // fresh head to match; chaining from the recorded head keeps them a gap that verify names.
+    const last = head && (!stored || head.seq > stored.seq) ? head : stored;
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const canonical = canonicalJson(data);

@@ -115,6 +115,26 @@ describe('stopgap verify', () => {
     );
   });
 
+  it('keeps a deleted tail visible after the ledger records another change', async () => {
+    const { path, db } = seed();
+    // The tail and every row it explained are gone; then the bot logs the next change as usual.
+    deleteEvents(db, 'seq >= 5');
+    deleteChangeRows(db, 'id = 4');
+    db.prepare("UPDATE changes SET owner = 'U0ALICE' WHERE id = 2").run();
+    new LedgerStore(db).create({ description: 'restarted deploy/payments-api', actor: 'U0BOB' }, { now: NOW, defaultDueDays: 7 });
+    db.close();
+    const r = await verify(path);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      [
+        'TAMPERED: 1 problem in 5 events over 4 changes',
+        '  - events 5..6 are missing (the next stored event is 7)',
+        'First bad row: event 5. Restore the database from a backup taken before it.',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('notices a chain head that points past the last event, behind it, or at a different hash', async () => {
     const { path, db } = seed();
     setHead(db, { seq: 8, hash: hashOf(db, 6) });
