@@ -15,7 +15,7 @@ Usage: stopgap [command] [options]
 Commands:
   serve      run the Slack bot (default)
   migrate    create or upgrade the database at STOPGAP_DB
-  verify     check the ledger's hash-chained event log; exit 1 naming the first bad row
+  verify     check the ledger's hash-chained event log; exit 1 listing every problem
   diff       stopgap diff --desired FILE --live FILE [--json] [--trust-manager NAME] [--ignore POINTER]
   scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
   help       show this text
@@ -75,9 +75,15 @@ async function runVerify(io: CliIo): Promise<number> {
         writeLine(io.stdout, `OK: ${report.events} events over ${report.changes} changes, hash chain intact`);
         return 0;
       }
-      writeLine(io.stdout, `TAMPERED: ${report.problem?.message}`);
-      if (report.problem?.seq) {
-        writeLine(io.stdout, `First bad row: event ${report.problem.seq}. Restore the database from a backup taken before it.`);
+      const n = report.problems.length;
+      writeLine(io.stdout, `TAMPERED: ${n} problem${n === 1 ? '' : 's'} in ${report.events} events over ${report.changes} changes`);
+      for (const problem of report.problems) writeLine(io.stdout, `  - ${problem.message}`);
+      // Only the chain pins a problem to an event; a row edited or deleted later says nothing of when.
+      const firstBad = report.problems
+        .filter((p) => p.kind === 'missing' || p.kind === 'tampered' || p.kind === 'truncated' || p.kind === 'past_head')
+        .reduce((min, p) => (p.seq > 0 && p.seq < min ? p.seq : min), Infinity);
+      if (firstBad !== Infinity) {
+        writeLine(io.stdout, `First bad row: event ${firstBad}. Restore the database from a backup taken before it.`);
       } else {
         writeLine(io.stdout, 'Restore the database from a backup taken before the tampering.');
       }

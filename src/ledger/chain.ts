@@ -38,64 +38,87 @@ export function eventHash(prevHash: string, event: ChainEvent): string {
 }
 
 export type ChainProblem =
+  /** Events deleted from the middle of the log. */
   | { kind: 'missing'; seq: number; message: string }
+  /** An event whose content or link was edited, or a chain head that does not match its event. */
   | { kind: 'tampered'; seq: number; message: string }
-  | { kind: 'truncated'; seq: number; message: string };
+  /** Events deleted from the end of the log: the recorded head is past the last event. */
+  | { kind: 'truncated'; seq: number; message: string }
+  /** Events added behind the ledger's back: the last event is past the recorded head. */
+  | { kind: 'past_head'; seq: number; message: string };
 
 export interface ChainHead {
   seq: number;
   hash: string;
 }
 
+function events(from: number, to: number): string {
+  return from === to ? `event ${from} is` : `events ${from}..${to} are`;
+}
+
 /**
- * Walks events in order and returns the first problem: a gap in sequence numbers (a deleted row),
- * a row whose content no longer matches its hash, a broken link, or a chain that ends before the
- * recorded head (rows deleted from the end).
+ * Walks events in order and returns every problem: a gap in sequence numbers (deleted rows), a row
+ * whose content no longer matches its hash, a broken link, and, against the recorded head, a chain
+ * that ends before it (rows deleted from the end), goes past it, or holds a different hash there.
+ * After a gap the walk goes on from the next stored event, so one deletion is one problem.
  */
-export function verifyChain(events: Iterable<StoredEvent>, head?: ChainHead): ChainProblem | undefined {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const e of events) {
-    if (e.seq !== expectedSeq) {
-      return {
+export function verifyChain(stored: Iterable<StoredEvent>, head?: ChainHead): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  let last: { seq: number; hash: string } | undefined;
+  let hashAtHead: string | undefined;
+  for (const e of stored) {
+    const expectedSeq = (last?.seq ?? 0) + 1;
+    if (e.seq < expectedSeq) {
+      problems.push({ kind: 'tampered', seq: e.seq, message: `event ${e.seq} (SG-${e.changeId}) is out of order: its sequence number was altered` });
+      continue;
+    }
+    if (e.seq > expectedSeq) {
+      problems.push({
         kind: 'missing',
         seq: expectedSeq,
-        message: `event ${expectedSeq} is missing (the next stored event is ${e.seq})`,
-      };
+        message: `${events(expectedSeq, e.seq - 1)} missing (the next stored event is ${e.seq})`,
+      });
+    } else if (e.prevHash !== (last?.hash ?? GENESIS_HASH)) {
+      problems.push({
+        kind: 'tampered',
+        seq: e.seq,
+        message: `event ${e.seq} (SG-${e.changeId}) does not link to event ${e.seq - 1}: its previous hash was altered`,
+      });
     }
     let data: unknown;
     try {
       data = JSON.parse(e.data);
     } catch {
-      return { kind: 'tampered', seq: e.seq, message: `event ${e.seq} (SG-${e.changeId}) has unreadable data` };
+      problems.push({ kind: 'tampered', seq: e.seq, message: `event ${e.seq} (SG-${e.changeId}) has unreadable data` });
     }
-    if (e.prevHash !== prevHash) {
-      return {
-        kind: 'tampered',
-        seq: e.seq,
-        message: `event ${e.seq} (SG-${e.changeId}) does not link to event ${e.seq - 1}: its previous hash was altered`,
-      };
-    }
-    const actual = eventHash(prevHash, { ...e, data });
-    if (actual !== e.hash) {
-      return {
+    if (data !== undefined && eventHash(e.prevHash, { ...e, data }) !== e.hash) {
+      problems.push({
         kind: 'tampered',
         seq: e.seq,
         message: `event ${e.seq} (SG-${e.changeId}, ${e.type}) was altered: its content no longer matches its hash`,
-      };
+      });
     }
-    prevHash = e.hash;
-    expectedSeq += 1;
+    if (head && e.seq === head.seq) hashAtHead = e.hash;
+    last = { seq: e.seq, hash: e.hash };
   }
-  if (head && head.seq >= expectedSeq) {
-    return {
+  if (!head) return problems;
+  const lastSeq = last?.seq ?? 0;
+  if (head.seq > lastSeq) {
+    problems.push({
       kind: 'truncated',
-      seq: expectedSeq,
-      message: `events ${expectedSeq}..${head.seq} are missing from the end of the log`,
-    };
+      seq: lastSeq + 1,
+      message: `${events(lastSeq + 1, head.seq)} missing from the end of the log (the recorded chain head is event ${head.seq})`,
+    });
+  } else if (head.seq < lastSeq) {
+    problems.push({
+      kind: 'past_head',
+      seq: head.seq + 1,
+      message: `${events(head.seq + 1, lastSeq)} past the recorded chain head (event ${head.seq}): added behind the ledger's back`,
+    });
   }
-  if (head && head.seq === expectedSeq - 1 && head.seq > 0 && head.hash !== prevHash) {
-    return { kind: 'tampered', seq: head.seq, message: `event ${head.seq} does not match the recorded chain head` };
+  // A head inside a gap is already reported as missing events.
+  if (hashAtHead !== undefined && hashAtHead !== head.hash) {
+    problems.push({ kind: 'tampered', seq: head.seq, message: `event ${head.seq} does not match the recorded chain head` });
   }
-  return undefined;
+  return problems;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +21,66 @@ export function defaultMigrationsDir(): string {
   return resolve('migrations');
 }
 
+/**
+ * Owner-only: the database holds the key that turns Secret values into fingerprints
+ * (ensureFingerprintKey in drift/findings.ts); anyone who can read it can confirm a guessed Secret.
+ */
+const DB_FILE_MODE = 0o600;
+const DB_DIR_MODE = 0o700;
+
+/**
+ * Creates the database's directory (0700) when it is missing and the database file (0600) before
+ * SQLite does, and tightens a database, `-wal` or `-shm` file left with a looser mode by an older
+ * version. SQLite creates `-wal` and `-shm` lazily with the database file's mode, whatever the umask,
+ * so they follow once the main file is 0600.
+ *
+ * A directory that already exists keeps its mode: the operator chose it (a volume mount, a shared
+ * data directory) and the files in it are owner-only anyway.
+ */
+function secureDbFiles(path: string): void {
+  const file = resolve(path);
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    const first = mkdirSync(dir, { recursive: true, mode: DB_DIR_MODE });
+    // mkdir's mode goes through the umask; set it exactly on every directory this call created.
+    if (first !== undefined) {
+      for (let d = dir; ; d = dirname(d)) {
+        chmodSync(d, DB_DIR_MODE);
+        if (d === first || d === dirname(d)) break;
+      }
+    }
+  }
+  try {
+    closeSync(openSync(file, 'wx', DB_FILE_MODE));
+  } catch (err) {
+    // Already there (or created concurrently): tightened below like any existing database.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) tighten(f);
+}
+
+function tighten(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o777) !== DB_FILE_MODE) chmodSync(file, DB_FILE_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOENT: no -wal/-shm yet. EPERM: another user's file (an operator running `stopgap verify` on the
+    // service's database); its owner's next start tightens it.
+    if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+  }
+}
+
 export function openDb(path: string): Db {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    try {
+      secureDbFiles(path);
+    } catch (cause) {
+      throw new StopgapError(
+        'db_open_failed',
+        `Cannot create or secure the database at ${path}: ${(cause as Error).message}. Check STOPGAP_DB and the directory's permissions.`,
+        { cause },
+      );
+    }
   }
   let db: Db;
   try {

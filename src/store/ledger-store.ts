@@ -80,11 +80,23 @@ export type ActionResult =
   | { ok: true; change: Change; before: Change; duplicate?: boolean }
   | { ok: false; code: 'not_found' | 'forbidden' | 'illegal_transition' | 'invalid'; message: string };
 
+export type VerifyProblem =
+  | ChainProblem
+  /** A change row that differs from the replay of its events, or cannot be read. */
+  | { kind: 'state_mismatch'; seq: number; message: string }
+  /** A change row with no events at all. */
+  | { kind: 'no_events'; seq: 0; message: string }
+  /** Events of a change whose row is gone; `seq` is the first of them. */
+  | { kind: 'orphaned_events'; seq: number; message: string }
+  /** The recorded chain head is missing or unreadable. */
+  | { kind: 'bad_head'; seq: 0; message: string };
+
 export interface VerifyReport {
   ok: boolean;
   events: number;
   changes: number;
-  problem?: ChainProblem | { kind: 'state_mismatch'; seq: number; message: string };
+  /** Every problem found, chain first, then rows; empty when `ok`. */
+  problems: VerifyProblem[];
 }
 
 const HEAD_KEY = 'ledger.chain_head';
@@ -246,7 +258,12 @@ export class LedgerStore {
   }
 
   private append(changeId: number, type: string, actor: string, at: string, data: unknown): void {
-    const last = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
+    const stored = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
+    const headRow = this.stmts.getHead.get() as { value: string } | undefined;
+    const head = headRow ? parseHead(headRow.value) : undefined;
+    // Events deleted from the end of the log would otherwise be overwritten by the next write, with a
+    // fresh head to match; chaining from the recorded head keeps them a gap that verify names.
+    const last = head && (!stored || head.seq > stored.seq) ? head : stored;
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const canonical = canonicalJson(data);
@@ -286,25 +303,22 @@ export class LedgerStore {
   }
 
   /**
-   * Walks the hash chain, then replays each change's events and compares the result with its row:
-   * an edited event, a deleted event, or a row edited behind the ledger's back is named.
+   * Walks the hash chain, then replays each change's events and compares the result with its row.
+   * Names every edited, deleted or added event, every change row without events or edited behind the
+   * ledger's back, and every change whose row was deleted while its events remain.
    */
   verify(): VerifyReport {
+    // One read transaction: the head, the events and the rows come from one snapshot, so a write that
+    // commits meanwhile is seen whole or not at all, never as a change without events. The first
+    // statement inside is a read, which is what starts the snapshot of a deferred BEGIN.
+    return this.db.transaction(() => this.verifySnapshot())();
+  }
+
+  private verifySnapshot(): VerifyReport {
+    const problems: VerifyProblem[] = [];
     const headRow = this.stmts.getHead.get() as { value: string } | undefined;
     const head = headRow ? parseHead(headRow.value) : undefined;
-    const eventCount = (this.db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
-    if ((headRow && !head) || (!headRow && eventCount > 0)) {
-      return {
-        ok: false,
-        events: eventCount,
-        changes: this.count(),
-        problem: {
-          kind: 'tampered',
-          seq: 0,
-          message: headRow ? 'the recorded chain head is unreadable' : 'the log has events but its recorded chain head was removed',
-        },
-      };
-    }
+    if (headRow && !head) problems.push({ kind: 'bad_head', seq: 0, message: 'the recorded chain head is unreadable' });
     const rows = this.db
       .prepare(
         'SELECT seq, change_id AS changeId, type, actor, at, data, prev_hash AS prevHash, hash FROM change_events ORDER BY seq',
@@ -312,62 +326,71 @@ export class LedgerStore {
       .iterate() as IterableIterator<StoredEvent>;
     let events = 0;
     const replayed = new Map<number, Record<string, unknown>>();
-    const lastSeq = new Map<number, number>();
+    const perChange = new Map<number, { first: number; last: number; count: number }>();
     function* tap(): Generator<StoredEvent> {
       for (const e of rows) {
         events += 1;
+        const seen = perChange.get(e.changeId);
+        perChange.set(e.changeId, { first: seen?.first ?? e.seq, last: e.seq, count: (seen?.count ?? 0) + 1 });
         try {
           const data = JSON.parse(e.data) as { patch?: Record<string, unknown> };
           replayed.set(e.changeId, { ...(replayed.get(e.changeId) ?? {}), ...(data.patch ?? {}) });
-          lastSeq.set(e.changeId, e.seq);
         } catch {
           // verifyChain reports unreadable data
         }
         yield e;
       }
     }
-    const changes = this.count();
-    const problem = verifyChain(tap(), head);
-    if (problem) return { ok: false, events, changes, problem };
-    const ids = this.db.prepare('SELECT id FROM changes ORDER BY id').all() as { id: number }[];
-    for (const { id } of ids) {
+    const chainProblems = verifyChain(tap(), head);
+    if (!headRow && events > 0) {
+      problems.push({ kind: 'bad_head', seq: 0, message: 'the log has events but its recorded chain head was removed' });
+    }
+    problems.push(...chainProblems);
+
+    const ids = (this.db.prepare('SELECT id FROM changes ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+    const present = new Set(ids);
+    for (const [id, seen] of perChange) {
+      if (present.has(id)) continue;
+      problems.push({
+        kind: 'orphaned_events',
+        seq: seen.first,
+        message: `SG-${id} is gone but ${seen.count === 1 ? `event ${seen.first} refers` : `${seen.count} events (from event ${seen.first}) refer`} to it: its row was deleted behind the ledger's back`,
+      });
+    }
+    for (const id of ids) {
+      const seq = perChange.get(id)?.last ?? 0;
       let change: Change | undefined;
       try {
         change = this.get(id);
       } catch {
-        return {
-          ok: false,
-          events,
-          changes,
-          problem: { kind: 'state_mismatch', seq: lastSeq.get(id) ?? 0, message: `SG-${id}'s row is unreadable: it was edited outside the ledger` },
-        };
+        problems.push({ kind: 'state_mismatch', seq, message: `SG-${id}'s row is unreadable: it was edited outside the ledger` });
+        continue;
+      }
+      if (!change) continue;
+      if (!perChange.has(id)) {
+        problems.push({
+          kind: 'no_events',
+          seq: 0,
+          message: `SG-${id} has no events: it was inserted behind the ledger's back, or its events were deleted`,
+        });
+        continue;
       }
       const state = replayed.get(id);
-      if (!change || !state) {
-        return {
-          ok: false,
-          events,
-          changes,
-          problem: { kind: 'state_mismatch', seq: 0, message: `SG-${id} has no events: it was inserted behind the ledger's back` },
-        };
-      }
+      // Events whose data is unreadable replay to nothing; verifyChain already named them.
+      if (!state) continue;
       const current = snapshot(change);
       for (const [field, value] of Object.entries(state)) {
-        if (canonicalJson(current[field as keyof typeof current]) !== canonicalJson(value)) {
-          return {
-            ok: false,
-            events,
-            changes,
-            problem: {
-              kind: 'state_mismatch',
-              seq: lastSeq.get(id) ?? 0,
-              message: `SG-${id}'s ${field} was changed outside the ledger (the event log says ${canonicalJson(value)}, the row says ${canonicalJson(current[field as keyof typeof current])})`,
-            },
-          };
+        const actual = canonicalJson(current[field as keyof typeof current]);
+        if (actual !== canonicalJson(value)) {
+          problems.push({
+            kind: 'state_mismatch',
+            seq,
+            message: `SG-${id}'s ${field} was changed outside the ledger (the event log says ${canonicalJson(value)}, the row says ${actual})`,
+          });
         }
       }
     }
-    return { ok: true, events, changes };
+    return { ok: problems.length === 0, events, changes: ids.length, problems };
   }
 
   /** Number of open changes per status, for metrics and the Home tab. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMigratedDb, type Db } from '../../src/store/db.js';
 import { LedgerStore } from '../../src/store/ledger-store.js';
@@ -119,14 +120,21 @@ describe('event log integrity', () => {
     expect(() => db.prepare('DELETE FROM change_events WHERE seq = 2').run()).toThrow(/append-only/);
   });
 
-  it('names the first tampered row when an event was edited around the triggers', () => {
+  it('names an event edited around the triggers', () => {
     build();
     db.exec('DROP TRIGGER change_events_no_update');
     db.prepare("UPDATE change_events SET data = replace(data, 'pull/7', 'pull/8') WHERE seq = 3").run();
     const report = ledger.verify();
     expect(report.ok).toBe(false);
-    expect(report.problem).toMatchObject({ kind: 'tampered', seq: 3 });
-    expect(report.problem?.message).toContain('event 3');
+    expect(report.problems).toEqual([
+      { kind: 'tampered', seq: 3, message: 'event 3 (SG-1, codified_claimed) was altered: its content no longer matches its hash' },
+      // The row still holds what was written; the edited event no longer replays to it.
+      {
+        kind: 'state_mismatch',
+        seq: 3,
+        message: `SG-1's prUrl was changed outside the ledger (the event log says "https://github.com/acme/infra/pull/8", the row says "https://github.com/acme/infra/pull/7")`,
+      },
+    ]);
   });
 
   it('names a missing row when an event was deleted from the middle', () => {
@@ -134,7 +142,7 @@ describe('event log integrity', () => {
     db.exec('DROP TRIGGER change_events_no_delete');
     db.prepare('DELETE FROM change_events WHERE seq = 2').run();
     const report = ledger.verify();
-    expect(report.problem).toMatchObject({ kind: 'missing', seq: 2 });
+    expect(report.problems).toEqual([{ kind: 'missing', seq: 2, message: 'event 2 is missing (the next stored event is 3)' }]);
   });
 
   it('notices events deleted from the end of the log', () => {
@@ -142,7 +150,7 @@ describe('event log integrity', () => {
     db.exec('DROP TRIGGER change_events_no_delete');
     db.prepare('DELETE FROM change_events WHERE seq = 4').run();
     const report = ledger.verify();
-    expect(report.problem).toMatchObject({ kind: 'truncated', seq: 4 });
+    expect(report.problems[0]).toMatchObject({ kind: 'truncated', seq: 4 });
   });
 
   it('notices a change row edited behind the ledger', () => {
@@ -150,6 +158,35 @@ describe('event log integrity', () => {
     db.prepare("UPDATE changes SET status = 'codified', verified = 1 WHERE id = ?").run(a.id);
     const report = ledger.verify();
     expect(report.ok).toBe(false);
-    expect(report.problem?.message).toMatch(/SG-1's (status|verified) was changed outside the ledger/);
+    expect(report.problems.map((p) => p.message)).toEqual([
+      `SG-1's status was changed outside the ledger (the event log says "in_review", the row says "codified")`,
+      `SG-1's verified was changed outside the ledger (the event log says false, the row says true)`,
+    ]);
+  });
+
+  it('verifies one snapshot: events another connection commits while verify runs are neither seen nor half seen', () => {
+    build();
+    // better-sqlite3 calls `verbose` synchronously before each statement of the verifying connection
+    // runs: the writer commits a new change (row and event) between every two reads verify makes.
+    let writes = 0;
+    const reader = new Database(join(dir, 'l.db'), {
+      verbose: () => {
+        writes += 1;
+        log(`U0W${writes}`);
+      },
+    });
+    try {
+      const report = new LedgerStore(reader).verify();
+      expect(writes).toBeGreaterThan(3);
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+      // The ledger as of one instant: the writes after it began are not counted, and every change it
+      // saw came with its event (two changes have two events each).
+      expect(report.events).toBeLessThan(4 + writes);
+      expect(report.changes).toBe(report.events - 2);
+    } finally {
+      reader.close();
+    }
+    expect(ledger.verify()).toMatchObject({ ok: true, events: 4 + writes, changes: 2 + writes });
   });
 });
