@@ -1,0 +1,107 @@
+/**
+ * "Logged" must survive `kill -9`: the built server in its own process takes 100 concurrent signed
+ * `/fix` requests and is killed while they are in flight; every request that was answered 200 with a
+ * change ID must find that change after a restart, and the ledger's chain must verify.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/app.js';
+import { runBuiltCli, spawnCli, type CliProcess } from '../support/built-cli.js';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
+
+const REQUESTS = 100;
+/** Kill once this many answers are back, so the rest are in flight (queued, mid-commit, or unanswered). */
+const KILL_AFTER = 25;
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitHealthy(url: string, proc: CliProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`server exited early: ${proc.stderr()}${proc.stdout()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not ready in time: ${proc.stderr()}${proc.stdout()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('kill -9 with 100 /fix in flight', () => {
+  let slack: FakeSlack;
+  let dir: string;
+  let env: Record<string, string>;
+  let url: string;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    dir = mkdtempSync(join(tmpdir(), 'stopgap-crash-'));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    env = {
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+      STOPGAP_DB: join(dir, 'stopgap.db'),
+      LOG_LEVEL: 'warn',
+    };
+  });
+  afterAll(async () => {
+    await slack?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged change, and the chain verifies', async () => {
+    const server = spawnCli(['serve'], env);
+    await waitHealthy(url, server);
+
+    const acked = new Map<string, string>();
+    let answered = 0;
+    const requests = Array.from({ length: REQUESTS }, async (_, i) => {
+      const description = `crash test change ${i}: scaled deploy/crash-${i} -n shop to 3`;
+      try {
+        const res = await sendSlashCommand(url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: description, trigger_id: `crash-${i}` }));
+        answered += 1;
+        if (answered === KILL_AFTER) server.child.kill('SIGKILL');
+        const key = /SG-\d+/.exec(JSON.stringify(res.json))?.[0];
+        if (res.status === 200 && key) acked.set(key, `crash test change ${i}`);
+      } catch {
+        // the connection died with the process: not acknowledged
+      }
+    });
+    await Promise.all(requests);
+    expect(await server.exited).toBe('SIGKILL');
+
+    // Restart on the same database, as an orchestrator would.
+    const restarted = spawnCli(['serve'], env);
+    await waitHealthy(url, restarted);
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
+
+    const db = new Database(env.STOPGAP_DB as string, { readonly: true });
+    const rows = db.prepare('SELECT id, description FROM changes').all() as { id: number; description: string }[];
+    db.close();
+    const stored = new Map(rows.map((r) => [`SG-${r.id}`, r.description]));
+    const missing = [...acked].filter(([key, text]) => !stored.get(key)?.startsWith(text));
+    console.log(`kill -9 crash test: ${REQUESTS} sent, ${acked.size} acknowledged before the kill, ${acked.size - missing.length} of them found after restart, ${rows.length} changes stored`);
+    expect(acked.size).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+
+    const verify = await runBuiltCli(['verify'], env);
+    expect(verify.stdout).toMatch(/^OK/);
+    expect(verify.code).toBe(0);
+  }, 60_000);
+});
