@@ -91,6 +91,18 @@ describe('/fix <text> logs a change', () => {
     expect(app.server.ledger.get(before + 1)).toMatchObject({ owner: 'U0BOB', incident: 'INC-4821', cluster: 'staging' });
   });
 
+  it('tells the owner by DM when a change is logged for someone else, and only then', async () => {
+    const before = app.server.ledger.count();
+    await (await fix('bumped memory on deploy/search -n shop to 2Gi owner <@U0DANA>')).reply();
+    const dm = await app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0DANA');
+    expect(dm.fields.text).toContain(`SG-${before + 1}`);
+    expect(dm.fields.text).toContain('<@U0ALICE>');
+    app.slack.reset();
+    await (await fix('bumped memory on deploy/search -n shop to 3Gi')).reply();
+    await (await fix('help')).reply();
+    expect(app.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
   it('never creates a second change for a retried request with the same trigger_id', async () => {
     const before = app.server.ledger.count();
     const fields = ownSlashCommandFields({ text: 'set image deploy/checkout to v1.4.2', response_url: app.slack.responseUrl('dup') });
