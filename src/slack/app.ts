@@ -282,7 +282,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       ctx.metrics.changesCreated.inc({ source: 'command' });
       ctx.logger.info({ change: change.key, user, channel: command.channel_id }, 'change logged');
       return {
-        ack: reply(changeLoggedMessage(change, { now, commandName: command.command }), true),
+        ack: reply(changeLoggedMessage(change, { now, commandName: command.command, withActions: true }), true),
         after: () => notifyNewOwner(ctx, client, change.owner, user, change.key, change.description),
       };
     }

@@ -163,7 +163,7 @@ export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
     }
     ctx.metrics.changesCreated.inc({ source: metadata.source });
     ctx.logger.info({ change: result.change.key, user, source: metadata.source }, 'change logged');
-    await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName }));
+    await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName, withActions: true }));
     await notifyNewOwner(ctx, client, result.change.owner, user, result.change.key, result.change.description);
   });
 }
