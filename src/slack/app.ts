@@ -4,11 +4,8 @@ import { App, LogLevel, type ReceiverEvent, type SocketModeReceiver } from '@sla
 import type { App as BoltApp, SlashCommand } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { ServeConfig } from '../config/config.js';
-import type { Logger } from '../log.js';
-import { parseFixCommand, type FixCommand, type ParseContext } from '../ledger/fix-command.js';
+import { parseFixCommand, type FixCommand } from '../ledger/fix-command.js';
 import type { ChangeAction } from '../ledger/lifecycle.js';
-import type { LedgerStore } from '../store/ledger-store.js';
-import type { Metrics } from '../http/metrics.js';
 import { isStopgapError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerLogChangeModal, openLogChangeModal } from './log-change.js';
@@ -17,7 +14,8 @@ import { registerChangeActions } from './change-actions.js';
 import { SlackHttpReceiver } from './http-receiver.js';
 import { superviseEvent, type RequestKind, type SupervisorDeps } from './supervise.js';
 import { respondUnhandled } from './unhandled.js';
-import type { BotIdentity } from './identity.js';
+import { createSlackContext, type SlackContext, type SlackDeps } from './context.js';
+import { notifyNewOwner } from './notify.js';
 import {
   changeDetail,
   changeList,
@@ -26,30 +24,8 @@ import {
   errorMessage,
   escapeAndTruncate,
   helpMessage,
+  actionConfirmation,
 } from './views/index.js';
-import type { CustomRoute } from '@slack/bolt';
-
-export interface SlackDeps {
-  config: ServeConfig;
-  ledger: LedgerStore;
-  logger: Logger;
-  metrics: Metrics;
-  now: () => Date;
-  customRoutes?: CustomRoute[];
-  /** The bot's own identity, resolved once at start-up: requests never wait on Slack to be handled. */
-  identity: BotIdentity;
-  /** Slack connection state for `/readyz`: Socket Mode reports its socket; HTTP mode is ready once listening. */
-  onConnection?: (state: 'connected' | 'disconnected') => void;
-}
-
-export interface SlackContext extends SlackDeps {
-  /** Channel names that are incidents themselves (`inc-4821-payments`), compiled once. */
-  incidentChannelPattern: RegExp;
-  parseContext(extra: Partial<ParseContext>): ParseContext;
-  isAdmin(userId: string): boolean;
-  /** Counts and logs a message that could not be delivered; the ledger already has the change. */
-  deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
-}
 
 export interface RunningSlackApp {
   app: BoltApp;
@@ -77,6 +53,8 @@ export function slackClientOptions(config: ServeConfig) {
   // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
   return { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
 }
+
+export type { SlackContext, SlackDeps };
 
 export function createSlackApp(deps: SlackDeps): BoltApp {
   const { config } = deps;
@@ -113,22 +91,7 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
           }),
         });
 
-  const incidentChannelPattern = new RegExp(deps.config.file.incidentChannelPattern, 'i');
-  const ctx: SlackContext = {
-    ...deps,
-    incidentChannelPattern,
-    parseContext: (extra) => ({
-      now: deps.now(),
-      clusters: deps.config.file.clusters.map((c) => c.name),
-      incidentChannelPattern,
-      ...extra,
-    }),
-    isAdmin: (userId) => deps.config.file.admins.includes(userId),
-    deliveryFailed: (kind, err, fields = {}) => {
-      deps.metrics.deliveryFailures.inc({ kind });
-      deps.logger.warn({ err, kind, ...fields }, 'could not deliver a Slack message');
-    },
-  };
+  const ctx = createSlackContext(deps);
   app.supervisor = {
     logger: deps.logger,
     metrics: deps.metrics,
@@ -325,12 +288,12 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       }
       if (result.duplicate) {
         ctx.logger.info({ change: result.change.key, user, action: action.type }, 'duplicate request ignored');
-        return { ack: reply(confirmationMrkdwn(confirmationText(result.change.key, parsed))) };
+        return { ack: reply(confirmationMrkdwn(actionConfirmation(result.change.key, action))) };
       }
       ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
       const changed = result.change;
       return {
-        ack: reply(confirmationMrkdwn(confirmationText(changed.key, parsed))),
+        ack: reply(confirmationMrkdwn(actionConfirmation(changed.key, action))),
         after:
           parsed.type === 'assign'
             ? () => notifyNewOwner(ctx, client, parsed.userId, user, changed.key, changed.description)
@@ -354,24 +317,6 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
   }
 }
 
-/** mrkdwn for the acknowledgement; user-supplied parts are escaped, what we build (dates) is not. */
-function confirmationText(key: string, parsed: FixCommand): string {
-  switch (parsed.type) {
-    case 'codified':
-      return `${key} is in review with ${escapeAndTruncate(parsed.url, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
-    case 'reverted':
-      return `${key} is marked reverted.`;
-    case 'dismiss':
-      return `${key} is dismissed: “${escapeAndTruncate(parsed.reason, 1000)}”.`;
-    case 'snooze':
-      return `${key} is snoozed until <!date^${Math.floor(Date.parse(parsed.until) / 1000)}^{date_short_pretty}|${parsed.until.slice(0, 10)}>. No reminders until then.`;
-    case 'assign':
-      return `${key} now belongs to <@${parsed.userId}>.`;
-    default:
-      return `${key} updated.`;
-  }
-}
-
 function exampleFor(type: FixCommand['type'], commandName: string, id: number): string {
   switch (type) {
     case 'codified':
@@ -386,23 +331,3 @@ function exampleFor(type: FixCommand['type'], commandName: string, id: number): 
       return `${commandName} show SG-${id}`;
   }
 }
-
-export async function notifyNewOwner(
-  ctx: SlackContext,
-  client: WebClient,
-  owner: string,
-  by: string,
-  key: string,
-  description: string,
-): Promise<void> {
-  if (owner === by) return;
-  try {
-    await client.chat.postMessage({
-      channel: owner,
-      text: `<@${by}> made you the owner of ${key}: ${escapeAndTruncate(description, 300)}. Codify it or revert it, then tell me with \`/fix codified ${key} &lt;PR&gt;\` or \`/fix reverted ${key}\`.`,
-    });
-  } catch (err) {
-    ctx.deliveryFailed('owner_dm', err, { change: key });
-  }
-}
-

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { parseFixCommand } from '../ledger/fix-command.js';
 import type { ChangeAction } from '../ledger/lifecycle.js';
 import { isStopgapError } from '../errors.js';
-import type { SlackContext } from './app.js';
+import type { SlackContext } from './context.js';
 import { responderFor } from './response-url.js';
 import {
   CHANGE_ACTION_IDS,
+  actionConfirmation,
   CHANGE_ACTION_INPUT_ACTION_ID,
   CHANGE_ACTION_INPUT_BLOCK_ID,
   CHANGE_ACTION_MODAL_CALLBACK_ID,
@@ -35,19 +36,6 @@ async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, tex
     }
   } catch (err) {
     ctx.deliveryFailed('button_reply', err, { user: body.user.id });
-  }
-}
-
-function confirmation(key: string, action: ChangeAction): string {
-  switch (action.type) {
-    case 'codified':
-      return `${key} is in review with ${escapeAndTruncate(action.prUrl, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
-    case 'reverted':
-      return `${key} is marked reverted.`;
-    case 'dismiss':
-      return `${key} is dismissed: “${escapeAndTruncate(action.reason, 1000)}”.`;
-    default:
-      return `${key} updated.`;
   }
 }
 
@@ -83,7 +71,7 @@ export function registerChangeActions(app: BoltApp, ctx: SlackContext): void {
         return;
       }
       if (!result.duplicate) ctx.logger.info({ change: change.key, user: body.user.id, action: 'reverted' }, 'change updated');
-      if (!result.duplicate) await tell(ctx, client, body, confirmation(change.key, { type: 'reverted' }));
+      if (!result.duplicate) await tell(ctx, client, body, actionConfirmation(change.key, { type: 'reverted' }));
       return;
     }
     if (!body.trigger_id) return;
@@ -143,7 +131,7 @@ export function registerChangeActions(app: BoltApp, ctx: SlackContext): void {
     if (result.duplicate) return;
     ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
     try {
-      await app.client.chat.postMessage({ channel: user, text: confirmation(result.change.key, action) });
+      await app.client.chat.postMessage({ channel: user, text: actionConfirmation(result.change.key, action) });
     } catch (err) {
       ctx.deliveryFailed('button_reply', err, { user });
     }

@@ -1,5 +1,5 @@
 import type { App as BoltApp } from '@slack/bolt';
-import type { SlackContext } from './app.js';
+import type { SlackContext } from './context.js';
 import { homeView } from './views/home-view.js';
 
 /** App Home shows the person's own unreconciled changes and the overdue ones across the ledger. */

@@ -4,7 +4,8 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { extractChangeDraft, incidentFromChannel, isNamespaced } from '../ledger/fix-command.js';
 import type { ResourceRef } from '../ledger/model.js';
-import { notifyNewOwner, type SlackContext } from './app.js';
+import type { SlackContext } from './context.js';
+import { notifyNewOwner } from './notify.js';
 import { isStopgapError } from '../errors.js';
 import {
   changeLoggedMessage,

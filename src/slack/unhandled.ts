@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { SlackContext } from './app.js';
+import type { SlackContext } from './context.js';
 import { responderFor } from './response-url.js';
 import type { RequestKind } from './supervise.js';
 import { noticeModal } from './views/index.js';

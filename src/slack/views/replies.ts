@@ -1,6 +1,7 @@
 /** Short ephemeral replies: help, errors, confirmations. */
 import type { KnownBlock } from '@slack/types';
 import { LIMITS, commandLabel, escapeAndTruncate, truncate } from './mrkdwn.js';
+import type { ChangeAction } from '../../ledger/lifecycle.js';
 import type { SlackMessage } from './types.js';
 
 type HelpEntry = { usage: string; what: string; example: string };
@@ -88,4 +89,22 @@ export function confirmation(text: string): SlackMessage {
 export function confirmationMrkdwn(mrkdwn: string): SlackMessage {
   const body = `:white_check_mark: ${truncate(mrkdwn, LIMITS.sectionText - 30)}`;
   return { text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }] };
+}
+
+/** mrkdwn confirming a person's action on a change; what they typed is escaped, what we build (dates) is not. */
+export function actionConfirmation(key: string, action: ChangeAction): string {
+  switch (action.type) {
+    case 'codified':
+      return `${key} is in review with ${escapeAndTruncate(action.prUrl, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
+    case 'reverted':
+      return `${key} is marked reverted.`;
+    case 'dismiss':
+      return `${key} is dismissed: “${escapeAndTruncate(action.reason, 1000)}”.`;
+    case 'snooze':
+      return `${key} is snoozed until <!date^${Math.floor(Date.parse(action.until) / 1000)}^{date_short_pretty}|${action.until.slice(0, 10)}>. No reminders until then.`;
+    case 'assign':
+      return `${key} now belongs to <@${action.owner}>.`;
+    case 'reopen':
+      return `${key} is open again.`;
+  }
 }
