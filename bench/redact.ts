@@ -4,7 +4,7 @@
  * constant of each other per KB; a quadratic one shows up as seconds.
  */
 import { performance } from 'node:perf_hooks';
-import { MAX_REDACT_INPUT, redactSecrets } from '../src/redact.js';
+import { MAX_REDACT_INPUT, redactSecrets, registerKnownSecrets } from '../src/redact.js';
 
 const RUNS = 21;
 const KB100 = 100 * 1024;
@@ -29,6 +29,7 @@ function time(text: string): number {
 }
 
 export async function benchRedact(): Promise<void> {
+  registerKnownSecrets(['xoxb-bench-0000-secret-bot-token', '8f3a9c0d1e2f3a4b5c6d7e8f9a0b1c2d']);
   const normal = fill(
     'scaled deploy/payments-api -n shop to 12 replicas for INC-4821; set DB_PASSWORD=hunter2 on sts/db-0, see https://github.com/acme/infra/pull/881 ',
     1024,
@@ -40,6 +41,7 @@ export async function benchRedact(): Promise<void> {
     'PEM header, no end': `-----BEGIN PRIVATE KEY-----${fill('x', KB100 - 27)}`,
     "'a://b:' repeated": fill('a://b:', KB100),
     "'password=\"' repeated": fill('password="', KB100),
+    'near-miss bot token, spaced': fill('x o x b - b e n c h - 0 0 0 0 ', KB100),
   };
   // The same inputs just under the scan limit: what the patterns cost, not what the cut saves.
   const underLimit = Object.fromEntries(Object.entries(adversarial).map(([k, v]) => [k, v.slice(0, MAX_REDACT_INPUT)]));

@@ -1,6 +1,7 @@
 /**
  * Masks credentials people paste into free text ("set DB_PASSWORD=hunter2 on deploy/api") and that
- * tokens carry in error messages, before the text is logged, stored or posted. Pure.
+ * tokens carry in error messages, before the text is logged, stored or posted. Pure, apart from the
+ * process-wide set of the app's own secrets (see {@link registerKnownSecrets}).
  *
  * Every pattern here runs in time linear in the input: none of them can start a match inside a run of
  * the characters it then scans greedily (they start at the beginning of a run, by lookbehind, or at a
@@ -18,6 +19,9 @@
 export const MAX_REDACT_INPUT = 64 * 1024;
 
 const REDACTED = '[redacted]';
+
+/** Secrets shorter than this would mask ordinary words; they are ignored. */
+export const MIN_KNOWN_SECRET_LENGTH = 8;
 
 const CREDENTIAL_KEY =
   /(password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|signature|(^|[_.-])(pass|pwd)$)/i;
@@ -67,6 +71,68 @@ function redactCredentialPairs(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The app's own secrets
+
+const knownSecrets = new Set<string>();
+let knownSecretPattern: RegExp | undefined;
+
+/** What may be slipped between the characters of a pasted secret without changing how it reads. */
+const INVISIBLE = '[\\s\\u00AD\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]';
+const HAS_INVISIBLE = new RegExp(INVISIBLE);
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/** `%7A` or `%7a` (percent-encoding is case-insensitive in its hex digits), byte by byte. */
+function percentEncoded(ch: string): string {
+  let out = '';
+  for (const byte of new TextEncoder().encode(ch)) {
+    const hex = byte.toString(16).padStart(2, '0');
+    out += `%${[...hex].map((h) => (/[a-f]/.test(h) ? `[${h}${h.toUpperCase()}]` : h)).join('')}`;
+  }
+  return out;
+}
+
+/**
+ * One secret as it may appear: verbatim, with any of its characters percent-encoded (a URL, a form
+ * body), in either case when it is hex (hex has no case), and with whitespace or invisible characters
+ * between its characters. Each character matches a few alternatives, none of which can match the gap,
+ * so a failed attempt costs at most the length of the secret plus the gaps it crossed.
+ */
+function secretPattern(secret: string): string {
+  const hex = /^[0-9a-f]+$/i.test(secret);
+  // A secret with whitespace of its own would make the gap ambiguous (and the match slow): verbatim only.
+  const gap = HAS_INVISIBLE.test(secret) ? '' : `${INVISIBLE}*`;
+  const chars = [...secret].map((ch) => {
+    const spellings = hex ? [...new Set([ch.toLowerCase(), ch.toUpperCase()])] : [ch];
+    return `(?:${[...spellings.map(escapeRegExp), ...spellings.map(percentEncoded)].join('|')})`;
+  });
+  return chars.join(gap);
+}
+
+/**
+ * Registers the app's own credentials (bot token, signing secret, app token) so that
+ * {@link redactSecrets} masks them wherever they appear, in any of the forms described at
+ * `secretPattern`. Process-wide and additive; values shorter than {@link MIN_KNOWN_SECRET_LENGTH}
+ * (after trimming), empty or missing ones are ignored.
+ */
+export function registerKnownSecrets(values: readonly (string | null | undefined)[]): void {
+  for (const value of values) {
+    const secret = typeof value === 'string' ? value.trim() : '';
+    if (secret.length >= MIN_KNOWN_SECRET_LENGTH) knownSecrets.add(secret);
+  }
+  if (knownSecrets.size === 0) return;
+  // Longest first, so a secret that contains another is masked whole.
+  const sorted = [...knownSecrets].sort((a, b) => b.length - a.length);
+  knownSecretPattern = new RegExp(sorted.map(secretPattern).join('|'), 'g');
+}
+
+function redactKnownSecrets(text: string): string {
+  return knownSecretPattern === undefined ? text : text.replace(knownSecretPattern, REDACTED);
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 /** Room for the note that says what was cut, so that a cut text is not cut again. */
 const NOTE_ROOM = 64;
@@ -80,7 +146,7 @@ function bounded(text: string): string {
 }
 
 export function redactSecrets(text: string): string {
-  let out = bounded(text);
+  let out = redactKnownSecrets(bounded(text));
   for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (m: string, ...args: string[]) => string);
   return redactCredentialPairs(out);
 }
