@@ -757,7 +757,14 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
     if (tooLong) problems.push({ message: tooLong, example: logExample });
   }
 
-  const owner = /<@([UW][A-Z0-9]{2,})>/.exec(normalized)?.[1];
+  const owners = explicitOwners(tokens);
+  if (owners.length > 1) {
+    problems.push({
+      message: `Several owners given (${owners.map((o) => `<@${o}>`).join(', ')}): name one with owner @someone.`,
+      example: `${cmd} restarted deploy/payments-api -n shop owner @alice`,
+    });
+  }
+  const owner = owners.length === 1 ? owners[0] : undefined;
   const ownerTooLong = owner === undefined ? undefined : checkLength('owner', owner);
   if (ownerTooLong) problems.push({ message: ownerTooLong, example: logExample });
   const incident = findIncident(normalized, channels, ctx);
@@ -772,6 +779,30 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
     ...(incident !== undefined ? { incident } : {}),
     problems,
   };
+}
+
+/**
+ * Who owns the change, by explicit words only: `owner @x` (also `owner: @x`, `owner=@x`) or `for @x`.
+ * A mention anywhere else (`restarted deploy/api after @bob asked`) is prose, not a hand-over. `owner`
+ * wins over `for`; several distinct people under the winning word are returned for the caller to refuse.
+ */
+function explicitOwners(tokens: string[]): string[] {
+  const byOwner: string[] = [];
+  const byFor: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const word = stripWrap(tokens[i] ?? '').toLowerCase();
+    const glued = /^owner[:=](.+)$/i.exec(tokens[i] ?? '');
+    if (glued?.[1] !== undefined) {
+      const id = mentionId(stripWrap(glued[1]));
+      if (id !== undefined) byOwner.push(id);
+      continue;
+    }
+    if (word !== 'owner' && word !== 'for') continue;
+    const id = mentionId(stripWrap(tokens[i + 1] ?? ''));
+    if (id === undefined) continue;
+    (word === 'owner' ? byOwner : byFor).push(id);
+  }
+  return unique(byOwner.length > 0 ? byOwner : byFor);
 }
 
 /**

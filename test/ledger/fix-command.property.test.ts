@@ -123,7 +123,7 @@ const grammarToken = fc.constantFrom(
   '3d', '1w', '12h', '0h', '91d', '2 weeks', 'tomorrow', 'monday', 'next', '2025-06-20', '2024-01-01',
   '2025-02-30', '2025-06-10T09:00:00Z', 'INC-4821', 'inc-12', '&amp;', '&lt;', '&gt;', '&', '<', '>', '|',
   '*bold*', '_it_', '~s~', '```', '\n', '\t', '\u00a0', '\u200b', '🔥', 'é', '\ud800', '',
-  '\u0000', '\u202e', '\u2066', '\u200f', '\u0085', 'deploy/we\u202eb', 'SG-1\u202e2',
+  '\u0000', '\u202e', '\u2066', '\u200f', '\u0085', 'deploy/we\u202eb', 'SG-1\u202e2', 'owner', 'for', 'owner:',
   'close', 'closed', 'revert', 'codify', 'done', 'resolve', 'fixed', 'undo', 'delete', 'cancel', 'ack',
   'reverted-SG-12', 'close-#3', '&lt;!channel&gt;', '&lt;!here', '&lt;@U1&gt;', '&amp;lt;', '&lt;#C1&gt;',
 );
@@ -173,7 +173,7 @@ describe('parseFixCommand properties', () => {
         const cmd = parseFixCommand(`restarted ${tail}`, context());
         expect(['log', 'error']).toContain(cmd.type);
         if (cmd.type === 'log') expect(cmd.draft.description.startsWith('restarted')).toBe(true);
-        if (cmd.type === 'error') expect(cmd.message).toMatch(/characters?|cluster|namespace/);
+        if (cmd.type === 'error') expect(cmd.message).toMatch(/characters?|cluster|namespace|owners/);
       }),
       { numRuns: 300 },
     );

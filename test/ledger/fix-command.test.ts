@@ -102,11 +102,10 @@ describe('parseFixCommand: logging a change from free text', () => {
     });
   });
 
-  it('keeps an explicit API group and takes the first mention as owner', () => {
+  it('keeps an explicit API group, and a mention is the owner only after `for` or `owner`', () => {
     expect(logged('rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>')).toEqual({
       description: 'rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>',
       resources: [{ kind: 'deployment', group: 'apps', name: 'checkout' }],
-      owner: 'U024BE7LH',
     });
     expect(logged('patched deployments.apps/checkout for <@W0123ABC|alice> cc <@U999>')).toMatchObject({
       description: 'patched deployments.apps/checkout for <@W0123ABC> cc <@U999>',
@@ -780,6 +779,43 @@ describe('hostile input', () => {
       expect(() => parse(`snooze SG-1 ${t}`)).not.toThrow();
       expect(() => parse(`codified SG-1 ${t}`)).not.toThrow();
     }
+  });
+});
+
+describe('ownership comes only from `owner @x` or `for @x`', () => {
+  it('does not make someone mentioned in passing the owner', () => {
+    for (const text of [
+      'restarted deploy/api after <@U0BOB|bob> asked',
+      'restarted deploy/api after @bob asked',
+      '<@U0BOB> restarted deploy/api',
+      'restarted deploy/api, cc <@U0BOB>',
+      "restarted deploy/api for <@U0BOB>'s team",
+    ]) {
+      const draft = logged(text);
+      expect(draft.owner).toBeUndefined();
+      expect(draft.resources).toEqual([{ kind: 'deployment', name: 'api' }]);
+    }
+    expect(logged('restarted deploy/api after <@U0BOB|bob> asked').description).toBe('restarted deploy/api after <@U0BOB> asked');
+  });
+
+  it.each([
+    'restarted deploy/api owner <@U0BOB>',
+    'restarted deploy/api, owner: <@U0BOB|bob>',
+    'restarted deploy/api Owner=<@U0BOB|bob>',
+    'restarted deploy/api for <@U0BOB>, who will codify it',
+    '(for <@U0BOB>) restarted deploy/api after <@U0CAROL> asked',
+  ])('takes the owner from %s', (text) => {
+    expect(logged(text).owner).toBe('U0BOB');
+  });
+
+  it('prefers `owner` over `for`, and refuses two different owners', () => {
+    expect(logged('restarted deploy/api for <@U0CAROL> owner <@U0BOB>').owner).toBe('U0BOB');
+    expect(logged('restarted deploy/api owner <@U0BOB> and owner <@U0BOB>').owner).toBe('U0BOB');
+    expect(parse('restarted deploy/api owner <@U0BOB> and owner <@U0CAROL>')).toEqual({
+      type: 'error',
+      message: 'Several owners given (<@U0BOB>, <@U0CAROL>): name one with owner @someone.',
+      example: '/fix restarted deploy/payments-api -n shop owner @alice',
+    });
   });
 });
 
