@@ -394,6 +394,13 @@ describe('logChangeModal', () => {
     expect(cluster?.element).toMatchObject({ type: 'plain_text_input', action_id: 'value', initial_value: 'kind-local' });
   });
 
+  it('sets each text input\'s max_length to the limit readLogChangeState enforces', () => {
+    const lengths = (view: ReturnType<typeof logChangeModal>) =>
+      Object.fromEntries(inputs(view).filter((b) => b.element?.type === 'plain_text_input').map((b) => [b.block_id, b.element?.max_length]));
+    expect(lengths(logChangeModal(base))).toEqual({ description: 3000, resources: 2000, namespace: 63, incident: 200 });
+    expect(lengths(logChangeModal({ ...base, clusters: [] }))).toEqual({ description: 3000, resources: 2000, namespace: 63, cluster: 150, incident: 200 });
+  });
+
   it('keeps a long prefilled description within the input limit', () => {
     const view = logChangeModal({ ...base, prefill: { description: 'z'.repeat(5000) } });
     expect(String(inputs(view)[0]?.element?.initial_value).length).toBeLessThanOrEqual(3000);
@@ -459,7 +466,52 @@ describe('readLogChangeState', () => {
 
   it('refuses a description longer than the ledger accepts', () => {
     const result = readLogChangeState(logChangeStateValues({ description: 'd'.repeat(3001) }));
-    expect(!result.ok && result.errors.description).toMatch(/3000/);
+    expect(!result.ok && result.errors.description).toBe('The description is 3,001 characters; the limit is 3,000. Shorten it.');
+  });
+
+  it('holds every typed field to the limit /fix uses, naming it', () => {
+    const errorsFor = (values: Parameters<typeof logChangeStateValues>[0], clusterAs: 'select' | 'text' = 'text') => {
+      const result = readLogChangeState(logChangeStateValues({ description: 'x', ...values }, { clusterAs }));
+      return result.ok ? {} : result.errors;
+    };
+    expect(errorsFor({ resources: 'deploy/a, '.repeat(201) })).toEqual({
+      resources: 'The resource list is 2,009 characters; the limit is 2,000. Shorten it.',
+    });
+    expect(errorsFor({ incident: 'i'.repeat(201) })).toEqual({ incident: 'The incident is 201 characters; the limit is 200. Shorten it.' });
+    expect(errorsFor({ cluster: 'c'.repeat(151) })).toEqual({ cluster: 'The cluster name is 151 characters; the limit is 150. Shorten it.' });
+    expect(errorsFor({ cluster: 'c'.repeat(151) }, 'select')).toEqual({ cluster: 'The cluster name is 151 characters; the limit is 150. Shorten it.' });
+    expect(errorsFor({ owner: `U${'A'.repeat(64)}` })).toEqual({ owner: 'The owner is 65 characters; the limit is 64. Shorten it.' });
+    expect(errorsFor({ owner: 'bob' })).toEqual({ owner: 'Choose a person from the list.' });
+    expect(errorsFor({ resources: 'deploy/a', incident: 'i'.repeat(200), cluster: 'c'.repeat(150) })).toEqual({});
+  });
+
+  it('strips hidden characters from the description, keeping its lines', () => {
+    const result = readLogChangeState(logChangeStateValues({ description: ' scaled\u0000 deploy/api\u202e\r\nthen\tchecked\u2066 it ' }));
+    expect(result.ok && result.values.description).toBe('scaled deploy/api\nthen\tchecked it');
+    const empty = readLogChangeState(logChangeStateValues({ description: '\u202e\u0000\u2069' }));
+    expect(!empty.ok && empty.errors.description).toMatch(/^Describe what you changed.*nothing is left\.$/);
+  });
+
+  it('refuses a name with a hidden character, and strips plain direction marks from one', () => {
+    const result = readLogChangeState(
+      logChangeStateValues(
+        { description: 'x', cluster: 'prod\u202e-eu', resources: 'deploy/a, deploy/\u0000b', incident: 'INC-\u20664821', namespace: 'sh\u2067op' },
+        { clusterAs: 'text' },
+      ),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.cluster).toMatch(/^The cluster name contains .*\(U\+202E\)/);
+    expect(result.errors.resources).toMatch(/^The resource list contains .*\(U\+0000\)/);
+    expect(result.errors.incident).toMatch(/^The incident contains .*\(U\+2066\)/);
+    expect(result.errors.namespace).toMatch(/^The namespace contains .*\(U\+2067\)/);
+    const marks = readLogChangeState(logChangeStateValues({ description: 'x', namespace: '\u200eshop\u200f', incident: 'INC-1\u200e' }));
+    expect(marks.ok && [marks.values.namespace, marks.values.incident]).toEqual(['shop', 'INC-1']);
+  });
+
+  it.each(['2027-02-30', '2026-13-01', '2026-04-31'])('refuses the impossible due date %s instead of rolling it over', (dueDate) => {
+    const result = readLogChangeState(logChangeStateValues({ description: 'x', dueDate }));
+    expect(!result.ok && result.errors.due_date).toBe('That day does not exist: pick a date from the calendar.');
   });
 
   it('never throws on malformed state, pinning the problem on a field', () => {
