@@ -254,6 +254,13 @@ describe('parseFixCommand: logging a change from free text', () => {
     });
   });
 
+  it('keeps a typed channel link with a label as readable text; a real one loses its label', () => {
+    // Typed, Slack escapes it: stored as typed, and the views show it as text (see mrkdwn.ts).
+    expect(logged('moved traffic, see &lt;#C0GEN|click me&gt;').description).toBe('moved traffic, see <#C0GEN|click me>');
+    // Picked from Slack's list: a reference to the channel, which Slack shows by its real name.
+    expect(logged('moved traffic, see <#C0GEN|general>').description).toBe('moved traffic, see <#C0GEN>');
+  });
+
   it('decodes a --cluster name when no clusters are configured', () => {
     expect(logged('restarted deploy/web --cluster a&amp;b', { clusters: [] }).cluster).toBe('a&b');
   });

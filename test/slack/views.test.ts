@@ -17,10 +17,12 @@ import {
   confirmation,
   errorMessage,
   escapeAndTruncate,
+  escapeKeepingMentions,
   helpMessage,
   logChangeModal,
   modalErrors,
   readLogChangeState,
+  truncate,
   type SlackMessage,
 } from '../../src/slack/views/index.js';
 import { loadSlackFixture, logChangeStateValues, ownViewSubmission, sharedSlackFixturesPresent } from '../support/slack-signing.js';
@@ -82,13 +84,14 @@ function expectWithinLimits(msg: SlackMessage): void {
 }
 
 /**
- * True when `&`, `<`, `>` appear only as escapes or as entities we build: mentions, channel links,
- * date tokens and plain links. Anything else would be user text leaking into mrkdwn syntax.
+ * True when `&`, `<`, `>` appear only as escapes or as entities we build: mentions, channel links
+ * (without a label: a label would be typed text), date tokens and plain links. Anything else would be
+ * user text leaking into mrkdwn syntax.
  */
 function isWellFormedMrkdwn(text: string): boolean {
   const stripped = text
     .replace(/<@[UW][A-Z0-9]+>/g, '')
-    .replace(/<#[CG][A-Z0-9]+(\|[^<>|]*)?>/g, '')
+    .replace(/<#[CG][A-Z0-9]+>/g, '')
     .replace(/<!date\^\d+\^[^|<>]+\|\d{4}-\d{2}-\d{2}>/g, '')
     .replace(/<https?:\/\/[^\s<>|]+>/g, '')
     .replace(/&(amp|lt|gt);/g, '');
@@ -565,6 +568,45 @@ describe('mrkdwn safety, for any user text', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('shows a typed channel link with a label as the text it is, like a typed link', () => {
+    expect(escapeKeepingMentions('see <#C0GEN|click me> and <#C0OPS>, ask <@U0BOB>')).toBe(
+      'see &lt;#C0GEN|click me&gt; and <#C0OPS>, ask <@U0BOB>',
+    );
+    const msg = changeLoggedMessage(change({ description: 'moved to <#C0GEN|click me> and <https://evil.example|PR 881>', reason: '<#C0GEN|x>' }));
+    expect(allText(msg)).toContain('moved to &lt;#C0GEN|click me&gt; and &lt;https://evil.example|PR 881&gt;');
+    expect(allText(msg)).not.toContain('<#C0GEN|');
+    expect(allText(changeDetail(change({ status: 'dismissed', reason: 'see <#C0GEN|click me>' }), AFTER_DUE))).toContain('see &lt;#C0GEN|click me&gt;');
+  });
+
+  it('truncates built mrkdwn without cutting into an entity or an escape', () => {
+    const date = '<!date^1715162400^{date_short}|2024-05-08>';
+    expect(truncate(`due ${date} for sure`, 20)).toBe('due…');
+    expect(truncate('a&amp;b&amp;c', 7)).toBe('a&amp;…');
+    expect(truncate('a&amp;b&amp;c', 6)).toBe('a…');
+    expect(truncate('hi <@U0BOB> there', 8)).toBe('hi…');
+    expect(truncate('see <https://x.io/a|the doc> now', 20)).toBe('see…');
+    expect(truncate('see <https://x.io/a|the doc> now', 29)).toBe('see <https://x.io/a|the doc>…');
+    expect(truncate('😀😀😀', 4)).toBe('😀…');
+    // Plain text with a lone `<` or `&` is cut anywhere, as before.
+    expect(truncate('a < b & c > d', 8)).toBe('a < b &…');
+  });
+
+  it('never leaves half an entity or escape, whatever the cut', () => {
+    const atom = fc.constantFrom(
+      '<@U0BOB>', '<#C0OPS>', '<!date^1715162400^{date_short}|2024-05-08>', '<!here>', '<https://x.io/a?b=1&amp;c=2|the doc>',
+      '<https://x.io/plain>', '&amp;', '&lt;', '&gt;', 'a', ' ', 'é', '😀', '*', '\n',
+    );
+    const whole = /<@[UW][A-Z0-9]+>|<#[CG][A-Z0-9]+>|<!date\^\d+\^[^|<>]+\|[^<>]+>|<!here>|<https?:\/\/[^\s<>|]+(\|[^<>]*)?>|&(amp|lt|gt);/g;
+    fc.assert(
+      fc.property(fc.array(atom, { maxLength: 60 }), fc.integer({ min: 1, max: 400 }), (atoms, max) => {
+        const out = truncate(atoms.join(''), max);
+        expect(out.length).toBeLessThanOrEqual(Math.max(max, 1));
+        expect(/[<>&]/.test(out.replace(whole, ''))).toBe(false);
+        expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      }),
     );
   });
 
