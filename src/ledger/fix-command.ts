@@ -999,22 +999,25 @@ function stripWrap(s: string): string {
   return s.replace(LEADING_WRAP, '').replace(TRAILING_WRAP, '');
 }
 
-/** Like `stripWrap`, but a `)` closing a `(` inside the URL belongs to it. */
+/**
+ * Like `stripWrap`, but a `)` or `]` closing a `(` or `[` inside the URL belongs to it (`Fix_(db)`, an
+ * IPv6 host, a masked `?sig=[redacted]`).
+ */
 function stripUrlWrap(s: string): string {
   const out = s.replace(LEADING_WRAP, '');
-  let opens = 0;
-  let closes = 0;
+  const unclosed: Record<string, number> = { ')': 0, ']': 0 };
   for (const c of out) {
-    if (c === '(') opens++;
-    else if (c === ')') closes++;
+    if (c === ')' || c === ']') unclosed[c] = (unclosed[c] ?? 0) + 1;
+    else if (c === '(') unclosed[')'] = (unclosed[')'] ?? 0) - 1;
+    else if (c === '[') unclosed[']'] = (unclosed[']'] ?? 0) - 1;
   }
   let end = out.length;
   while (end > 0) {
     const c = out[end - 1] ?? '';
-    if (']}"\'`*_~,.;:!?”’'.includes(c)) end--;
-    else if (c === ')' && closes > opens) {
+    if ('}"\'`*_~,.;:!?”’'.includes(c)) end--;
+    else if ((c === ')' || c === ']') && (unclosed[c] ?? 0) > 0) {
       end--;
-      closes--;
+      unclosed[c] = (unclosed[c] ?? 0) - 1;
     } else break;
   }
   return out.slice(0, end);

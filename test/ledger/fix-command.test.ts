@@ -449,11 +449,16 @@ describe('parseFixCommand: codified', () => {
     });
   });
 
-  it('keeps a closing parenthesis that belongs to the URL', () => {
+  it('keeps a closing parenthesis or bracket that belongs to the URL', () => {
     expect(parse('codified SG-1 (https://wiki.acme.io/Fix_(db)).')).toEqual({
       type: 'codified',
       id: 1,
       url: 'https://wiki.acme.io/Fix_(db)',
+    });
+    expect(parse('codified SG-1 [https://github.com/acme/infra/pull/1?sig=[redacted]].')).toEqual({
+      type: 'codified',
+      id: 1,
+      url: 'https://github.com/acme/infra/pull/1?sig=[redacted]',
     });
   });
 
