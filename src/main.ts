@@ -1,5 +1,6 @@
 import { loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
+import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { createMetrics } from './http/metrics.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadServeConfig(opts.env ?? process.env);
+  // The app's own credentials are masked wherever they turn up: pasted into /fix, echoed, stored, logged.
+  registerKnownSecrets([config.slack.botToken, config.slack.signingSecret, config.slack.mode === 'socket' ? config.slack.appToken : undefined]);
   const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
   const db = openMigratedDb(config.dbPath);
   const ledger = new LedgerStore(db);
