@@ -88,7 +88,7 @@ const HOUR_MS = 60 * 60 * 1000;
 // Entry point
 
 export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
-  const input = typeof text === 'string' ? redactSecrets(text).trim() : '';
+  const input = typeof text === 'string' ? redactSlackText(text).trim() : '';
   if (input === '') return { type: 'open_modal' };
   const cmd = commandName(ctx);
   const m = /^(\S+)\s*([\s\S]*)$/.exec(input);
@@ -565,7 +565,7 @@ interface Problem {
  * stays in the description; what is clearly meant but wrong (an unknown `--cluster`) is a problem.
  */
 export function extractChangeDraft(text: string, ctx: ParseContext): ChangeDraftExtract {
-  const { problems, ...draft } = extract(typeof text === 'string' ? redactSecrets(text) : '', ctx, commandName(ctx));
+  const { problems, ...draft } = extract(typeof text === 'string' ? redactSlackText(text) : '', ctx, commandName(ctx));
   return { ...draft, problems: problems.map((p) => p.message) };
 }
 
@@ -952,6 +952,20 @@ function normalizeSlack(input: string, mode: 'label' | 'url'): { text: string; c
     return escapeText(mode === 'url' ? target : label !== '' ? label : target);
   });
   return { text, channels };
+}
+
+/**
+ * Masks credentials in Slack text, markup by markup: the target and the label of `<url|label>` apart,
+ * so that a masked value cannot swallow the `|` and turn the label into part of the link. (What the
+ * parse then hands back is masked again where it is stored: the ledger model and lifecycle.)
+ */
+function redactSlackText(text: string): string {
+  return text.replace(/<([^<>]*)>|[^<]+|</g, (whole, inner: string | undefined) => {
+    if (inner === undefined) return redactSecrets(whole);
+    const bar = inner.indexOf('|');
+    if (bar === -1) return `<${redactSecrets(inner)}>`;
+    return `<${redactSecrets(inner.slice(0, bar))}|${redactSecrets(inner.slice(bar + 1))}>`;
+  });
 }
 
 function escapeChar(c: string): string {

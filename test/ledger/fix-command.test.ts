@@ -949,4 +949,10 @@ describe('secrets pasted into /fix text', () => {
     expect(results[0]).toMatchObject({ type: 'log', draft: { description: 'restarted deploy/web with [redacted] in the env' } });
     expect(extractChangeDraft(`restarted deploy/web with ${secret}`, ctx()).description).toBe('restarted deploy/web with [redacted]');
   });
+
+  it('masks inside Slack links without breaking them', () => {
+    expect(logged('read <https://x.io/?token=abc123|the doc> again').description).toBe('read the doc again');
+    expect(logged('read <https://x.io/?token=abc123> again').description).toBe('read https://x.io/?token=[redacted] again');
+    expect(logged(`read <https://x.io/|${secret}> again`).description).toBe('read [redacted] again');
+  });
 });
