@@ -377,6 +377,11 @@ describe('logChangeModal', () => {
     expect(el.due_date?.initial_date).toBe('2031-01-31');
   });
 
+  it('leaves the due date empty rather than prefill a day that does not exist', () => {
+    const due = inputs(logChangeModal({ ...base, prefill: { dueDate: '2027-02-30' } })).find((b) => b.block_id === 'due_date');
+    expect(due?.element).not.toHaveProperty('initial_date');
+  });
+
   it('leaves fields without a prefill empty', () => {
     const el = inputs(logChangeModal(base)).map((b) => b.element ?? {});
     for (const e of el) {

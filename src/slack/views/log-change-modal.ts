@@ -192,7 +192,8 @@ export function logChangeModal(input: LogChangeModalInput): ModalView {
         type: 'datepicker',
         action_id: LOG_CHANGE_ACTION_ID,
         placeholder: plain('Choose a date'),
-        ...(p.dueDate && /^\d{4}-\d{2}-\d{2}$/.test(p.dueDate) ? { initial_date: p.dueDate } : {}),
+        // Slack refuses the whole view over an impossible initial_date; leave the picker empty instead.
+        ...(p.dueDate && isIsoDay(p.dueDate) ? { initial_date: p.dueDate } : {}),
       },
     },
   ];
