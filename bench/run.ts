@@ -4,6 +4,7 @@ const suites: Record<string, () => Promise<void>> = {
   slack: async () => (await import('./slack-ack.js')).benchSlackAck(),
   diff: async () => (await import('./diff.js')).benchDiff(),
   scan: async () => (await import('./scan.js')).benchScan(),
+  redact: async () => (await import('./redact.js')).benchRedact(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

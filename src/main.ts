@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
+import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
 import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { LedgerStore } from './store/ledger-store.js';
@@ -41,6 +42,8 @@ export interface StartOptions {
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadServeConfig(opts.env ?? process.env);
+  // The app's own credentials are masked wherever they turn up: pasted into /fix, echoed, stored, logged.
+  registerKnownSecrets([config.slack.botToken, config.slack.signingSecret, config.slack.mode === 'socket' ? config.slack.appToken : undefined]);
   const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
   const db = openMigratedDb(config.dbPath);
   // Migrations may wait for a lock; from here on no call may block the event loop waiting for one.

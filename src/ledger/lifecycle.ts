@@ -1,4 +1,6 @@
 import { redactSecrets } from '../redact.js';
+import { parseIsoTimestamp } from './dates.js';
+import { checkLength, hiddenCharacterIn, hiddenCharacterMessage, stripHiddenCharacters } from './input-limits.js';
 import type { Change, ChangeStatus } from './model.js';
 
 /** What a person (or later, the scanner) does to a change. */
@@ -56,8 +58,61 @@ const STATUS_WORDS: Record<ChangeStatus, string> = {
   dismissed: 'dismissed',
 };
 
+type Checked<T> = { ok: true; value: T } | { ok: false; code: 'invalid'; message: string };
+
+/** A reason is prose: hidden characters stripped, credentials masked, not empty, within its limit. */
+function checkReason(reason: string, empty: string): Checked<string> {
+  const text = stripHiddenCharacters(reason).trim();
+  if (text === '') return { ok: false, code: 'invalid', message: empty };
+  const tooLong = checkLength('reason', text);
+  if (tooLong !== undefined) return { ok: false, code: 'invalid', message: tooLong };
+  return { ok: true, value: redactSecrets(text) };
+}
+
+/** A PR URL is a name: refused with a hidden character or past its limit; credentials masked. */
+function checkPrUrl(url: string): Checked<string> {
+  const tooLong = checkLength('prUrl', url);
+  if (tooLong !== undefined) return { ok: false, code: 'invalid', message: tooLong };
+  const codePoint = hiddenCharacterIn(url);
+  if (codePoint !== undefined) return { ok: false, code: 'invalid', message: hiddenCharacterMessage('The PR URL', codePoint) };
+  if (!/^https?:\/\/\S+$/i.test(url)) return { ok: false, code: 'invalid', message: 'Give the full http(s) URL of the PR or commit.' };
+  return { ok: true, value: redactSecrets(stripHiddenCharacters(url)) };
+}
+
+/**
+ * Checks what a person typed into an action, whichever surface it came from. The `/fix` parser and
+ * the modals check first, with their own examples; this keeps the ledger itself consistent.
+ */
+function checkInput(change: Change, action: ChangeAction, now: Date): Checked<ChangeAction> {
+  switch (action.type) {
+    case 'codified': {
+      const url = checkPrUrl(action.prUrl);
+      return url.ok ? { ok: true, value: { type: 'codified', prUrl: url.value } } : url;
+    }
+    case 'dismiss':
+    case 'reopen': {
+      const empty = action.type === 'dismiss' ? `Say why ${change.key} needs no reconciliation.` : `Say why ${change.key} is reopened.`;
+      const reason = checkReason(action.reason, empty);
+      return reason.ok ? { ok: true, value: { type: action.type, reason: reason.value } } : reason;
+    }
+    case 'snooze': {
+      // `Date.parse` would roll 2027-02-30 into March, and make garbage NaN, which compares as "not past".
+      const until = parseIsoTimestamp(action.until);
+      if (until === undefined) return { ok: false, code: 'invalid', message: `${action.until.slice(0, 40)} is not a real date and time.` };
+      if (until.getTime() <= now.getTime()) return { ok: false, code: 'invalid', message: 'A snooze must end in the future.' };
+      return { ok: true, value: { type: 'snooze', until: until.toISOString() } };
+    }
+    case 'assign': {
+      const tooLong = checkLength('owner', action.owner);
+      return tooLong === undefined ? { ok: true, value: action } : { ok: false, code: 'invalid', message: tooLong };
+    }
+    case 'reverted':
+      return { ok: true, value: action };
+  }
+}
+
 /** Decides what an action does to a change. Pure: the caller persists the patch and the event. */
-export function applyAction(change: Change, action: ChangeAction, ctx: ActionContext): ActionOutcome {
+export function applyAction(change: Change, typed: ChangeAction, ctx: ActionContext): ActionOutcome {
   if (!mayManage(change, ctx)) {
     return {
       ok: false,
@@ -65,6 +120,9 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
       message: `Only the owner (<@${change.owner}>), the person who made the change (<@${change.actor}>) or a Stopgap admin can do that to ${change.key}.`,
     };
   }
+  const checked = checkInput(change, typed, ctx.now);
+  if (!checked.ok) return checked;
+  const action = checked.value;
   const at = ctx.now.toISOString();
   const move = (to: ChangeStatus): ActionOutcome | undefined =>
     canTransition(change.status, to)
@@ -92,7 +150,7 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
         move('dismissed') ?? {
           ok: true,
           eventType: 'dismissed',
-          patch: { status: 'dismissed', reason: redactSecrets(action.reason), closedAt: at },
+          patch: { status: 'dismissed', reason: action.reason, closedAt: at },
         }
       );
     case 'reopen':
@@ -100,7 +158,7 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
         move('open') ?? {
           ok: true,
           eventType: 'reopened',
-          patch: { status: 'open', verified: false, reason: redactSecrets(action.reason), closedAt: null },
+          patch: { status: 'open', verified: false, reason: action.reason, closedAt: null },
         }
       );
     case 'snooze':
@@ -112,12 +170,7 @@ export function applyAction(change: Change, action: ChangeAction, ctx: ActionCon
           message: `${change.key} is ${STATUS_WORDS[change.status]}: there is nothing left to ${action.type}.`,
         };
       }
-      if (action.type === 'snooze') {
-        if (Date.parse(action.until) <= ctx.now.getTime()) {
-          return { ok: false, code: 'invalid', message: 'A snooze must end in the future.' };
-        }
-        return { ok: true, eventType: 'snoozed', patch: { snoozedUntil: action.until } };
-      }
+      if (action.type === 'snooze') return { ok: true, eventType: 'snoozed', patch: { snoozedUntil: action.until } };
       if (action.owner === change.owner) {
         return { ok: false, code: 'invalid', message: `<@${action.owner}> already owns ${change.key}.` };
       }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets } from '../redact.js';
+import { parseIsoTimestamp } from './dates.js';
+import { checkLength, hiddenCharacterIn, hiddenCharacterMessage, stripHiddenCharacters, type InputField } from './input-limits.js';
 
 export const ChangeStatus = z.enum(['open', 'in_review', 'codified', 'reverted', 'dismissed']);
 export type ChangeStatus = z.infer<typeof ChangeStatus>;
@@ -18,19 +20,61 @@ export type ResourceRef = z.infer<typeof ResourceRef>;
 export const ChangeSource = z.enum(['command', 'modal', 'shortcut', 'api']);
 export type ChangeSource = z.infer<typeof ChangeSource>;
 
+function withinLimit(field: InputField) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const message = checkLength(field, value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
+/**
+ * A name a person typed (cluster, incident): within its limit, refused with a hidden character (see
+ * `input-limits.ts`), credentials masked. The parser and the modal refuse these first, with their own
+ * messages; this is the ledger's own guard, whatever the source.
+ */
+function typedName(field: InputField, what: string) {
+  return z
+    .string()
+    .min(1)
+    .superRefine(withinLimit(field))
+    .superRefine((value, ctx) => {
+      const codePoint = hiddenCharacterIn(value);
+      if (codePoint !== undefined) ctx.addIssue({ code: 'custom', message: hiddenCharacterMessage(what, codePoint) });
+    })
+    .transform((value) => redactSecrets(stripHiddenCharacters(value)));
+}
+
 /** What a person gives us to log a change; everything else is derived. */
 export const ChangeDraft = z.object({
-  // A pasted credential ("set DB_PASSWORD=… on deploy/api") never reaches the ledger or Slack.
-  description: z.string().trim().min(1, 'Describe what you changed').max(3000).transform(redactSecrets),
+  // Hidden characters are stripped, and a pasted credential ("set DB_PASSWORD=… on deploy/api") never
+  // reaches the ledger or Slack.
+  description: z
+    .string()
+    .transform(stripHiddenCharacters)
+    .pipe(z.string().trim().min(1, 'Describe what you changed').superRefine(withinLimit('description')))
+    .transform(redactSecrets),
   actor: z.string().min(1),
-  owner: z.string().min(1).optional(),
-  cluster: z.string().min(1).optional(),
-  resources: z.array(ResourceRef).default([]),
-  incident: z.string().min(1).optional(),
+  owner: z.string().min(1).superRefine(withinLimit('owner')).optional(),
+  cluster: typedName('cluster', 'The cluster name').optional(),
+  resources: z
+    .array(ResourceRef)
+    .default([])
+    .transform((refs) =>
+      refs.map((r) => ({
+        ...r,
+        name: redactSecrets(r.name),
+        ...(r.namespace !== undefined ? { namespace: redactSecrets(r.namespace) } : {}),
+      })),
+    ),
+  incident: typedName('incident', 'The incident').optional(),
   channelId: z.string().optional(),
   channelName: z.string().optional(),
   source: ChangeSource.default('command'),
-  dueAt: z.string().optional(),
+  /** An ISO date-time with a zone; an impossible one (`2027-02-30T…`) is refused, not rolled over. */
+  dueAt: z
+    .string()
+    .refine((d) => parseIsoTimestamp(d) !== undefined, 'The due date is not a real date-time.')
+    .optional(),
   /** Original message permalink when logged from a message shortcut. */
   messageLink: z.string().optional(),
 });

@@ -7,6 +7,7 @@ import type { ServeConfig } from '../config/config.js';
 import { parseFixCommand, type FixCommand } from '../ledger/fix-command.js';
 import type { ChangeAction } from '../ledger/lifecycle.js';
 import { isStopgapError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerLogChangeModal, openLogChangeModal } from './log-change.js';
 import { registerHome } from './home.js';
@@ -179,8 +180,8 @@ function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): C
     return {
       ack: reply(
         errorMessage(
-          `The ledger is busy (another process is holding the database) and your change was *not saved*. Try again in a moment. Your text was: “${escapeAndTruncate(command.text, 500)}”`,
-          `${command.command} ${command.text.slice(0, 200)}`,
+          `The ledger is busy (another process is holding the database) and your change was *not saved*. Try again in a moment. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
+          `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
         ),
       ),
     };
@@ -189,8 +190,8 @@ function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): C
   return {
     ack: reply(
       errorMessage(
-        `Something went wrong on our side and nothing was recorded. Your text was: “${escapeAndTruncate(command.text, 500)}”`,
-        `${command.command} ${command.text.slice(0, 200)}`,
+        `Something went wrong on our side and nothing was recorded. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
+        `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
       ),
     ),
   };

@@ -6,6 +6,7 @@ import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEve
 import { applyAction, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
 import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus } from '../ledger/model.js';
 import { z } from 'zod';
+import { redactSecrets } from '../redact.js';
 
 interface ChangeRow {
   id: number;
@@ -237,7 +238,7 @@ export class LedgerStore {
       if (!outcome.ok) return outcome;
       const change = this.patch(id, outcome.patch, ctx.now);
       for (const key of opts.requestKeys ?? []) this.stmts.insertRequestKey.run(key, id, ctx.now.toISOString());
-      this.append(id, outcome.eventType, ctx.by, ctx.now.toISOString(), { action, patch: outcome.patch });
+      this.append(id, outcome.eventType, ctx.by, ctx.now.toISOString(), { action: recordedAction(action), patch: outcome.patch });
       return { ok: true, change, before };
     }).immediate();
   }
@@ -421,3 +422,10 @@ function snapshot(change: Change): Omit<Change, 'updatedAt' | 'key'> {
   return rest;
 }
 
+
+/** The action as the event log keeps it: free text masked like the row it produced. */
+function recordedAction(action: ChangeAction): ChangeAction {
+  const masked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(action)) masked[key] = key !== 'type' && typeof value === 'string' ? redactSecrets(value) : value;
+  return masked as ChangeAction;
+}

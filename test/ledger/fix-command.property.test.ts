@@ -18,6 +18,10 @@ function context(commandName?: string): ParseContext {
 
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
 
+/** Controls and direction marks: stripped from prose, refused in names, never handed back. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const HIDDEN = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
 /** The only markup plain text keeps: user mentions and channel references. */
 const KEPT_MARKUP = /<@[UW][A-Z0-9]+>|<#[CGD][A-Z0-9]+>/g;
 
@@ -48,6 +52,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
       expect(d.description.length).toBeGreaterThan(0);
       expect(d.description.length).toBeLessThanOrEqual(3000);
       expect(/\s{2}|\n/.test(d.description)).toBe(false);
+      expect(d.description).not.toMatch(HIDDEN);
       assertPlainText(d.description, input);
       for (const r of d.resources) {
         expect(ResourceRef.safeParse(r).success).toBe(true);
@@ -57,6 +62,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
         if (r.namespace !== undefined) expect(DNS_LABEL.test(r.namespace)).toBe(true);
       }
       if (d.cluster !== undefined) expect(CLUSTERS).toContain(d.cluster);
+      for (const r of d.resources) expect(`${r.kind}/${r.name}/${r.namespace ?? ''}`).not.toMatch(HIDDEN);
       if (d.owner !== undefined) expect(d.owner).toMatch(/^[UW][A-Z0-9]+$/);
       if (d.incident !== undefined) expect(d.incident).toMatch(/^(?:INC-\d+|#\S+)$/);
       return;
@@ -78,6 +84,8 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
     case 'dismiss':
       expect(cmd.id).toBeGreaterThan(0);
       expect(cmd.reason.trim()).not.toBe('');
+      expect(cmd.reason.length).toBeLessThanOrEqual(1000);
+      expect(cmd.reason).not.toMatch(HIDDEN);
       assertPlainText(cmd.reason, input);
       return;
     case 'snooze': {
@@ -91,6 +99,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
       return;
     case 'claim':
       expect(cmd.target.trim()).not.toBe('');
+      expect(cmd.target).not.toMatch(HIDDEN);
       assertPlainText(cmd.target, input);
       return;
     case 'help':
@@ -114,6 +123,7 @@ const grammarToken = fc.constantFrom(
   '3d', '1w', '12h', '0h', '91d', '2 weeks', 'tomorrow', 'monday', 'next', '2025-06-20', '2024-01-01',
   '2025-02-30', '2025-06-10T09:00:00Z', 'INC-4821', 'inc-12', '&amp;', '&lt;', '&gt;', '&', '<', '>', '|',
   '*bold*', '_it_', '~s~', '```', '\n', '\t', '\u00a0', '\u200b', '🔥', 'é', '\ud800', '',
+  '\u0000', '\u202e', '\u2066', '\u200f', '\u0085', 'deploy/we\u202eb', 'SG-1\u202e2', 'owner', 'for', 'owner:',
   'close', 'closed', 'revert', 'codify', 'done', 'resolve', 'fixed', 'undo', 'delete', 'cancel', 'ack',
   'reverted-SG-12', 'close-#3', '&lt;!channel&gt;', '&lt;!here', '&lt;@U1&gt;', '&amp;lt;', '&lt;#C1&gt;',
 );
@@ -163,7 +173,7 @@ describe('parseFixCommand properties', () => {
         const cmd = parseFixCommand(`restarted ${tail}`, context());
         expect(['log', 'error']).toContain(cmd.type);
         if (cmd.type === 'log') expect(cmd.draft.description.startsWith('restarted')).toBe(true);
-        if (cmd.type === 'error') expect(cmd.message).toMatch(/characters|cluster|namespace/);
+        if (cmd.type === 'error') expect(cmd.message).toMatch(/characters?|cluster|namespace|owners/);
       }),
       { numRuns: 300 },
     );

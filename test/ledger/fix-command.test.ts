@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registerKnownSecrets } from '../../src/redact.js';
 import {
   extractChangeDraft,
   parseDuration,
@@ -101,11 +102,10 @@ describe('parseFixCommand: logging a change from free text', () => {
     });
   });
 
-  it('keeps an explicit API group and takes the first mention as owner', () => {
+  it('keeps an explicit API group, and a mention is the owner only after `for` or `owner`', () => {
     expect(logged('rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>')).toEqual({
       description: 'rolled back deployment.apps/checkout image to v1.4.2 <@U024BE7LH>',
       resources: [{ kind: 'deployment', group: 'apps', name: 'checkout' }],
-      owner: 'U024BE7LH',
     });
     expect(logged('patched deployments.apps/checkout for <@W0123ABC|alice> cc <@U999>')).toMatchObject({
       description: 'patched deployments.apps/checkout for <@W0123ABC> cc <@U999>',
@@ -254,6 +254,13 @@ describe('parseFixCommand: logging a change from free text', () => {
     });
   });
 
+  it('keeps a typed channel link with a label as readable text; a real one loses its label', () => {
+    // Typed, Slack escapes it: stored as typed, and the views show it as text (see mrkdwn.ts).
+    expect(logged('moved traffic, see &lt;#C0GEN|click me&gt;').description).toBe('moved traffic, see <#C0GEN|click me>');
+    // Picked from Slack's list: a reference to the channel, which Slack shows by its real name.
+    expect(logged('moved traffic, see <#C0GEN|general>').description).toBe('moved traffic, see <#C0GEN>');
+  });
+
   it('decodes a --cluster name when no clusters are configured', () => {
     expect(logged('restarted deploy/web --cluster a&amp;b', { clusters: [] }).cluster).toBe('a&b');
   });
@@ -284,7 +291,7 @@ describe('parseFixCommand: log errors', () => {
   it('rejects a description over 3000 characters', () => {
     expect(parse(`scaled deploy/web ${'x'.repeat(3000)}`)).toEqual({
       type: 'error',
-      message: 'The description is 3018 characters; keep it to 3000.',
+      message: 'The description is 3,018 characters; the limit is 3,000. Shorten it.',
       example: '/fix scaled deploy/payments-api -n shop to 12 replicas for INC-4821',
     });
   });
@@ -442,11 +449,16 @@ describe('parseFixCommand: codified', () => {
     });
   });
 
-  it('keeps a closing parenthesis that belongs to the URL', () => {
+  it('keeps a closing parenthesis or bracket that belongs to the URL', () => {
     expect(parse('codified SG-1 (https://wiki.acme.io/Fix_(db)).')).toEqual({
       type: 'codified',
       id: 1,
       url: 'https://wiki.acme.io/Fix_(db)',
+    });
+    expect(parse('codified SG-1 [https://github.com/acme/infra/pull/1?sig=[redacted]].')).toEqual({
+      type: 'codified',
+      id: 1,
+      url: 'https://github.com/acme/infra/pull/1?sig=[redacted]',
     });
   });
 
@@ -779,5 +791,168 @@ describe('hostile input', () => {
       expect(() => parse(`snooze SG-1 ${t}`)).not.toThrow();
       expect(() => parse(`codified SG-1 ${t}`)).not.toThrow();
     }
+  });
+});
+
+describe('ownership comes only from `owner @x` or `for @x`', () => {
+  it('does not make someone mentioned in passing the owner', () => {
+    for (const text of [
+      'restarted deploy/api after <@U0BOB|bob> asked',
+      'restarted deploy/api after @bob asked',
+      '<@U0BOB> restarted deploy/api',
+      'restarted deploy/api, cc <@U0BOB>',
+      "restarted deploy/api for <@U0BOB>'s team",
+    ]) {
+      const draft = logged(text);
+      expect(draft.owner).toBeUndefined();
+      expect(draft.resources).toEqual([{ kind: 'deployment', name: 'api' }]);
+    }
+    expect(logged('restarted deploy/api after <@U0BOB|bob> asked').description).toBe('restarted deploy/api after <@U0BOB> asked');
+  });
+
+  it.each([
+    'restarted deploy/api owner <@U0BOB>',
+    'restarted deploy/api, owner: <@U0BOB|bob>',
+    'restarted deploy/api Owner=<@U0BOB|bob>',
+    'restarted deploy/api for <@U0BOB>, who will codify it',
+    '(for <@U0BOB>) restarted deploy/api after <@U0CAROL> asked',
+  ])('takes the owner from %s', (text) => {
+    expect(logged(text).owner).toBe('U0BOB');
+  });
+
+  it('prefers `owner` over `for`, and refuses two different owners', () => {
+    expect(logged('restarted deploy/api for <@U0CAROL> owner <@U0BOB>').owner).toBe('U0BOB');
+    expect(logged('restarted deploy/api owner <@U0BOB> and owner <@U0BOB>').owner).toBe('U0BOB');
+    expect(parse('restarted deploy/api owner <@U0BOB> and owner <@U0CAROL>')).toEqual({
+      type: 'error',
+      message: 'Several owners given (<@U0BOB>, <@U0CAROL>): name one with owner @someone.',
+      example: '/fix restarted deploy/payments-api -n shop owner @alice',
+    });
+  });
+});
+
+describe('length limits', () => {
+  it('names the limit of each field a person types', () => {
+    expect(parse(`dismiss SG-3 ${'r'.repeat(2340)}`)).toEqual({
+      type: 'error',
+      message: 'The reason is 2,340 characters; the limit is 1,000. Shorten it.',
+      example: '/fix dismiss SG-12 node pool was replaced, nothing to codify',
+    });
+    expect(parse(`dismiss SG-3 ${'r'.repeat(1000)}`)).toMatchObject({ type: 'dismiss' });
+    expect(parse(`codified SG-3 https://github.com/acme/infra/pull/881?x=${'a'.repeat(1000)}`)).toMatchObject({
+      type: 'error',
+      message: 'The PR URL is 1,041 characters; the limit is 1,000. Shorten it.',
+    });
+    expect(parse(`restarted deploy/web --cluster ${'c'.repeat(151)}`, { clusters: [] })).toMatchObject({
+      type: 'error',
+      message: 'The cluster name is 151 characters; the limit is 150. Shorten it.',
+    });
+    expect(logged(`restarted deploy/web --cluster ${'c'.repeat(150)}`, { clusters: [] }).cluster).toHaveLength(150);
+    const longId = `U${'A'.repeat(64)}`;
+    expect(parse(`assign SG-3 <@${longId}>`)).toMatchObject({ type: 'error', message: 'The owner is 65 characters; the limit is 64. Shorten it.' });
+    expect(parse(`restarted deploy/web owner <@${longId}>`)).toMatchObject({ type: 'error', message: 'The owner is 65 characters; the limit is 64. Shorten it.' });
+    expect(parse(`restarted deploy/web see <#C0123|inc-${'x'.repeat(200)}>`, { channelName: 'random' })).toMatchObject({
+      type: 'error',
+      message: 'The incident is 205 characters; the limit is 200. Shorten it.',
+    });
+  });
+
+  it('holds the resources parsed from the text to the resource list limit', () => {
+    const refs = Array.from({ length: 35 }, (_, i) => `deploy/${'a'.repeat(60)}-${i}`).join(' ');
+    const cmd = parse(`restarted ${refs}`);
+    expect(cmd).toMatchObject({ type: 'error', message: expect.stringMatching(/^The resource list is 2,\d{3} characters; the limit is 2,000\. Shorten it\.$/) });
+  });
+});
+
+describe('hidden characters', () => {
+  it('strips controls and direction marks from the description', () => {
+    expect(logged('restarted\u0000 deploy/web \u202Eafter the \u2066incident\u2069\u200F \u0007\u009b')).toEqual({
+      description: 'restarted deploy/web after the incident',
+      resources: [{ kind: 'deployment', name: 'web' }],
+    });
+    expect(parse('dismiss SG-3 node\u0000 pool \u202Ereplaced')).toEqual({ type: 'dismiss', id: 3, reason: 'node pool replaced' });
+  });
+
+  it('refuses a description that is empty once they are stripped', () => {
+    expect(parse('\u202E\u0000\u2066')).toEqual({
+      type: 'error',
+      message: 'Describe what you changed: once invisible and control characters are taken out, nothing is left.',
+      example: '/fix scaled deploy/payments-api -n shop to 12 replicas for INC-4821',
+    });
+    expect(parse('dismiss SG-3 \u202E\u0000')).toMatchObject({ type: 'error', message: 'Say why SG-3 needs no reconciliation.' });
+  });
+
+  it('refuses a name with a hidden character rather than guess what it was', () => {
+    const refused = (text: string) => {
+      const cmd = parse(text);
+      if (cmd.type !== 'error') throw new Error(`expected a refusal of ${JSON.stringify(text)}, got ${JSON.stringify(cmd)}`);
+      return cmd.message;
+    };
+    expect(refused('restarted deploy/we\u202Eb -n shop')).toBe(
+      '`deploy/web` contains an invisible or control character (U+202E) that can make text read differently than it is; type it again without it.',
+    );
+    expect(refused('restarted deploy/web --cluster prod\u0000-eu')).toMatch(/^`prod-eu` contains .*\(U\+0000\)/);
+    expect(refused('restarted deploy/web -n sh\u2066op')).toMatch(/\(U\+2066\)/);
+    expect(refused('restarted deploy/web for INC-48\u202E21')).toMatch(/^`INC-4821` contains/);
+    expect(refused('show SG-1\u202E2')).toMatch(/^`SG-12` contains .*\(U\+202E\)/);
+    expect(refused('snooze SG-12 3\u0000d')).toMatch(/\(U\+0000\)/);
+    expect(refused('assign SG-12 <@U0BOB>\u202E')).toMatch(/\(U\+202E\)/);
+    expect(refused('codified SG-12 https://github.com/acme/\u202Einfra/pull/1')).toMatch(/\(U\+202E\)/);
+    expect(refused('dismiss SG-1\u20672 no longer needed')).toMatch(/\(U\+2067\)/);
+    expect(refused('claim deploy/\u202Eapi')).toMatch(/\(U\+202E\)/);
+  });
+
+  it('strips the plain left-to-right and right-to-left marks even from names', () => {
+    expect(logged('restarted deploy/web\u200E -n \u200Fshop')).toEqual({
+      description: 'restarted deploy/web',
+      resources: [{ kind: 'deployment', name: 'web', namespace: 'shop' }],
+    });
+  });
+});
+
+describe('impossible dates', () => {
+  it.each(['2025-06-31', '2025-13-01', '2025-02-29', '2025-06-31T10:00:00Z', '2025-06-20T24:00Z', '2025-06-20T10:60:00+02:00', '2025-06-20T10:00:00+25:00'])(
+    'refuses to snooze until %s instead of rolling it over',
+    (when) => {
+      expect(parse(`snooze SG-5 ${when}`)).toMatchObject({ type: 'error', message: expect.stringContaining('is not a duration') });
+      expect(parseDuration(when, NOW)).toBeUndefined();
+    },
+  );
+
+  it('still accepts real dates and date-times', () => {
+    expect(parse('snooze SG-5 2025-06-30T23:59:59.5+02:00')).toEqual({ type: 'snooze', id: 5, until: '2025-06-30T21:59:59.500Z' });
+    expect(parse('snooze SG-5 2025-08-31')).toEqual({ type: 'snooze', id: 5, until: '2025-08-31T00:00:00.000Z' });
+  });
+});
+
+describe('secrets pasted into /fix text', () => {
+  const secret = 'fixparser-known-secret-7f7f0a';
+  registerKnownSecrets([secret]);
+
+  it('masks them in everything the parser hands back or echoes', () => {
+    const results = [
+      parse(`restarted deploy/web with ${secret} in the env`),
+      parse(`restarted deploy/${secret} -n shop`),
+      parse(`restarted deploy/web --cluster ${secret}`, { clusters: [] }),
+      parse(`dismiss SG-3 pasted ${secret} by mistake`),
+      parse(`codified SG-3 https://github.com/acme/infra/pull/1?t=${secret}`),
+      parse(`show ${secret}`),
+      parse(`snooze SG-3 ${secret}`),
+      parse(`claim ${secret}`),
+      parse(`help ${secret}`),
+      parse(`restarted deploy/web with password=hunter2-ish and ${[...secret].join(' ')}`),
+    ];
+    for (const result of results) {
+      expect(JSON.stringify(result)).not.toContain(secret);
+      expect(JSON.stringify(result)).not.toContain('hunter2');
+    }
+    expect(results[0]).toMatchObject({ type: 'log', draft: { description: 'restarted deploy/web with [redacted] in the env' } });
+    expect(extractChangeDraft(`restarted deploy/web with ${secret}`, ctx()).description).toBe('restarted deploy/web with [redacted]');
+  });
+
+  it('masks inside Slack links without breaking them', () => {
+    expect(logged('read <https://x.io/?token=abc123|the doc> again').description).toBe('read the doc again');
+    expect(logged('read <https://x.io/?token=abc123> again').description).toBe('read https://x.io/?token=[redacted] again');
+    expect(logged(`read <https://x.io/|${secret}> again`).description).toBe('read [redacted] again');
   });
 });

@@ -84,9 +84,9 @@ describe('/fix <text> logs a change', () => {
     expect(call.blocks ?? (call.json as { blocks?: unknown }).blocks).toBeDefined();
   });
 
-  it('takes the owner from a mention and the incident from INC-n', async () => {
+  it('takes the owner from `owner @x` and the incident from INC-n', async () => {
     const before = app.server.ledger.count();
-    const { reply } = await fix('cordoned node/ip-10-0-1-7 for INC-4821, <@U0BOB|bob> owns the follow-up --cluster staging');
+    const { reply } = await fix('cordoned node/ip-10-0-1-7 for INC-4821, owner <@U0BOB|bob> --cluster staging');
     await reply();
     expect(app.server.ledger.get(before + 1)).toMatchObject({ owner: 'U0BOB', incident: 'INC-4821', cluster: 'staging' });
   });
@@ -101,6 +101,13 @@ describe('/fix <text> logs a change', () => {
     await (await fix('bumped memory on deploy/search -n shop to 3Gi')).reply();
     await (await fix('help')).reply();
     expect(app.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('keeps the author as owner when someone is only mentioned in passing', async () => {
+    const before = app.server.ledger.count();
+    const { reply } = await fix('restarted deploy/api -n shop after <@U0BOB|bob> asked');
+    await reply();
+    expect(app.server.ledger.get(before + 1)).toMatchObject({ owner: 'U0ALICE', description: 'restarted deploy/api after <@U0BOB> asked' });
   });
 
   it('never creates a second change for a retried request with the same trigger_id', async () => {

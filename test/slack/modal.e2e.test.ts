@@ -172,7 +172,7 @@ describe('message shortcut "Log as temporary fix"', () => {
       app.url,
       TEST_SIGNING_SECRET,
       ownMessageShortcut({
-        text: 'I scaled deploy/payments-api -n shop to 12 for INC-4821, <@U0BOB> please codify',
+        text: 'I scaled deploy/payments-api -n shop to 12 for INC-4821 after <@U0CAROL> asked, owner <@U0BOB> please codify',
         channel: { id: 'C0INC4821', name: 'inc-4821-payments' },
         messageTs: '1732611000.000100',
         triggerId: 'trig.shortcut.1',

@@ -17,10 +17,12 @@ import {
   confirmation,
   errorMessage,
   escapeAndTruncate,
+  escapeKeepingMentions,
   helpMessage,
   logChangeModal,
   modalErrors,
   readLogChangeState,
+  truncate,
   type SlackMessage,
 } from '../../src/slack/views/index.js';
 import { loadSlackFixture, logChangeStateValues, ownViewSubmission, sharedSlackFixturesPresent } from '../support/slack-signing.js';
@@ -82,13 +84,14 @@ function expectWithinLimits(msg: SlackMessage): void {
 }
 
 /**
- * True when `&`, `<`, `>` appear only as escapes or as entities we build: mentions, channel links,
- * date tokens and plain links. Anything else would be user text leaking into mrkdwn syntax.
+ * True when `&`, `<`, `>` appear only as escapes or as entities we build: mentions, channel links
+ * (without a label: a label would be typed text), date tokens and plain links. Anything else would be
+ * user text leaking into mrkdwn syntax.
  */
 function isWellFormedMrkdwn(text: string): boolean {
   const stripped = text
     .replace(/<@[UW][A-Z0-9]+>/g, '')
-    .replace(/<#[CG][A-Z0-9]+(\|[^<>|]*)?>/g, '')
+    .replace(/<#[CG][A-Z0-9]+>/g, '')
     .replace(/<!date\^\d+\^[^|<>]+\|\d{4}-\d{2}-\d{2}>/g, '')
     .replace(/<https?:\/\/[^\s<>|]+>/g, '')
     .replace(/&(amp|lt|gt);/g, '');
@@ -374,6 +377,11 @@ describe('logChangeModal', () => {
     expect(el.due_date?.initial_date).toBe('2031-01-31');
   });
 
+  it('leaves the due date empty rather than prefill a day that does not exist', () => {
+    const due = inputs(logChangeModal({ ...base, prefill: { dueDate: '2027-02-30' } })).find((b) => b.block_id === 'due_date');
+    expect(due?.element).not.toHaveProperty('initial_date');
+  });
+
   it('leaves fields without a prefill empty', () => {
     const el = inputs(logChangeModal(base)).map((b) => b.element ?? {});
     for (const e of el) {
@@ -392,6 +400,13 @@ describe('logChangeModal', () => {
   it('asks for the cluster as text when none are configured', () => {
     const cluster = inputs(logChangeModal({ ...base, clusters: [], prefill: { cluster: 'kind-local' } })).find((b) => b.block_id === 'cluster');
     expect(cluster?.element).toMatchObject({ type: 'plain_text_input', action_id: 'value', initial_value: 'kind-local' });
+  });
+
+  it('sets each text input\'s max_length to the limit readLogChangeState enforces', () => {
+    const lengths = (view: ReturnType<typeof logChangeModal>) =>
+      Object.fromEntries(inputs(view).filter((b) => b.element?.type === 'plain_text_input').map((b) => [b.block_id, b.element?.max_length]));
+    expect(lengths(logChangeModal(base))).toEqual({ description: 3000, resources: 2000, namespace: 63, incident: 200 });
+    expect(lengths(logChangeModal({ ...base, clusters: [] }))).toEqual({ description: 3000, resources: 2000, namespace: 63, cluster: 150, incident: 200 });
   });
 
   it('keeps a long prefilled description within the input limit', () => {
@@ -459,7 +474,52 @@ describe('readLogChangeState', () => {
 
   it('refuses a description longer than the ledger accepts', () => {
     const result = readLogChangeState(logChangeStateValues({ description: 'd'.repeat(3001) }));
-    expect(!result.ok && result.errors.description).toMatch(/3000/);
+    expect(!result.ok && result.errors.description).toBe('The description is 3,001 characters; the limit is 3,000. Shorten it.');
+  });
+
+  it('holds every typed field to the limit /fix uses, naming it', () => {
+    const errorsFor = (values: Parameters<typeof logChangeStateValues>[0], clusterAs: 'select' | 'text' = 'text') => {
+      const result = readLogChangeState(logChangeStateValues({ description: 'x', ...values }, { clusterAs }));
+      return result.ok ? {} : result.errors;
+    };
+    expect(errorsFor({ resources: 'deploy/a, '.repeat(201) })).toEqual({
+      resources: 'The resource list is 2,009 characters; the limit is 2,000. Shorten it.',
+    });
+    expect(errorsFor({ incident: 'i'.repeat(201) })).toEqual({ incident: 'The incident is 201 characters; the limit is 200. Shorten it.' });
+    expect(errorsFor({ cluster: 'c'.repeat(151) })).toEqual({ cluster: 'The cluster name is 151 characters; the limit is 150. Shorten it.' });
+    expect(errorsFor({ cluster: 'c'.repeat(151) }, 'select')).toEqual({ cluster: 'The cluster name is 151 characters; the limit is 150. Shorten it.' });
+    expect(errorsFor({ owner: `U${'A'.repeat(64)}` })).toEqual({ owner: 'The owner is 65 characters; the limit is 64. Shorten it.' });
+    expect(errorsFor({ owner: 'bob' })).toEqual({ owner: 'Choose a person from the list.' });
+    expect(errorsFor({ resources: 'deploy/a', incident: 'i'.repeat(200), cluster: 'c'.repeat(150) })).toEqual({});
+  });
+
+  it('strips hidden characters from the description, keeping its lines', () => {
+    const result = readLogChangeState(logChangeStateValues({ description: ' scaled\u0000 deploy/api\u202e\r\nthen\tchecked\u2066 it ' }));
+    expect(result.ok && result.values.description).toBe('scaled deploy/api\nthen\tchecked it');
+    const empty = readLogChangeState(logChangeStateValues({ description: '\u202e\u0000\u2069' }));
+    expect(!empty.ok && empty.errors.description).toMatch(/^Describe what you changed.*nothing is left\.$/);
+  });
+
+  it('refuses a name with a hidden character, and strips plain direction marks from one', () => {
+    const result = readLogChangeState(
+      logChangeStateValues(
+        { description: 'x', cluster: 'prod\u202e-eu', resources: 'deploy/a, deploy/\u0000b', incident: 'INC-\u20664821', namespace: 'sh\u2067op' },
+        { clusterAs: 'text' },
+      ),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.cluster).toMatch(/^The cluster name contains .*\(U\+202E\)/);
+    expect(result.errors.resources).toMatch(/^The resource list contains .*\(U\+0000\)/);
+    expect(result.errors.incident).toMatch(/^The incident contains .*\(U\+2066\)/);
+    expect(result.errors.namespace).toMatch(/^The namespace contains .*\(U\+2067\)/);
+    const marks = readLogChangeState(logChangeStateValues({ description: 'x', namespace: '\u200eshop\u200f', incident: 'INC-1\u200e' }));
+    expect(marks.ok && [marks.values.namespace, marks.values.incident]).toEqual(['shop', 'INC-1']);
+  });
+
+  it.each(['2027-02-30', '2026-13-01', '2026-04-31'])('refuses the impossible due date %s instead of rolling it over', (dueDate) => {
+    const result = readLogChangeState(logChangeStateValues({ description: 'x', dueDate }));
+    expect(!result.ok && result.errors.due_date).toBe('That day does not exist: pick a date from the calendar.');
   });
 
   it('never throws on malformed state, pinning the problem on a field', () => {
@@ -513,6 +573,45 @@ describe('mrkdwn safety, for any user text', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('shows a typed channel link with a label as the text it is, like a typed link', () => {
+    expect(escapeKeepingMentions('see <#C0GEN|click me> and <#C0OPS>, ask <@U0BOB>')).toBe(
+      'see &lt;#C0GEN|click me&gt; and <#C0OPS>, ask <@U0BOB>',
+    );
+    const msg = changeLoggedMessage(change({ description: 'moved to <#C0GEN|click me> and <https://evil.example|PR 881>', reason: '<#C0GEN|x>' }));
+    expect(allText(msg)).toContain('moved to &lt;#C0GEN|click me&gt; and &lt;https://evil.example|PR 881&gt;');
+    expect(allText(msg)).not.toContain('<#C0GEN|');
+    expect(allText(changeDetail(change({ status: 'dismissed', reason: 'see <#C0GEN|click me>' }), AFTER_DUE))).toContain('see &lt;#C0GEN|click me&gt;');
+  });
+
+  it('truncates built mrkdwn without cutting into an entity or an escape', () => {
+    const date = '<!date^1715162400^{date_short}|2024-05-08>';
+    expect(truncate(`due ${date} for sure`, 20)).toBe('due…');
+    expect(truncate('a&amp;b&amp;c', 7)).toBe('a&amp;…');
+    expect(truncate('a&amp;b&amp;c', 6)).toBe('a…');
+    expect(truncate('hi <@U0BOB> there', 8)).toBe('hi…');
+    expect(truncate('see <https://x.io/a|the doc> now', 20)).toBe('see…');
+    expect(truncate('see <https://x.io/a|the doc> now', 29)).toBe('see <https://x.io/a|the doc>…');
+    expect(truncate('😀😀😀', 4)).toBe('😀…');
+    // Plain text with a lone `<` or `&` is cut anywhere, as before.
+    expect(truncate('a < b & c > d', 8)).toBe('a < b &…');
+  });
+
+  it('never leaves half an entity or escape, whatever the cut', () => {
+    const atom = fc.constantFrom(
+      '<@U0BOB>', '<#C0OPS>', '<!date^1715162400^{date_short}|2024-05-08>', '<!here>', '<https://x.io/a?b=1&amp;c=2|the doc>',
+      '<https://x.io/plain>', '&amp;', '&lt;', '&gt;', 'a', ' ', 'é', '😀', '*', '\n',
+    );
+    const whole = /<@[UW][A-Z0-9]+>|<#[CG][A-Z0-9]+>|<!date\^\d+\^[^|<>]+\|[^<>]+>|<!here>|<https?:\/\/[^\s<>|]+(\|[^<>]*)?>|&(amp|lt|gt);/g;
+    fc.assert(
+      fc.property(fc.array(atom, { maxLength: 60 }), fc.integer({ min: 1, max: 400 }), (atoms, max) => {
+        const out = truncate(atoms.join(''), max);
+        expect(out.length).toBeLessThanOrEqual(Math.max(max, 1));
+        expect(/[<>&]/.test(out.replace(whole, ''))).toBe(false);
+        expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      }),
     );
   });
 

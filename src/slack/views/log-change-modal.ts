@@ -4,6 +4,15 @@
  */
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
+import { isIsoDay } from '../../ledger/dates.js';
+import {
+  INPUT_LIMITS,
+  checkLength,
+  hiddenCharacterIn,
+  hiddenCharacterMessage,
+  stripHiddenCharacters,
+  type InputField,
+} from '../../ledger/input-limits.js';
 import { LIMITS, commandLabel, truncate } from './mrkdwn.js';
 
 export const LOG_CHANGE_CALLBACK_ID = 'log_change';
@@ -25,9 +34,11 @@ export const LOG_CHANGE_ACTION_ID = 'value';
 
 export const RESOURCES_HINT = 'deploy/payments-api, node/ip-10-0-1-7';
 
-export const DESCRIPTION_MAX = 3000;
-export const INCIDENT_MAX = 200;
-export const RESOURCES_MAX = 2000;
+// The same limits as `/fix` text and the ledger (`ledger/input-limits.ts`), also set as each input's
+// `max_length` so that Slack stops the typing there.
+export const DESCRIPTION_MAX = INPUT_LIMITS.description;
+export const INCIDENT_MAX = INPUT_LIMITS.incident;
+export const RESOURCES_MAX = INPUT_LIMITS.resources;
 
 export type LogChangePrefill = {
   description?: string;
@@ -88,6 +99,7 @@ function clusterInput(clusters: string[], initial: string | undefined): InputBlo
     return textInput(LOG_CHANGE_BLOCK_IDS.cluster, 'Cluster', {
       optional: true,
       initial,
+      maxLength: INPUT_LIMITS.cluster,
       placeholder: 'prod-eu',
       hint: 'The kubeconfig context the change was made in.',
     });
@@ -146,7 +158,7 @@ export function logChangeModal(input: LogChangeModalInput): ModalView {
     textInput(LOG_CHANGE_BLOCK_IDS.namespace, 'Namespace', {
       optional: true,
       initial: p.namespace,
-      maxLength: 63,
+      maxLength: INPUT_LIMITS.namespace,
       placeholder: 'shop',
       hint: 'Applies to the resources above that have no namespace of their own.',
     }),
@@ -180,7 +192,8 @@ export function logChangeModal(input: LogChangeModalInput): ModalView {
         type: 'datepicker',
         action_id: LOG_CHANGE_ACTION_ID,
         placeholder: plain('Choose a date'),
-        ...(p.dueDate && /^\d{4}-\d{2}-\d{2}$/.test(p.dueDate) ? { initial_date: p.dueDate } : {}),
+        // Slack refuses the whole view over an impossible initial_date; leave the picker empty instead.
+        ...(p.dueDate && isIsoDay(p.dueDate) ? { initial_date: p.dueDate } : {}),
       },
     },
   ];
@@ -216,11 +229,37 @@ function block<T extends z.ZodType>(element: T) {
   return z.object({ [LOG_CHANGE_ACTION_ID]: element });
 }
 
-const optionalText = (max: number, tooLong: string) =>
+function withinLimit(field: InputField) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const message = checkLength(field, value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
+/**
+ * A name typed into a text input (resources, namespace, cluster, incident): refused when a word of it
+ * carries a hidden character (see `ledger/input-limits.ts`), then stripped of plain direction marks,
+ * trimmed, absent when empty, and held to its limit.
+ */
+function typedName(value: string | null | undefined, field: InputField, what: string, ctx: z.RefinementCtx): string | undefined {
+  for (const word of (value ?? '').split(/[\s,]+/)) {
+    const codePoint = hiddenCharacterIn(word);
+    if (codePoint !== undefined) {
+      ctx.addIssue({ code: 'custom', message: hiddenCharacterMessage(what, codePoint) });
+      return undefined;
+    }
+  }
+  const text = blank(stripHiddenCharacters(value ?? ''));
+  if (text !== undefined) withinLimit(field)(text, ctx);
+  return text;
+}
+
+const optionalName = (field: InputField, what: string) =>
   block(PlainTextState)
     .optional()
-    .transform((b) => blank(b?.value?.value))
-    .pipe(z.string().max(max, tooLong).optional());
+    .transform((b, ctx) => typedName(b?.value?.value, field, what, ctx));
+
+const DESCRIBE = 'Describe what you changed, e.g. "scaled deploy/payments-api to 6 replicas".';
 
 function dueDateField(earliest: string | undefined) {
   return block(DatepickerState)
@@ -230,7 +269,8 @@ function dueDateField(earliest: string | undefined) {
       z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}$/, 'Pick a date.')
-        .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'Pick a valid date.')
+        // `Date.parse` would take 2027-02-30 as 2 March.
+        .refine(isIsoDay, 'That day does not exist: pick a date from the calendar.')
         .refine((d) => earliest === undefined || d >= earliest, 'Pick a due date that is not in the past.')
         .optional(),
     );
@@ -244,37 +284,47 @@ function logChangeViewState(now?: Date) {
   const earliest = now ? new Date(now.getTime() - 12 * 3600_000).toISOString().slice(0, 10) : undefined;
   return z
     .object({
+      // Prose: hidden characters are stripped (newlines and tabs kept), then it must still say something.
       [LOG_CHANGE_BLOCK_IDS.description]: block(PlainTextState)
         .optional()
-        .transform((b) => blank(b?.value?.value) ?? '')
-        .pipe(
-          z
-            .string()
-            .min(1, 'Describe what you changed, e.g. "scaled deploy/payments-api to 6 replicas".')
-            .max(DESCRIPTION_MAX, `Keep the description under ${DESCRIPTION_MAX} characters.`),
-        ),
-      [LOG_CHANGE_BLOCK_IDS.resources]: optionalText(RESOURCES_MAX, `Keep the resources under ${RESOURCES_MAX} characters.`),
-      [LOG_CHANGE_BLOCK_IDS.namespace]: block(PlainTextState)
-        .optional()
-        .transform((b) => blank(b?.value?.value))
-        .pipe(
-          z
-            .string()
-            .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'Use a Kubernetes namespace name: lower-case letters, digits and dashes, e.g. shop.')
-            .optional(),
-        ),
+        .transform((b, ctx) => {
+          const typed = b?.value?.value ?? '';
+          const text = stripHiddenCharacters(typed).trim();
+          if (text === '') {
+            ctx.addIssue({
+              code: 'custom',
+              message: typed.trim() === '' ? DESCRIBE : `${DESCRIBE} Once invisible and control characters are taken out, nothing is left.`,
+            });
+          } else {
+            withinLimit('description')(text, ctx);
+          }
+          return text;
+        }),
+      [LOG_CHANGE_BLOCK_IDS.resources]: optionalName('resources', 'The resource list'),
+      [LOG_CHANGE_BLOCK_IDS.namespace]: optionalName('namespace', 'The namespace').pipe(
+        z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'Use a Kubernetes namespace name: lower-case letters, digits and dashes, e.g. shop.')
+          .optional(),
+      ),
       [LOG_CHANGE_BLOCK_IDS.cluster]: block(z.union([StaticSelectState, PlainTextState]))
         .optional()
-        .transform((b) => {
+        .transform((b, ctx) => {
           const el = b?.value;
           if (!el) return undefined;
-          return el.type === 'static_select' ? blank(el.selected_option?.value) : blank(el.value);
-        })
-        .pipe(z.string().max(LIMITS.optionValue, 'Use a cluster (context) name.').optional()),
+          return typedName(el.type === 'static_select' ? el.selected_option?.value : el.value, 'cluster', 'The cluster name', ctx);
+        }),
       [LOG_CHANGE_BLOCK_IDS.owner]: block(UsersSelectState)
         .optional()
-        .transform((b) => blank(b?.value?.selected_user)),
-      [LOG_CHANGE_BLOCK_IDS.incident]: optionalText(INCIDENT_MAX, `Keep the incident under ${INCIDENT_MAX} characters.`),
+        .transform((b) => blank(b?.value?.selected_user))
+        .pipe(
+          z
+            .string()
+            .superRefine(withinLimit('owner'))
+            .regex(/^[UW][A-Z0-9]+$/, 'Choose a person from the list.')
+            .optional(),
+        ),
+      [LOG_CHANGE_BLOCK_IDS.incident]: optionalName('incident', 'The incident'),
       [LOG_CHANGE_BLOCK_IDS.dueDate]: dueDateField(earliest),
     })
     .transform((s) => ({

@@ -25,11 +25,13 @@ export const LIMITS = {
 const ELLIPSIS = '…';
 
 /**
- * Slack-built entities that survive escaping: user mentions (`<@U123>`), channel links (`<#C123|name>`).
- * Broadcasts such as `<!channel>` and links are escaped, so user text can neither ping a channel nor
- * disguise a link.
+ * Slack-built entities that survive escaping: user mentions (`<@U123>`) and channel links without a
+ * label (`<#C123>`: Slack shows the channel's real name). Broadcasts such as `<!channel>`, links and
+ * labelled channel links (`<#C0GEN|click me>`: the label is whatever was typed) are escaped, so user text
+ * can neither ping a channel nor disguise a link. The `/fix` parser stores real channel references
+ * without their label, so only typed ones carry one.
  */
-const KEPT_ENTITY = /<@[UW][A-Z0-9]{2,}>|<#[CG][A-Z0-9]{2,}(?:\|[^<>|]{0,80})?>/y;
+const KEPT_ENTITY = /<@[UW][A-Z0-9]{2,}>|<#[CG][A-Z0-9]{2,}>/y;
 
 /** Splits text into atoms: kept entities whole, every other code point alone, each already escaped. */
 function escapedAtoms(text: string, keepMentions: boolean): string[] {
@@ -80,13 +82,32 @@ export function escapeAndTruncate(text: string, max: number, keepMentions = true
   return out.trimEnd() + ELLIPSIS;
 }
 
-/** Truncates text that needs no escaping (plain_text fields, text we built) on a code point boundary. */
+/**
+ * What a cut must not split in text that is already mrkdwn: a Slack entity (`<@U123>`, `<#C1>`,
+ * `<!date^…|…>`, `<!here>`, `<https://…|label>`) or an HTML escape (`&amp;`, `&#39;`).
+ */
+const WHOLE = /<(?:[@#!]|[a-z][a-z0-9+.-]*:)[^<>\n]*>|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});/iy;
+
+/**
+ * Truncates text that needs no further escaping (mrkdwn we built, plain_text fields) to `max`
+ * characters, marking the cut with `…`. The cut falls between code points and never inside a Slack
+ * entity or an HTML escape: such a unit is kept whole or left out whole.
+ */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length + ELLIPSIS.length > max) break;
-    out += ch;
+  let i = 0;
+  while (i < text.length) {
+    let unit: string | undefined;
+    const c = text[i];
+    if (c === '<' || c === '&') {
+      WHOLE.lastIndex = i;
+      unit = WHOLE.exec(text)?.[0];
+    }
+    unit ??= String.fromCodePoint(text.codePointAt(i) ?? 0);
+    if (out.length + unit.length + ELLIPSIS.length > max) break;
+    out += unit;
+    i += unit.length;
   }
   return out.trimEnd() + ELLIPSIS;
 }
