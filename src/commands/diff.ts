@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isCollection, isPair, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { extname } from 'node:path';
 import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
+import { parseManifestText } from '../drift/manifest-parser.js';
 import { isStopgapError, StopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
@@ -110,45 +111,8 @@ function isRecord(value: unknown): value is Obj {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The 1-based line of a character offset. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 function notYaml(role: string, file: string, line: number | undefined, why: string): StopgapError {
   return new StopgapError('parse_failed', `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${why}`);
-}
-
-const YAML_TAG = 'tag:yaml.org,2002:';
-
-/**
- * The first node whose value JSON cannot hold (so neither can a Kubernetes object): `!!binary` bytes,
- * `!!timestamp` dates, `!!set`, `!!omap` and `!!pairs` collections, `.nan` and `.inf`. `at` is the
- * node to take the line from: for a block collection the key it is the value of (the tag's line).
- */
-function findNonJson(doc: Document): { at: Node; why: string } | undefined {
-  let found: { at: Node; why: string } | undefined;
-  visit(doc, (_key, node, path) => {
-    let why: string | undefined;
-    if (isScalar(node)) {
-      const v = node.value;
-      const json = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-      if (!json) {
-        const tag = node.tag?.startsWith(YAML_TAG) ? `!!${node.tag.slice(YAML_TAG.length)}` : node.tag;
-        why = tag ? `${tag} values are not supported (a Kubernetes object holds JSON values only)` : `${String(node.source ?? v)} is not a JSON value`;
-      }
-    } else if (isCollection(node) && node.tag?.startsWith(YAML_TAG) && !['map', 'seq'].includes(node.tag.slice(YAML_TAG.length))) {
-      why = `!!${node.tag.slice(YAML_TAG.length)} collections are not supported (a Kubernetes object holds JSON values only)`;
-    }
-    if (why === undefined) return undefined;
-    const parent = path[path.length - 1];
-    const key = isPair(parent) && parent.value === node && isScalar(parent.key) ? parent.key : undefined;
-    found = { at: isCollection(node) && key ? key : (node as Node), why };
-    return visit.BREAK;
-  });
-  return found;
 }
 
 /**
@@ -181,30 +145,11 @@ async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeO
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new StopgapError('parse_failed', `cannot read --${role} ${file}: ${why}`);
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  if (!Array.isArray(docs)) throw new StopgapError('parse_failed', `--${role} ${file} is empty`);
-  const objects: unknown[] = [];
-  for (const doc of docs) {
-    const error = doc.errors[0];
-    if (error) {
-      const offset = error.pos[0];
-      const line = error.linePos?.[0]?.line ?? (offset >= 0 ? lineAt(text, offset) : undefined);
-      throw notYaml(role, file, line, firstLine(error.message));
-    }
-    const nonJson = findNonJson(doc);
-    if (nonJson) {
-      const offset = nonJson.at.range?.[0];
-      throw notYaml(role, file, offset !== undefined ? lineAt(text, offset) : undefined, nonJson.why);
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw notYaml(role, file, undefined, /excessive alias/i.test(message) ? 'too many aliases (more than 100 expansions); expand them or simplify the file' : firstLine(message));
-    }
-    if (value !== null && value !== undefined) objects.push(value);
-  }
+  // Read as the scanner reads a manifest directory: YAML 1.1 as Kubernetes has it, JSON strictly.
+  const read = parseManifestText(text, { json: extname(file).toLowerCase() === '.json' });
+  const problem = read.problems[0];
+  if (problem) throw notYaml(role, file, problem.line, problem.message);
+  const objects = read.documents.map((d) => d.value);
   if (objects.length === 0) throw new StopgapError('parse_failed', `--${role} ${file} holds no object`);
   if (objects.length > 1) throw new StopgapError('parse_failed', `--${role} ${file} holds ${objects.length} objects; give one object per file`);
   const { value, prefix } = unwrapList(objects[0], role, file);

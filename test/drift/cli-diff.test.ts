@@ -145,6 +145,43 @@ describe('stopgap diff', () => {
     expect((await run(['--desired', a, '--live', b])).code).toBe(0);
   });
 
+  it('reads YAML as Kubernetes does: hostNetwork: yes and defaultMode: 0644 are true and 420, not drift', async () => {
+    const desired = tempFile(
+      'yaml11-desired.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: p, namespace: shop}',
+        'spec:',
+        '  hostNetwork: yes',
+        '  volumes:',
+        '    - name: config',
+        '      configMap: {name: app-config, defaultMode: 0644}',
+        '',
+      ].join('\n'),
+    );
+    const pod = (hostNetwork: unknown, defaultMode: unknown) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', namespace: 'shop' },
+        spec: { hostNetwork, volumes: [{ name: 'config', configMap: { name: 'app-config', defaultMode } }] },
+      });
+    const inSync = await run(['--desired', desired, '--live', tempFile('yaml11-live.json', pod(true, 420)), '--json']);
+    expect(inSync.stderr).toBe('');
+    expect(JSON.parse(inSync.stdout)).toEqual({ inSync: true, differences: [] });
+    expect(inSync.code).toBe(0);
+    // The same file against the values a YAML 1.2 reader would see is drift on exactly those fields.
+    const yaml12 = await run(['--desired', desired, '--live', tempFile('yaml12-live.json', pod('yes', 644)), '--json']);
+    expect(yaml12.code).toBe(1);
+    expect(JSON.parse(yaml12.stdout)).toMatchObject({
+      differences: [
+        { path: '/spec/hostNetwork', desired: true, live: 'yes' },
+        { path: '/spec/volumes/name=config/configMap/defaultMode', desired: 420, live: 644 },
+      ],
+    });
+  });
+
   it('--help prints usage and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
