@@ -7,8 +7,9 @@ import { parseManifestText } from '../drift/manifest-parser.js';
 import { isStopgapError, StopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
+import type { Readable } from 'node:stream';
 import type { CliIo } from './io.js';
-import { writeLine } from './io.js';
+import { readAll, writeLine } from './io.js';
 
 const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
 
@@ -16,11 +17,14 @@ const HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
 
 Compares one desired object with one live object (YAML or JSON, one object per file, or a List of
 one object) the way the scanner does, and names the field manager that wrote each drifted live field.
-Both files must describe the same object: the same API group, kind, namespace and name.
+Both files must describe the same object: the same API group, kind, namespace and name. Files are
+read as the scanner reads manifests: YAML 1.1 as Kubernetes reads it (yes is true, 0644 is 420).
 
 Options:
   --desired FILE            the object as declared (manifest, rendered chart, kustomize output)
   --live FILE               the object as the cluster has it (kubectl get -o yaml --show-managed-fields)
+                            FILE - is standard input, for one of the two:
+                            kubectl get deploy/api -o json | stopgap diff --desired api.yaml --live -
   --json                    print {"inSync", "differences": [{"path", "kind", "desired", "live", "manager", "time"}]}
   --trust-manager NAME      fields owned by this manager are not drift (repeatable; replaces the
                             default, kube-controller-manager; NAME may end with *)
@@ -90,6 +94,9 @@ function parseDiffArgs(argv: readonly string[]): DiffArgs {
     if (!args.desired && !args.live) throw new StopgapError('usage', 'missing --desired FILE and --live FILE');
     if (!args.desired) throw new StopgapError('usage', 'missing --desired FILE');
     if (!args.live) throw new StopgapError('usage', 'missing --live FILE');
+    if (args.desired === STDIN && args.live === STDIN) {
+      throw new StopgapError('usage', 'only one of --desired and --live can be - (standard input); give the other as a file');
+    }
   }
   return args;
 }
@@ -136,17 +143,28 @@ function unwrapList(value: unknown, role: string, file: string): { value: unknow
   return { value: Object.assign(out, item), prefix: 'items.0.' };
 }
 
-async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeObject> {
+/** `-` is standard input, named so in messages. */
+const STDIN = '-';
+
+async function loadObject(path: string, role: 'desired' | 'live', stdin: Readable | undefined): Promise<KubeObject> {
+  const file = path === STDIN ? '(stdin)' : path;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    if (path === STDIN) {
+      if (!stdin) throw new StopgapError('usage', `--${role} -: no standard input to read`);
+      text = await readAll(stdin);
+    } else {
+      text = await readFile(path, 'utf8');
+    }
   } catch (err) {
+    if (isStopgapError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new StopgapError('parse_failed', `cannot read --${role} ${file}: ${why}`);
   }
   // Read as the scanner reads a manifest directory: YAML 1.1 as Kubernetes has it, JSON strictly.
-  const read = parseManifestText(text, { json: extname(file).toLowerCase() === '.json' });
+  // Standard input has no extension: like kubectl, JSON is what starts with `{`.
+  const read = parseManifestText(text, { json: path === STDIN || extname(path).toLowerCase() === '.json' });
   const problem = read.problems[0];
   if (problem) throw notYaml(role, file, problem.line, problem.message);
   const objects = read.documents.map((d) => d.value);
@@ -281,8 +299,8 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
       writeLine(io.stdout, HELP);
       return 0;
     }
-    const desired = await loadObject(args.desired, 'desired');
-    const live = await loadObject(args.live, 'live');
+    const desired = await loadObject(args.desired, 'desired', io.stdin);
+    const live = await loadObject(args.live, 'live', io.stdin);
     checkSameObject(desired, live);
     const options: DiffOptions = {
       ignorePointers: args.ignore,

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDiff } from '../../src/commands/diff.js';
@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Run> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   if (opts.tty) Object.assign(stdout, { isTTY: true });
@@ -32,6 +32,7 @@ async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEn
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const io: CliIo = { stdout, stderr, env: opts.env ?? {} };
+  if (opts.stdin !== undefined) io.stdin = Readable.from([Buffer.from(opts.stdin)]);
   const code = await runDiff(argv, io);
   return { code, stdout: out, stderr: err };
 }
@@ -182,6 +183,29 @@ describe('stopgap diff', () => {
     });
   });
 
+  it('--live - reads the live object from standard input (kubectl get -o json | stopgap diff)', async () => {
+    const live = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } });
+    const desired = tempFile('stdin-desired.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: "2"\n');
+    const r = await run(['--desired', desired, '--live', '-', '--json'], { stdin: live });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ differences: [{ path: '/data/a', desired: '2', live: '1' }] });
+  });
+
+  it('--desired - reads YAML from standard input, as the scanner reads it', async () => {
+    const r = await run(['--desired', '-', '--live', fixture('deploy-live-in-sync.yaml')], {
+      stdin: readFileSync(fixture('deploy-desired.yaml'), 'utf8'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Deployment shop/payments-api: in sync');
+  });
+
+  it('names standard input and the line when what it holds is broken', async () => {
+    const r = await run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stopgap diff: --live \(stdin\) is not valid YAML or JSON \(line \d+\)/);
+  });
+
   it('--help prints usage and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
@@ -317,6 +341,10 @@ describe('stopgap diff errors: exit 2, one clear line with an example, no stack 
 
   it('an unknown option', async () => {
     await expectUsageError(['--desired', 'a', '--live', 'b', '--colour'], /unknown option --colour/);
+  });
+
+  it('both --desired and --live as standard input', async () => {
+    await expectUsageError(['--desired', '-', '--live', '-'], /only one of --desired and --live can be - \(standard input\)/);
   });
 
   it('an --ignore that is not a JSON pointer', async () => {
