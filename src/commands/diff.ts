@@ -13,7 +13,7 @@ import { readAll, writeLine } from './io.js';
 
 const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
 
-const HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
+export const DIFF_HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
 
 Compares one desired object with one live object (YAML or JSON, one object per file, or a List of
 one object) the way the scanner does, and names the field manager that wrote each drifted live field.
@@ -296,7 +296,7 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
   try {
     const args = parseDiffArgs(argv);
     if (args.help) {
-      writeLine(io.stdout, HELP);
+      writeLine(io.stdout, DIFF_HELP);
       return 0;
     }
     const desired = await loadObject(args.desired, 'desired', io.stdin);

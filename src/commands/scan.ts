@@ -12,7 +12,7 @@ import { openMigratedDb } from '../store/db.js';
 import type { CliIo } from './io.js';
 import { writeLine } from './io.js';
 
-const USAGE = `Usage: stopgap scan [--context NAME] [--json]
+export const SCAN_HELP = `Usage: stopgap scan [--context NAME] [--json]
 
 One full pass (list, no watch) over the clusters configured in STOPGAP_CONFIG: findings are
 stored in STOPGAP_DB and printed. --context NAME scans only the cluster using that kubeconfig
@@ -153,11 +153,11 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     args = parseArgs(argv);
   } catch (err) {
     writeLine(io.stderr, `stopgap scan: ${(err as Error).message}`);
-    writeLine(io.stderr, USAGE);
+    writeLine(io.stderr, SCAN_HELP);
     return 2;
   }
   if (args.help) {
-    writeLine(io.stdout, USAGE);
+    writeLine(io.stdout, SCAN_HELP);
     return 0;
   }
 
