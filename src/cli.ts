@@ -6,7 +6,7 @@ import { loadConfig } from './config/config.js';
 import { isStopgapError } from './errors.js';
 import { migrate, openDb } from './store/db.js';
 import { LedgerStore } from './store/ledger-store.js';
-import { processIo, writeLine, type CliIo } from './commands/io.js';
+import { processIo, tolerateClosedOutput, writeLine, type CliIo } from './commands/io.js';
 
 const HELP = `stopgap: a ledger of incident-time manual cluster changes
 
@@ -237,9 +237,12 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  const output = tolerateClosedOutput();
   runCli(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      const failed = output.failed();
+      if (failed) console.error(`stopgap: ${failed}`);
+      process.exitCode = failed ? 2 : code;
     },
     (err: unknown) => {
       console.error(`stopgap: unexpected error: ${(err as Error)?.message ?? String(err)}`);

@@ -23,3 +23,20 @@ export async function readAll(stream: Readable): Promise<string> {
 export function writeLine(stream: Writable, line = ''): void {
   stream.write(`${line}\n`);
 }
+
+/**
+ * Makes a closed reader no error: `stopgap diff ... | head` closes the pipe once it has read enough,
+ * and every later write fails with EPIPE, which Node would raise as an uncaught exception with a
+ * stack trace. Output to a reader that went away is dropped quietly and the command finishes (a scan
+ * still stores what it found). Any other write error is reported by `failed()`: output was lost.
+ */
+export function tolerateClosedOutput(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): { failed(): string | undefined } {
+  let failure: string | undefined;
+  for (const stream of streams) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+      failure ??= `cannot write ${stream === process.stderr ? 'error output' : 'output'}: ${err.code ?? err.message}`;
+    });
+  }
+  return { failed: () => failure };
+}

@@ -1,11 +1,11 @@
 /**
  * The built CLI (`node dist/src/cli.js`) in its own process: what a person or a script sees.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, runBuiltCli } from '../support/built-cli.js';
+import { BUILD_TIMEOUT_MS, buildCli, runBuiltCli, runBuiltCliIntoClosedPipe } from '../support/built-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'stopgap-built-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,4 +103,34 @@ describe('unknown options and arguments: one clear line, exit 2, nothing done', 
       expect(existsSync(w.dataDir)).toBe(false);
     });
   }
+});
+
+describe('output into a pipe', () => {
+  /** A ConfigMap with `keys` keys, all `value`: thousands of differences fill a pipe many times over. */
+  function configMap(file: string, keys: number, value: string): string {
+    const data = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`key-${i}`, value]));
+    const path = join(root, file);
+    writeFileSync(path, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'shop' }, data }));
+    return path;
+  }
+
+  it('a reader that stops early (| head) gets no stack trace: diff stops quietly with its own exit status', async () => {
+    const desired = configMap('big-desired.json', 5000, 'desired-value');
+    const live = configMap('big-live.json', 5000, 'live-value');
+    for (const json of [false, true]) {
+      const r = await runBuiltCliIntoClosedPipe(['diff', '--desired', desired, '--live', live, ...(json ? ['--json'] : [])]);
+      expect(r.stdout.length).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(1);
+    }
+  });
+
+  it('kubectl get -o json | stopgap diff --live - reads the pipe', () => {
+    const desired = configMap('piped-desired.json', 2, 'a');
+    const live = readFileSync(configMap('piped-live.json', 2, 'b'), 'utf8');
+    const r = runBuiltCli(['diff', '--desired', desired, '--live', '-', '--json'], { input: live });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ inSync: false, differences: [{ path: '/data/key-0' }, { path: '/data/key-1' }] });
+  });
 });

@@ -2,7 +2,7 @@
  * The CLI as users run it: `npm run build`, then `node dist/src/cli.js` in a process of its own, so
  * that start-up, exit codes, stdio and crashes are the real ones.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +47,26 @@ export function runBuiltCli(args: string[], opts: RunOptions = {}): ProcessResul
     timeout: opts.timeoutMs ?? 20_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs the built CLI with its standard output read by a reader that takes the first chunk and
+ * closes the pipe, as `| head` does. `stdout` is that first chunk.
+ */
+export async function runBuiltCliIntoClosedPipe(args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
+  const child = spawn(process.execPath, [BUILT_CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: opts.timeoutMs ?? 20_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdout.once('data', (c: Buffer) => {
+    stdout = c.toString('utf8');
+    child.stdout.destroy();
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { status, stdout, stderr };
 }
