@@ -152,6 +152,10 @@ async function loadObject(path: string, role: 'desired' | 'live', stdin: Readabl
   try {
     if (path === STDIN) {
       if (!stdin) throw new StopgapError('usage', `--${role} -: no standard input to read`);
+      // Nothing is piped in: waiting for someone to type an object is never what was meant.
+      if ((stdin as { isTTY?: boolean }).isTTY) {
+        throw new StopgapError('usage', `--${role} - reads standard input, which is a terminal; pipe the object in, e.g. kubectl get ... -o json | stopgap diff ... --${role} -`);
+      }
       text = await readAll(stdin);
     } else {
       text = await readFile(path, 'utf8');

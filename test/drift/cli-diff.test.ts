@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Run> {
+async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv; stdin?: string; stdinTty?: boolean } = {}): Promise<Run> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   if (opts.tty) Object.assign(stdout, { isTTY: true });
@@ -33,6 +33,7 @@ async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEn
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const io: CliIo = { stdout, stderr, env: opts.env ?? {} };
   if (opts.stdin !== undefined) io.stdin = Readable.from([Buffer.from(opts.stdin)]);
+  if (opts.stdinTty) io.stdin = Object.assign(new PassThrough(), { isTTY: true });
   const code = await runDiff(argv, io);
   return { code, stdout: out, stderr: err };
 }
@@ -345,6 +346,12 @@ describe('stopgap diff errors: exit 2, one clear line with an example, no stack 
 
   it('both --desired and --live as standard input', async () => {
     await expectUsageError(['--desired', '-', '--live', '-'], /only one of --desired and --live can be - \(standard input\)/);
+  });
+
+  it('- with nothing piped in (standard input is a terminal): an error, not a wait', async () => {
+    const r = run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdinTty: true });
+    await expect(r).resolves.toMatchObject({ code: 2 });
+    expect((await r).stderr).toMatch(/--live - reads standard input, which is a terminal; pipe the object in/);
   });
 
   it('an --ignore that is not a JSON pointer', async () => {
