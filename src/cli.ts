@@ -6,7 +6,7 @@ import { loadConfig } from './config/config.js';
 import { isStopgapError } from './errors.js';
 import { migrate, openDb } from './store/db.js';
 import { LedgerStore } from './store/ledger-store.js';
-import { processIo, writeLine, type CliIo } from './commands/io.js';
+import { processIo, tolerateClosedOutput, writeLine, type CliIo } from './commands/io.js';
 
 const HELP = `stopgap: a ledger of incident-time manual cluster changes
 
@@ -16,13 +16,75 @@ Commands:
   serve      run the Slack bot (default)
   migrate    create or upgrade the database at STOPGAP_DB
   verify     check the ledger's hash-chained event log; exit 1 listing every problem
-  diff       stopgap diff --desired FILE --live FILE [--json] [--trust-manager NAME] [--ignore POINTER]
+  diff       stopgap diff --desired FILE|- --live FILE|- [--json] [--trust-manager NAME] [--ignore POINTER]
   scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
-  help       show this text
+  help       show this text; stopgap help COMMAND (or stopgap COMMAND --help) shows a command's
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
 SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
 `;
+
+const SERVE_HELP = `Usage: stopgap serve
+
+Runs the Slack bot until SIGINT or SIGTERM: Slack requests on POST /slack/events at PORT (default
+3000), or over Socket Mode when SLACK_APP_TOKEN is set; GET /healthz, /readyz and /metrics; drift
+watches on the clusters in STOPGAP_CONFIG. Creates or upgrades the database at STOPGAP_DB first.
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
+SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+Exit status: 0 after a clean shutdown, 2 when it cannot start (every missing or invalid setting named).`;
+
+const MIGRATE_HELP = `Usage: stopgap migrate
+
+Creates the database at STOPGAP_DB (default ./data/stopgap.db) if there is none, and applies the
+migrations it lacks. Running it again on an up-to-date database changes nothing.
+Exit status: 0 done, 2 error (an unusable path, a migration that changed after it was applied).`;
+
+const VERIFY_HELP = `Usage: stopgap verify
+
+Checks the hash-chained event log of the ledger at STOPGAP_DB (default ./data/stopgap.db). Reads
+only: never creates or upgrades a database.
+Exit status: 0 intact, 1 tampered (the first bad row is named), 2 no such database or no ledger in it.`;
+
+const COMMANDS = ['serve', 'migrate', 'verify', 'diff', 'scan', 'help'] as const;
+type Command = (typeof COMMANDS)[number];
+
+function isCommand(name: string): name is Command {
+  return (COMMANDS as readonly string[]).includes(name);
+}
+
+async function helpText(command: Command): Promise<string> {
+  switch (command) {
+    case 'serve':
+      return SERVE_HELP;
+    case 'migrate':
+      return MIGRATE_HELP;
+    case 'verify':
+      return VERIFY_HELP;
+    case 'diff':
+      return (await import('./commands/diff.js')).DIFF_HELP;
+    case 'scan':
+      return (await import('./commands/scan.js')).SCAN_HELP;
+    case 'help':
+      return HELP;
+  }
+}
+
+/** `--help` or `-h` anywhere before a `--`: it wins over every other argument, so it never runs anything. */
+function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
+/** For commands that take no arguments: what is wrong with the first one given, if any. */
+function unexpected(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined) return undefined;
+  return first.startsWith('-') && first !== '-' ? `unknown option '${first.split('=')[0]}'` : `unexpected argument '${first}'`;
+}
 
 function fail(io: CliIo, err: unknown, what: string): number {
   if (isStopgapError(err)) {
@@ -142,7 +204,28 @@ async function runServe(io: CliIo): Promise<number> {
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
-  const [command = 'serve', ...rest] = argv;
+  const [first = 'serve', ...rest] = argv;
+  if (first === '--help' || first === '-h') {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (!isCommand(first)) {
+    const what = first.startsWith('-') ? `unknown option '${first.split('=')[0]}'` : `unknown command '${first}'`;
+    writeLine(io.stderr, `stopgap: ${what}. Run 'stopgap --help' for the list.`);
+    return 2;
+  }
+  const command = first;
+  if (wantsHelp(rest)) {
+    writeLine(io.stdout, (await helpText(command)).trimEnd());
+    return 0;
+  }
+  if (command === 'serve' || command === 'migrate' || command === 'verify') {
+    const problem = unexpected(rest);
+    if (problem) {
+      writeLine(io.stderr, `stopgap ${command}: ${problem}; it takes no arguments. Run 'stopgap ${command} --help'.`);
+      return 2;
+    }
+  }
   switch (command) {
     case 'serve':
       return runServe(io);
@@ -159,14 +242,19 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       // halves the peak for a batch job (bench: `npm run bench -- scan`).
       setFlagsFromString('--optimize-for-size');
       return (await import('./commands/scan.js')).runScan(rest, io);
-    case 'help':
-    case '--help':
-    case '-h':
-      io.stdout.write(HELP);
+    case 'help': {
+      const [topic, ...extra] = rest;
+      if (topic === undefined) {
+        io.stdout.write(HELP);
+        return 0;
+      }
+      if (!isCommand(topic) || extra.length > 0) {
+        writeLine(io.stderr, `stopgap help: no such command '${[topic, ...extra].join(' ')}'. Run 'stopgap --help' for the list.`);
+        return 2;
+      }
+      writeLine(io.stdout, (await helpText(topic)).trimEnd());
       return 0;
-    default:
-      writeLine(io.stderr, `stopgap: unknown command '${command}'. Run 'stopgap --help' for the list.`);
-      return 2;
+    }
   }
 }
 
@@ -181,13 +269,16 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  const output = tolerateClosedOutput();
   const argv = process.argv.slice(2);
   runCli(argv).then(
     (code) => {
-      process.exitCode = code;
+      const failed = output.failed();
+      if (failed) console.error(`stopgap: ${failed}`);
+      process.exitCode = failed ? 2 : code;
       // After serve stops, anything still holding the event loop (a stuck socket) must not keep a
       // stopped bot alive: exit anyway shortly after.
-      if (argv[0] === undefined || argv[0] === 'serve') setTimeout(() => process.exit(code), 1_000).unref();
+      if (argv[0] === undefined || argv[0] === 'serve') setTimeout(() => process.exit(process.exitCode ?? code), 1_000).unref();
     },
     (err: unknown) => {
       console.error(`stopgap: unexpected error: ${(err as Error)?.message ?? String(err)}`);

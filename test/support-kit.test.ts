@@ -311,12 +311,8 @@ describe('signed requests against a real Bolt app', () => {
     await expect.poll(() => seen.map((s) => s.kind)).toEqual(['event']);
   });
 
-  if (!sharedSlackFixturesPresent()) {
-    it('reports that the peer fixtures are absent', () => {
-      console.warn('../shared/fixtures/slack not found: the shared-payload replays did not run');
-      expect(loadSlackFixture('message_action.bolt-python.json')).toBeUndefined();
-    });
-  } else {
+  // Skipped without ../shared (the own payloads above take the same routes); a failure in CI.
+  describe.skipIf(!sharedSlackFixturesPresent())('shared Slack payloads (../shared/fixtures/slack)', () => {
     it('replays the shared slash-command bodies with a varied text', async () => {
       for (const name of [
         'slash_command.docs-example.form-urlencoded.txt',
@@ -371,5 +367,5 @@ describe('signed requests against a real Bolt app', () => {
         expect.arrayContaining(Object.keys(sharedFields).filter((k) => !k.startsWith('enterprise'))),
       );
     });
-  }
+  });
 });

@@ -1,25 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isCollection, isPair, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { extname } from 'node:path';
 import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
+import { parseManifestText } from '../drift/manifest-parser.js';
 import { isStopgapError, StopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
+import type { Readable } from 'node:stream';
 import type { CliIo } from './io.js';
-import { writeLine } from './io.js';
+import { readAll, writeLine } from './io.js';
 
 const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
 
-const HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
+export const DIFF_HELP = `Usage: stopgap diff --desired FILE --live FILE [options]
 
 Compares one desired object with one live object (YAML or JSON, one object per file, or a List of
 one object) the way the scanner does, and names the field manager that wrote each drifted live field.
-Both files must describe the same object: the same API group, kind, namespace and name.
+Both files must describe the same object: the same API group, kind, namespace and name. Files are
+read as the scanner reads manifests: YAML 1.1 as Kubernetes reads it (yes is true, 0644 is 420).
 
 Options:
   --desired FILE            the object as declared (manifest, rendered chart, kustomize output)
   --live FILE               the object as the cluster has it (kubectl get -o yaml --show-managed-fields)
+                            FILE - is standard input, for one of the two:
+                            kubectl get deploy/api -o json | stopgap diff --desired api.yaml --live -
   --json                    print {"inSync", "differences": [{"path", "kind", "desired", "live", "manager", "time"}]}
   --trust-manager NAME      fields owned by this manager are not drift (repeatable; replaces the
                             default, kube-controller-manager; NAME may end with *)
@@ -89,6 +94,9 @@ function parseDiffArgs(argv: readonly string[]): DiffArgs {
     if (!args.desired && !args.live) throw new StopgapError('usage', 'missing --desired FILE and --live FILE');
     if (!args.desired) throw new StopgapError('usage', 'missing --desired FILE');
     if (!args.live) throw new StopgapError('usage', 'missing --live FILE');
+    if (args.desired === STDIN && args.live === STDIN) {
+      throw new StopgapError('usage', 'only one of --desired and --live can be - (standard input); give the other as a file');
+    }
   }
   return args;
 }
@@ -110,45 +118,8 @@ function isRecord(value: unknown): value is Obj {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The 1-based line of a character offset. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 function notYaml(role: string, file: string, line: number | undefined, why: string): StopgapError {
   return new StopgapError('parse_failed', `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${why}`);
-}
-
-const YAML_TAG = 'tag:yaml.org,2002:';
-
-/**
- * The first node whose value JSON cannot hold (so neither can a Kubernetes object): `!!binary` bytes,
- * `!!timestamp` dates, `!!set`, `!!omap` and `!!pairs` collections, `.nan` and `.inf`. `at` is the
- * node to take the line from: for a block collection the key it is the value of (the tag's line).
- */
-function findNonJson(doc: Document): { at: Node; why: string } | undefined {
-  let found: { at: Node; why: string } | undefined;
-  visit(doc, (_key, node, path) => {
-    let why: string | undefined;
-    if (isScalar(node)) {
-      const v = node.value;
-      const json = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-      if (!json) {
-        const tag = node.tag?.startsWith(YAML_TAG) ? `!!${node.tag.slice(YAML_TAG.length)}` : node.tag;
-        why = tag ? `${tag} values are not supported (a Kubernetes object holds JSON values only)` : `${String(node.source ?? v)} is not a JSON value`;
-      }
-    } else if (isCollection(node) && node.tag?.startsWith(YAML_TAG) && !['map', 'seq'].includes(node.tag.slice(YAML_TAG.length))) {
-      why = `!!${node.tag.slice(YAML_TAG.length)} collections are not supported (a Kubernetes object holds JSON values only)`;
-    }
-    if (why === undefined) return undefined;
-    const parent = path[path.length - 1];
-    const key = isPair(parent) && parent.value === node && isScalar(parent.key) ? parent.key : undefined;
-    found = { at: isCollection(node) && key ? key : (node as Node), why };
-    return visit.BREAK;
-  });
-  return found;
 }
 
 /**
@@ -172,39 +143,35 @@ function unwrapList(value: unknown, role: string, file: string): { value: unknow
   return { value: Object.assign(out, item), prefix: 'items.0.' };
 }
 
-async function loadObject(file: string, role: 'desired' | 'live'): Promise<KubeObject> {
+/** `-` is standard input, named so in messages. */
+const STDIN = '-';
+
+async function loadObject(path: string, role: 'desired' | 'live', stdin: Readable | undefined): Promise<KubeObject> {
+  const file = path === STDIN ? '(stdin)' : path;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    if (path === STDIN) {
+      if (!stdin) throw new StopgapError('usage', `--${role} -: no standard input to read`);
+      // Nothing is piped in: waiting for someone to type an object is never what was meant.
+      if ((stdin as { isTTY?: boolean }).isTTY) {
+        throw new StopgapError('usage', `--${role} - reads standard input, which is a terminal; pipe the object in, e.g. kubectl get ... -o json | stopgap diff ... --${role} -`);
+      }
+      text = await readAll(stdin);
+    } else {
+      text = await readFile(path, 'utf8');
+    }
   } catch (err) {
+    if (isStopgapError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new StopgapError('parse_failed', `cannot read --${role} ${file}: ${why}`);
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  if (!Array.isArray(docs)) throw new StopgapError('parse_failed', `--${role} ${file} is empty`);
-  const objects: unknown[] = [];
-  for (const doc of docs) {
-    const error = doc.errors[0];
-    if (error) {
-      const offset = error.pos[0];
-      const line = error.linePos?.[0]?.line ?? (offset >= 0 ? lineAt(text, offset) : undefined);
-      throw notYaml(role, file, line, firstLine(error.message));
-    }
-    const nonJson = findNonJson(doc);
-    if (nonJson) {
-      const offset = nonJson.at.range?.[0];
-      throw notYaml(role, file, offset !== undefined ? lineAt(text, offset) : undefined, nonJson.why);
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw notYaml(role, file, undefined, /excessive alias/i.test(message) ? 'too many aliases (more than 100 expansions); expand them or simplify the file' : firstLine(message));
-    }
-    if (value !== null && value !== undefined) objects.push(value);
-  }
+  // Read as the scanner reads a manifest directory: YAML 1.1 as Kubernetes has it, JSON strictly.
+  // Standard input has no extension: like kubectl, JSON is what starts with `{`.
+  const read = parseManifestText(text, { json: path === STDIN || extname(path).toLowerCase() === '.json' });
+  const problem = read.problems[0];
+  if (problem) throw notYaml(role, file, problem.line, problem.message);
+  const objects = read.documents.map((d) => d.value);
   if (objects.length === 0) throw new StopgapError('parse_failed', `--${role} ${file} holds no object`);
   if (objects.length > 1) throw new StopgapError('parse_failed', `--${role} ${file} holds ${objects.length} objects; give one object per file`);
   const { value, prefix } = unwrapList(objects[0], role, file);
@@ -333,11 +300,11 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
   try {
     const args = parseDiffArgs(argv);
     if (args.help) {
-      writeLine(io.stdout, HELP);
+      writeLine(io.stdout, DIFF_HELP);
       return 0;
     }
-    const desired = await loadObject(args.desired, 'desired');
-    const live = await loadObject(args.live, 'live');
+    const desired = await loadObject(args.desired, 'desired', io.stdin);
+    const live = await loadObject(args.live, 'live', io.stdin);
     checkSameObject(desired, live);
     const options: DiffOptions = {
       ignorePointers: args.ignore,

@@ -12,7 +12,7 @@ import { openMigratedDb } from '../store/db.js';
 import type { CliIo } from './io.js';
 import { writeLine } from './io.js';
 
-const USAGE = `Usage: stopgap scan [--context NAME] [--json]
+export const SCAN_HELP = `Usage: stopgap scan [--context NAME] [--json]
 
 One full pass (list, no watch) over the clusters configured in STOPGAP_CONFIG: findings are
 stored in STOPGAP_DB and printed. --context NAME scans only the cluster using that kubeconfig
@@ -106,9 +106,40 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ').trimEnd());
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** One line per cluster or kind that could not be scanned, and a count of each. */
+function notScanned(outcomes: ClusterOutcome[]): { lines: string[]; summary: string } {
+  const lines: string[] = [];
+  let clusters = 0;
+  let kinds = 0;
+  for (const outcome of outcomes) {
+    if (outcome.error) {
+      clusters += 1;
+      lines.push(`Cluster ${outcome.cluster} was not scanned: ${outcome.error.message}`);
+    }
+    for (const kind of outcome.kinds.filter((k) => !k.ok)) {
+      kinds += 1;
+      const ns = kind.namespace ? ` -n ${kind.namespace}` : '';
+      lines.push(`Cluster ${outcome.cluster}: ${kind.kind}${ns} was not scanned: ${kind.error?.message ?? 'failed'}`);
+    }
+  }
+  const summary = [clusters ? plural(clusters, 'cluster') : '', kinds ? plural(kinds, 'kind') : ''].filter(Boolean).join(' and ');
+  return { lines, summary };
+}
+
 function printHuman(io: CliIo, findings: Finding[], outcomes: ClusterOutcome[]): void {
+  const missed = notScanned(outcomes);
+  // What could not be listed may hold drift: an incomplete scan never reads as a clean one.
   if (findings.length === 0) {
-    writeLine(io.stdout, 'No drift found.');
+    writeLine(
+      io.stdout,
+      missed.lines.length === 0
+        ? 'No drift found.'
+        : `Incomplete scan: no drift in what was scanned, but ${missed.summary} could not be scanned and may hide drift:`,
+    );
   } else {
     const rows = [['CLUSTER', 'OBJECT', 'PATH', 'DESIRED', 'LIVE', 'MANAGER', 'WHEN']];
     for (const f of findings) {
@@ -123,14 +154,10 @@ function printHuman(io: CliIo, findings: Finding[], outcomes: ClusterOutcome[]):
       ]);
     }
     for (const line of table(rows)) writeLine(io.stdout, line);
-    writeLine(io.stdout, `${findings.length} finding${findings.length === 1 ? '' : 's'}.`);
+    writeLine(io.stdout, `${plural(findings.length, 'finding')}.`);
+    if (missed.lines.length > 0) writeLine(io.stdout, `Incomplete scan: ${missed.summary} could not be scanned and may hide more drift:`);
   }
-  for (const outcome of outcomes) {
-    if (outcome.error) writeLine(io.stdout, `Cluster ${outcome.cluster} was not scanned: ${outcome.error.message}`);
-    for (const kind of outcome.kinds.filter((k) => !k.ok)) {
-      writeLine(io.stdout, `Cluster ${outcome.cluster}: ${kind.kind} was not scanned: ${kind.error?.message ?? 'failed'}`);
-    }
-  }
+  for (const line of missed.lines) writeLine(io.stdout, line);
 }
 
 /**
@@ -153,11 +180,11 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     args = parseArgs(argv);
   } catch (err) {
     writeLine(io.stderr, `stopgap scan: ${(err as Error).message}`);
-    writeLine(io.stderr, USAGE);
+    writeLine(io.stderr, SCAN_HELP);
     return 2;
   }
   if (args.help) {
-    writeLine(io.stdout, USAGE);
+    writeLine(io.stdout, SCAN_HELP);
     return 0;
   }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/app.js';
-import { runBuiltCli, spawnCli, type CliProcess } from '../support/built-cli.js';
+import { requireBuiltCli, runBuiltCliAsync, spawnCli, type CliProcess } from '../support/built-cli.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 
@@ -46,6 +46,7 @@ describe('kill -9 with 100 /fix in flight', () => {
   let env: Record<string, string>;
   let url: string;
   beforeAll(async () => {
+    requireBuiltCli();
     slack = await startFakeSlack();
     dir = mkdtempSync(join(tmpdir(), 'stopgap-crash-'));
     const port = await freePort();
@@ -99,7 +100,7 @@ describe('kill -9 with 100 /fix in flight', () => {
     expect(acked.size).toBeGreaterThan(0);
     expect(missing).toEqual([]);
 
-    const verify = await runBuiltCli(['verify'], env);
+    const verify = await runBuiltCliAsync(['verify'], env);
     expect(verify.stdout).toMatch(/^OK/);
     expect(verify.code).toBe(0);
   }, 60_000);

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDiff } from '../../src/commands/diff.js';
@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv; stdin?: string; stdinTty?: boolean } = {}): Promise<Run> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   if (opts.tty) Object.assign(stdout, { isTTY: true });
@@ -32,6 +32,8 @@ async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEn
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const io: CliIo = { stdout, stderr, env: opts.env ?? {} };
+  if (opts.stdin !== undefined) io.stdin = Readable.from([Buffer.from(opts.stdin)]);
+  if (opts.stdinTty) io.stdin = Object.assign(new PassThrough(), { isTTY: true });
   const code = await runDiff(argv, io);
   return { code, stdout: out, stderr: err };
 }
@@ -143,6 +145,66 @@ describe('stopgap diff', () => {
     const a = tempFile('a.json', JSON.stringify(obj));
     const b = tempFile('b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: "1"\n');
     expect((await run(['--desired', a, '--live', b])).code).toBe(0);
+  });
+
+  it('reads YAML as Kubernetes does: hostNetwork: yes and defaultMode: 0644 are true and 420, not drift', async () => {
+    const desired = tempFile(
+      'yaml11-desired.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: p, namespace: shop}',
+        'spec:',
+        '  hostNetwork: yes',
+        '  volumes:',
+        '    - name: config',
+        '      configMap: {name: app-config, defaultMode: 0644}',
+        '',
+      ].join('\n'),
+    );
+    const pod = (hostNetwork: unknown, defaultMode: unknown) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', namespace: 'shop' },
+        spec: { hostNetwork, volumes: [{ name: 'config', configMap: { name: 'app-config', defaultMode } }] },
+      });
+    const inSync = await run(['--desired', desired, '--live', tempFile('yaml11-live.json', pod(true, 420)), '--json']);
+    expect(inSync.stderr).toBe('');
+    expect(JSON.parse(inSync.stdout)).toEqual({ inSync: true, differences: [] });
+    expect(inSync.code).toBe(0);
+    // The same file against the values a YAML 1.2 reader would see is drift on exactly those fields.
+    const yaml12 = await run(['--desired', desired, '--live', tempFile('yaml12-live.json', pod('yes', 644)), '--json']);
+    expect(yaml12.code).toBe(1);
+    expect(JSON.parse(yaml12.stdout)).toMatchObject({
+      differences: [
+        { path: '/spec/hostNetwork', desired: true, live: 'yes' },
+        { path: '/spec/volumes/name=config/configMap/defaultMode', desired: 420, live: 644 },
+      ],
+    });
+  });
+
+  it('--live - reads the live object from standard input (kubectl get -o json | stopgap diff)', async () => {
+    const live = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } });
+    const desired = tempFile('stdin-desired.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: "2"\n');
+    const r = await run(['--desired', desired, '--live', '-', '--json'], { stdin: live });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ differences: [{ path: '/data/a', desired: '2', live: '1' }] });
+  });
+
+  it('--desired - reads YAML from standard input, as the scanner reads it', async () => {
+    const r = await run(['--desired', '-', '--live', fixture('deploy-live-in-sync.yaml')], {
+      stdin: readFileSync(fixture('deploy-desired.yaml'), 'utf8'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Deployment shop/payments-api: in sync');
+  });
+
+  it('names standard input and the line when what it holds is broken', async () => {
+    const r = await run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stopgap diff: --live \(stdin\) is not valid YAML or JSON \(line \d+\)/);
   });
 
   it('--help prints usage and exits 0', async () => {
@@ -280,6 +342,16 @@ describe('stopgap diff errors: exit 2, one clear line with an example, no stack 
 
   it('an unknown option', async () => {
     await expectUsageError(['--desired', 'a', '--live', 'b', '--colour'], /unknown option --colour/);
+  });
+
+  it('both --desired and --live as standard input', async () => {
+    await expectUsageError(['--desired', '-', '--live', '-'], /only one of --desired and --live can be - \(standard input\)/);
+  });
+
+  it('- with nothing piped in (standard input is a terminal): an error, not a wait', async () => {
+    const r = run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdinTty: true });
+    await expect(r).resolves.toMatchObject({ code: 2 });
+    expect((await r).stderr).toMatch(/--live - reads standard input, which is a terminal; pipe the object in/);
   });
 
   it('an --ignore that is not a JSON pointer', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -531,18 +531,24 @@ describe('readLogChangeState', () => {
     );
   });
 
-  if (!sharedSlackFixturesPresent()) {
-    it('reports that the peer fixtures are absent', () => {
-      console.warn('../shared/fixtures/slack not found: the foreign view_submission check did not run');
-      expect(existsSync(fileURLToPath(new URL('../../../shared/fixtures/slack/', import.meta.url)))).toBe(false);
-    });
-  } else {
-    it("turns another app's modal submission into a description error instead of throwing", () => {
-      const foreign = loadSlackFixture('view_submission.modal-inputs.json') as { view: { state: { values: unknown } } };
-      const result = readLogChangeState(foreign.view.state.values);
-      expect(result).toMatchObject({ ok: false, errors: { description: expect.stringMatching(/Describe/) } });
-    });
-  }
+  it("turns another app's modal submission (own payload, foreign block ids) into a description error instead of throwing", () => {
+    const foreign = ownViewSubmission({
+      callbackId: 'rate_your_visit',
+      stateValues: {
+        'date-of-visit': { single_action: { type: 'datepicker', selected_date: '2019-09-23' } },
+        comment: { single_action: { type: 'plain_text_input', value: 'Just amazing!' } },
+      },
+    }) as { view: { state: { values: unknown } } };
+    const result = readLogChangeState(foreign.view.state.values);
+    expect(result).toMatchObject({ ok: false, errors: { description: expect.stringMatching(/Describe/) } });
+  });
+
+  // Skipped without ../shared (the own-payload test above covers it); a failure in CI.
+  it.skipIf(!sharedSlackFixturesPresent())("turns another app's real modal submission into a description error instead of throwing", () => {
+    const foreign = loadSlackFixture('view_submission.modal-inputs.json') as { view: { state: { values: unknown } } };
+    const result = readLogChangeState(foreign.view.state.values);
+    expect(result).toMatchObject({ ok: false, errors: { description: expect.stringMatching(/Describe/) } });
+  });
 });
 
 describe('modalErrors', () => {

@@ -3,9 +3,9 @@
  * Slack payload fixtures, and builds our own payloads of the same shape for clones without `../shared`.
  */
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { LOG_CHANGE_ACTION_ID, LOG_CHANGE_BLOCK_IDS, type LogChangeValues } from '../../src/slack/views/log-change-modal.js';
+import { sharedFixtures } from './shared-fixtures.js';
 
 export type SignedHeaders = {
   'x-slack-signature': string;
@@ -107,12 +107,11 @@ export function sendEvent(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared fixtures (../shared/fixtures/slack/), optional: a clone without them still runs.
+// Shared fixtures (../shared/fixtures/slack/), optional: a clone without them still runs (see shared-fixtures.ts).
 
-export const sharedSlackFixturesDir = new URL('../../../shared/fixtures/slack/', import.meta.url);
-
+/** Whether ../shared/fixtures/slack exists; throws, failing the suite, when it does not and CI is set. */
 export function sharedSlackFixturesPresent(): boolean {
-  return existsSync(fileURLToPath(sharedSlackFixturesDir));
+  return sharedFixtures('slack').present;
 }
 
 /**
@@ -122,8 +121,9 @@ export function sharedSlackFixturesPresent(): boolean {
 export function loadSlackFixture(name: `${string}.json`): Record<string, unknown> | undefined;
 export function loadSlackFixture(name: string): string | undefined;
 export function loadSlackFixture(name: string): Record<string, unknown> | string | undefined {
-  if (!sharedSlackFixturesPresent()) return undefined;
-  const text = readFileSync(new URL(name, sharedSlackFixturesDir), 'utf8');
+  const slack = sharedFixtures('slack');
+  if (!slack.present) return undefined;
+  const text = readFileSync(slack.path(name), 'utf8');
   return name.endsWith('.json') ? (JSON.parse(text) as Record<string, unknown>) : text;
 }
 

@@ -1,8 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { CORE_SCHEMA, loadAll, Type } from 'js-yaml';
-import type { YAMLException } from 'js-yaml';
 import { StopgapError } from '../../errors.js';
+import { parseManifestText } from '../manifest-parser.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import { objectKey } from '../findings.js';
 import { refOf } from './source.js';
@@ -57,178 +56,8 @@ const NOT_MANIFEST_FILE = /^(?:kustomization\.ya?ml|Chart\.yaml|values(?:[-_.][^
 /** Configuration read by kustomize itself (Kustomization, Component), never sent to a cluster. */
 const KUSTOMIZE_API = 'kustomize.config.k8s.io/';
 
-/**
- * Aliases let a few lines of YAML stand for a tree too large for memory (a "billion laughs"): a
- * document whose expanded JSON would exceed both this many bytes and ten times its own text is
- * refused. Kubernetes objects are at most a few MiB (etcd's request limit), so real ones fit.
- */
-const MIN_EXPANDED_BYTES = 8 * 1024 * 1024;
-const MAX_EXPANSION = 10;
-
-/**
- * Kubernetes reads YAML as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2): `0644` is octal 420,
- * `yes`/`no`/`on`/`off`/`y`/`n` are booleans, `<<` merges, and timestamps stay strings (as in the JSON
- * the API server would see). js-yaml's core schema is YAML 1.2, so booleans and integers are redefined.
- */
-const BOOL_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
-const BOOL_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']);
-const INT_11 = /^[-+]?(?:0b[01]+|0x[0-9a-fA-F]+|0o?[0-7]+|[1-9][0-9]*|0)$/;
-
-// Implicit types with the tag of a core one replace it (an array would add explicit types only).
-const K8S_YAML_SCHEMA = CORE_SCHEMA.extend({
-  implicit: [
-  new Type('tag:yaml.org,2002:bool', {
-    kind: 'scalar',
-    resolve: (data: unknown) => typeof data === 'string' && (BOOL_TRUE.has(data) || BOOL_FALSE.has(data)),
-    construct: (data: string) => BOOL_TRUE.has(data),
-    predicate: (value: object) => typeof value === 'boolean',
-    represent: (value: object) => String(value),
-  }),
-  new Type('tag:yaml.org,2002:int', {
-    kind: 'scalar',
-    // Go's strconv.ParseInt(s, 0, 64) after dropping underscores, as go-yaml v2 does.
-    resolve: (data: unknown) => typeof data === 'string' && INT_11.test(data.replace(/_/g, '')),
-    construct: (data: string) => {
-      const text = data.replace(/_/g, '');
-      const sign = text.startsWith('-') ? -1 : 1;
-      const digits = text.replace(/^[-+]/, '');
-      if (digits.startsWith('0b')) return sign * parseInt(digits.slice(2), 2);
-      if (digits.startsWith('0x')) return sign * parseInt(digits.slice(2), 16);
-      if (digits.startsWith('0o')) return sign * parseInt(digits.slice(2), 8);
-      if (digits.length > 1 && digits.startsWith('0')) return sign * parseInt(digits.slice(1), 8);
-      return sign * parseInt(digits, 10);
-    },
-    predicate: (value: object) => typeof value === 'number' && Number.isInteger(value),
-    represent: (value: object) => String(value),
-  }),
-  new Type('tag:yaml.org,2002:merge', { kind: 'scalar', resolve: (data: unknown) => data === '<<' || data === null }),
-  ],
-});
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line += 1;
-  return line;
-}
-
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-/** Where JSON.parse gave up: the parser's own message does not always say, so scan for it. */
-function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw new RangeError(String(i));
-  };
-  const ws = (): void => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const string = (): void => {
-    i++;
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 34) {
-        i++;
-        return;
-      }
-      if (c < 32) fail();
-      i += c === 92 ? 2 : 1;
-    }
-    fail();
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      i++;
-      ws();
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (c === '{') {
-          ws();
-          if (text[i] !== '"') fail();
-          string();
-          ws();
-          if (text[i] !== ':') fail();
-          i++;
-        }
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === close) {
-          i++;
-          return;
-        }
-        fail();
-      }
-    }
-    if (c === '"') return string();
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, i)) {
-        i += literal.length;
-        return;
-      }
-    }
-    JSON_NUMBER.lastIndex = i;
-    if (JSON_NUMBER.test(text)) {
-      i = JSON_NUMBER.lastIndex;
-      return;
-    }
-    fail();
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-  } catch (err) {
-    if (err instanceof RangeError) return Number(err.message);
-    throw err;
-  }
-  return text.length;
-}
-
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
-}
-
-/**
- * Whether `value`, expanded as JSON.stringify would expand it, stays within `budget` bytes. Walks
- * shared (aliased) nodes once per use, as serialising would, but stops as soon as it is over: the
- * walk costs at most `budget` steps however large the expansion.
- */
-function expandsWithin(value: unknown, budget: number): boolean {
-  let size = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node === 'string') {
-      size += node.length + 2;
-    } else if (Array.isArray(node)) {
-      size += node.length + 2;
-      if (size > budget) return false;
-      for (const item of node) stack.push(item);
-    } else if (node !== null && typeof node === 'object') {
-      size += 2;
-      for (const [key, item] of Object.entries(node)) {
-        size += key.length + 4;
-        stack.push(item);
-      }
-    } else {
-      size += 5; // a number, boolean or null
-    }
-    if (size > budget) return false;
-  }
-  return true;
 }
 
 /**
@@ -275,133 +104,16 @@ function addObject(value: unknown, file: string, line: number, out: ParsedManife
   out.manifests.push({ object: value, ref, file, line });
 }
 
-interface Chunk {
-  text: string;
-  /** Line (1-based) of the chunk's first line in the file. */
-  firstLine: number;
-  /** Line of the first line with content: where the object is declared. */
-  contentLine: number;
-}
-
-/**
- * Splits a stream into documents the way kubectl does: on lines that are `---` and nothing else,
- * so that every document can fail on its own and keep its line numbers.
- */
-function splitDocuments(text: string): Chunk[] {
-  const chunks: Chunk[] = [];
-  let start = 0;
-  let line = 1;
-  const flush = (end: number, firstLine: number): void => {
-    // The first line that is neither blank nor a comment is where the object is declared.
-    let at = start;
-    let n = firstLine;
-    while (at < end) {
-      let eol = text.indexOf('\n', at);
-      if (eol < 0 || eol > end) eol = end;
-      const content = text.slice(at, eol).trim();
-      if (content !== '' && !content.startsWith('#')) {
-        chunks.push({ text: text.slice(start, end), firstLine, contentLine: n });
-        return;
-      }
-      at = eol + 1;
-      n += 1;
-    }
-  };
-  let at = 0;
-  let chunkLine = 1;
-  while (at <= text.length) {
-    let eol = text.indexOf('\n', at);
-    if (eol < 0) eol = text.length;
-    if (text.startsWith('---', at) && text.slice(at + 3, eol).trim() === '') {
-      flush(at, chunkLine);
-      start = eol + 1;
-      chunkLine = line + 1;
-    }
-    at = eol + 1;
-    line += 1;
-  }
-  flush(text.length, chunkLine);
-  return chunks;
-}
-
-/**
- * Lines of the `items:` entries of a block-style List, found from the text: the `- ` lines at the
- * indentation of the first one. Undefined when the count does not match (flow style, odd layout).
- */
-function blockItemLines(chunk: Chunk, count: number): number[] | undefined {
-  const lines = chunk.text.split('\n');
-  const start = lines.findIndex((l) => /^items:\s*(#.*)?$/.test(l));
-  if (start < 0) return undefined;
-  const found: number[] = [];
-  let indent: number | undefined;
-  for (let i = start + 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const match = /^(\s*)- /.exec(line) ?? /^(\s*)-$/.exec(line);
-    if (!match) {
-      if (/^\S/.test(line) && !line.startsWith('#')) break; // the next top-level key
-      continue;
-    }
-    const width = (match[1] as string).length;
-    indent ??= width;
-    if (width === indent) found.push(chunk.firstLine + i);
-  }
-  return found.length === count ? found : undefined;
-}
-
-function parseYaml(text: string, file: string, out: ParsedManifests): void {
-  for (const chunk of splitDocuments(text)) {
-    let docs: unknown[];
-    try {
-      docs = loadAll(chunk.text, null, { schema: K8S_YAML_SCHEMA, filename: file });
-    } catch (cause) {
-      const err = cause as YAMLException;
-      const line = err.mark ? chunk.firstLine + err.mark.line : chunk.contentLine;
-      // The reason alone: js-yaml's message quotes the text around the error, which may be a Secret.
-      out.problems.push({ file, line, message: firstLine(err.reason ?? 'cannot parse') });
-      continue;
-    }
-    // Without an alias (`*name`) a document cannot expand beyond its own text: only check the others.
-    const budget = chunk.text.includes('*') ? Math.max(MIN_EXPANDED_BYTES, MAX_EXPANSION * chunk.text.length) : undefined;
-    for (const doc of docs) {
-      if (budget !== undefined && !expandsWithin(doc, budget)) {
-        out.problems.push({
-          file,
-          line: chunk.contentLine,
-          message: `too many aliases: the document expands to more than ${Math.round(budget / (1024 * 1024))} MiB; not read`,
-        });
-        continue;
-      }
-      const items = isRecord(doc) && Array.isArray(doc['items']) ? doc['items'].length : 0;
-      const itemLines = items > 0 && docs.length === 1 ? blockItemLines(chunk, items) : undefined;
-      addDocument(doc, file, chunk.contentLine, out, itemLines);
-    }
-  }
-}
-
 /**
  * Parses one manifest file's text: multi-document YAML or JSON, `kind: List` expanded. A document
  * that fails to parse becomes a problem with its file and line; the other documents still count.
+ * `stopgap diff` reads its files with the same parser.
  */
 export function parseManifests(content: string, file: string): ParsedManifests {
   const out: ParsedManifests = { manifests: [], problems: [], skipped: 0 };
-  // Editors on Windows save a byte-order mark; JSON.parse refuses it and it hides a leading `{`.
-  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
-  // Like kubectl, a document that starts with `{` is JSON and read strictly (YAML would forgive a
-  // trailing comma); anything else in a .json file is read as YAML.
-  if (extname(file).toLowerCase() === '.json' && /^\s*[{[]/.test(text)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text) as unknown;
-    } catch (cause) {
-      // Only the parser's reason, never its message: that may quote the file, which may be a Secret.
-      const reason = ((cause as Error).message.split(/,| in JSON| is not valid JSON/)[0] ?? '').trim() || 'syntax error';
-      out.problems.push({ file, line: lineAt(text, jsonErrorOffset(text)), message: `invalid JSON: ${reason}` });
-      return out;
-    }
-    addDocument(value, file, 1, out);
-    return out;
-  }
-  parseYaml(text, file, out);
+  const parsed = parseManifestText(content, { json: extname(file).toLowerCase() === '.json' });
+  for (const problem of parsed.problems) out.problems.push({ file, line: problem.line, message: problem.message });
+  for (const doc of parsed.documents) addDocument(doc.value, file, doc.line, out, doc.itemLines);
   return out;
 }
 
