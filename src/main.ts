@@ -37,6 +37,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Start-up retries while asking Slack who the bot is (tests shorten them). */
   identity?: Pick<ResolveIdentityOptions, 'attempts' | 'firstDelayMs'>;
+  /** How long a request may wait for a locked database, and for its listener before it is acknowledged. */
+  timings?: { busyDeadlineMs?: number; ackDeadlineMs?: number };
 }
 
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
@@ -62,7 +64,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       ...opts.identity,
     });
-    const ledger = new LedgerStore(db);
+    const ledger = new LedgerStore(db, { busyDeadlineMs: opts.timings?.busyDeadlineMs });
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -77,6 +79,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       metrics,
       identity,
+      ackDeadlineMs: opts.timings?.ackDeadlineMs,
       now: opts.now ?? (() => new Date()),
       customRoutes: operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined }),
     });

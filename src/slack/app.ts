@@ -13,7 +13,8 @@ import { registerLogChangeModal, openLogChangeModal } from './log-change.js';
 import { registerHome } from './home.js';
 import { registerChangeActions } from './change-actions.js';
 import { SlackHttpReceiver } from './http-receiver.js';
-import { superviseEvent, type RequestKind, type SupervisorDeps } from './supervise.js';
+import { ackStateOf, superviseEvent, type RequestKind, type SupervisorDeps } from './supervise.js';
+import { responderFor } from './response-url.js';
 import { respondUnhandled } from './unhandled.js';
 import { createSlackContext, type SlackContext, type SlackDeps } from './context.js';
 import { notifyNewOwner } from './notify.js';
@@ -96,6 +97,7 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
   app.supervisor = {
     logger: deps.logger,
     metrics: deps.metrics,
+    ackDeadlineMs: deps.ackDeadlineMs,
     unhandled: (body: Record<string, unknown>, kind: RequestKind) => respondUnhandled(ctx, app.client, body, kind),
   };
 
@@ -110,10 +112,19 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
   });
 
   // Any command name: the workspace may have renamed /fix.
-  app.command(/.*/, async ({ command, ack, client }) => {
+  app.command(/.*/, async ({ command, ack, client, context }) => {
     const reply = await handleFixCommand(ctx, command, client);
     // Acknowledged only now: whatever the reply says has been committed.
-    await ack(reply.ack);
+    if (ackStateOf(context)?.acked && reply.ack) {
+      // The deadline already answered "taking longer than usual": the real answer follows by response_url.
+      try {
+        await responderFor(command.response_url)(reply.ack);
+      } catch (err) {
+        ctx.deliveryFailed('late_reply', err, { user: command.user_id });
+      }
+    } else {
+      await ack(reply.ack);
+    }
     await reply.after?.();
   });
 

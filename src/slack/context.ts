@@ -15,6 +15,8 @@ export interface SlackDeps {
   customRoutes?: CustomRoute[];
   /** The bot's own identity, resolved once at start-up: requests never wait on Slack to be handled. */
   identity: BotIdentity;
+  /** How long a listener may take before the request is acknowledged for it (tests shorten it). */
+  ackDeadlineMs?: number;
   /** Slack connection state for `/readyz`: Socket Mode reports its socket; HTTP mode is ready once listening. */
   onConnection?: (state: 'connected' | 'disconnected') => void;
 }

@@ -126,6 +126,19 @@ export function slackBodyProblem(body: Record<string, unknown>): string | undefi
   return `${kind}: ${issue?.path.join('.') || '(body)'} ${issue?.message ?? 'is malformed'}`;
 }
 
+/**
+ * Put in the listener's context: whether the request was already acknowledged (by the deadline). A
+ * listener whose answer comes too late for the ack sends it by response_url instead of losing it.
+ */
+export interface AckState {
+  acked: boolean;
+}
+
+export function ackStateOf(context: unknown): AckState | undefined {
+  const state = (context as { stopgapAck?: unknown } | undefined)?.stopgapAck;
+  return typeof state === 'object' && state !== null && 'acked' in state ? (state as AckState) : undefined;
+}
+
 export interface SupervisorDeps {
   logger: Logger;
   metrics: Metrics;
@@ -151,17 +164,17 @@ export async function superviseEvent(
   const arrivedAt = typeof event.customProperties?.arrivedAt === 'bigint' ? event.customProperties.arrivedAt : process.hrtime.bigint();
   const body = event.body as Record<string, unknown>;
   const kind = requestKind(body);
-  let acked = false;
+  const state: AckState = { acked: false };
   let deadline: NodeJS.Timeout | undefined = undefined;
   const ack = async (response?: unknown): Promise<void> => {
-    if (acked) return;
-    acked = true;
+    if (state.acked) return;
+    state.acked = true;
     clearTimeout(deadline);
     deps.metrics.ackSeconds.observe({ kind }, Number(process.hrtime.bigint() - arrivedAt) / 1e9);
     await event.ack(response);
   };
   deadline = setTimeout(() => {
-    if (acked) return;
+    if (state.acked) return;
     deps.logger.warn({ kind }, 'no acknowledgement within the deadline; acknowledging for the listener');
     deps.metrics.refusals.inc({ code: 'ack_deadline' });
     void ack(kind === 'command' ? STILL_WORKING : undefined).catch(() => undefined);
@@ -175,10 +188,10 @@ export async function superviseEvent(
     return;
   }
   try {
-    await run({ ...event, ack });
+    await run({ ...event, ack, customProperties: { ...event.customProperties, stopgapAck: state } });
   } catch (err) {
     deps.logger.error({ err, kind }, 'Slack listener failed');
-    if (!acked) {
+    if (!state.acked) {
       await ack(
         kind === 'command'
           ? { response_type: 'ephemeral', text: 'Something went wrong on our side. Check `/fix list` before trying again.' }
@@ -186,7 +199,7 @@ export async function superviseEvent(
       ).catch(() => undefined);
     }
   }
-  if (acked) return;
+  if (state.acked) return;
   const answer = deps.unhandled(body, kind);
   await ack(answer.ack).catch(() => undefined);
   if (answer.followUp) {

@@ -113,8 +113,9 @@ export class LedgerStore {
   /** {@link claimRequest} that waits (off the event loop) while another process holds the write lock. */
   readonly claimRequestSoon: (key: string, now: Date) => Promise<boolean>;
 
-  constructor(db: Db) {
+  constructor(db: Db, opts: { busyDeadlineMs?: number } = {}) {
     this.db = db;
+    const commitOpts = { busyDeadlineMs: opts.busyDeadlineMs };
     this.stmts = {
       insert: db.prepare(`INSERT INTO changes
         (description, actor, owner, cluster, resources, incident, channel_id, source, status, verified,
@@ -132,15 +133,19 @@ export class LedgerStore {
       insertRequestKey: db.prepare('INSERT INTO request_keys (key, change_id, created_at) VALUES (?, ?, ?)'),
       count: db.prepare('SELECT count(*) AS n FROM changes'),
     };
-    const batched = groupCommit(db, (a: { input: ChangeDraft; opts: Parameters<LedgerStore['create']>[1] }) =>
-      this.create(a.input, a.opts),
+    const batched = groupCommit(
+      db,
+      (a: { input: ChangeDraft; opts: Parameters<LedgerStore['create']>[1] }) => this.create(a.input, a.opts),
+      commitOpts,
     );
     this.createSoon = (input, opts) => batched({ input, opts });
-    const batchedActs = groupCommit(db, (a: { id: number; action: ChangeAction; ctx: ActionContext; opts?: { requestKeys?: string[] } }) =>
-      this.act(a.id, a.action, a.ctx, a.opts),
+    const batchedActs = groupCommit(
+      db,
+      (a: { id: number; action: ChangeAction; ctx: ActionContext; opts?: { requestKeys?: string[] } }) => this.act(a.id, a.action, a.ctx, a.opts),
+      commitOpts,
     );
     this.actSoon = (id, action, ctx, opts) => batchedActs({ id, action, ctx, opts });
-    const batchedClaims = groupCommit(db, (a: { key: string; now: Date }) => this.claimRequest(a.key, a.now));
+    const batchedClaims = groupCommit(db, (a: { key: string; now: Date }) => this.claimRequest(a.key, a.now), commitOpts);
     this.claimRequestSoon = (key, now) => batchedClaims({ key, now });
   }
 

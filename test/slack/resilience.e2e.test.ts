@@ -77,6 +77,43 @@ describe('another process holds the database write lock', () => {
   });
 });
 
+describe('a listener slower than the acknowledgement deadline', () => {
+  let app: TestApp;
+  let other: Database.Database;
+  beforeAll(async () => {
+    app = await startTestApp({ timings: { ackDeadlineMs: 200 } });
+    other = new Database(app.dbPath);
+  });
+  afterAll(async () => {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+    await app?.stop();
+  });
+
+  it('is acknowledged in time with an honest holding answer, then the real answer follows', async () => {
+    const before = app.server.ledger.count();
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 700);
+    try {
+      const res = await sendSlashCommand(
+        app.url,
+        TEST_SIGNING_SECRET,
+        ownSlashCommandFields({ text: 'scaled deploy/slow -n shop to 2', response_url: app.slack.responseUrl('late') }),
+      );
+      expect(res.status).toBe(200);
+      // Not "logged": the write has not committed yet.
+      expect(JSON.stringify(res.json)).toMatch(/taking longer than usual/);
+      expect(JSON.stringify(res.json)).not.toMatch(/SG-\d+/);
+      const late = await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/late'));
+      expect(JSON.stringify(late.json)).toContain(`SG-${before + 1}`);
+      expect(app.server.ledger.count()).toBe(before + 1);
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+    }
+  });
+});
+
 async function ackSum(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/stopgap_slack_ack_seconds_sum\{kind="command"\} ([\d.e+-]+)/.exec(text)?.[1] ?? 0);

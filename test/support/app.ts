@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { startServer, type Server } from '../../src/main.js';
+import { startServer, type Server, type StartOptions } from '../../src/main.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-8f3a9c';
@@ -29,6 +29,7 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Prepares the fake Slack before the app starts (e.g. Socket Mode's apps.connections.open answer). */
   beforeStart?: (slack: FakeSlack) => void;
+  timings?: StartOptions['timings'];
 }
 
 /** Starts the real app on port 0 against a fake Slack Web API and a temp database. */
@@ -58,7 +59,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     sink.on('data', (chunk: Buffer) => {
       logText += chunk.toString('utf8');
     });
-    return startServer({ env, logDestination: sink, now: opts.now });
+    return startServer({ env, logDestination: sink, now: opts.now, timings: opts.timings });
   };
   let server = await start();
   const app: TestApp = {
