@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/app.js';
+import { serveEnv, TEST_BOT_TOKEN } from '../support/app.js';
 import { requireBuiltCli, runBuiltCliAsync } from '../support/built-cli.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 
@@ -15,14 +15,7 @@ describe('serve start-up against Slack', () => {
     requireBuiltCli();
     slack = await startFakeSlack();
     dir = mkdtempSync(join(tmpdir(), 'stopgap-serve-'));
-    env = {
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: '0',
-      STOPGAP_DB: join(dir, 'stopgap.db'),
-      LOG_LEVEL: 'silent',
-    };
+    env = serveEnv({ slackApiUrl: slack.apiUrl, dbPath: join(dir, 'stopgap.db') });
   });
   afterAll(async () => {
     await slack?.close();

@@ -5,11 +5,10 @@
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/app.js';
+import { freePort, serveEnv, TEST_SIGNING_SECRET } from '../support/app.js';
 import { requireBuiltCli, runBuiltCliAsync, spawnCli, type CliProcess } from '../support/built-cli.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
@@ -17,14 +16,6 @@ import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signin
 const REQUESTS = 100;
 /** Kill once this many answers are back, so the rest are in flight (queued, mid-commit, or unanswered). */
 const KILL_AFTER = 25;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function waitHealthy(url: string, proc: CliProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -51,14 +42,7 @@ describe('kill -9 with 100 /fix in flight', () => {
     dir = mkdtempSync(join(tmpdir(), 'stopgap-crash-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    env = {
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      STOPGAP_DB: join(dir, 'stopgap.db'),
-      LOG_LEVEL: 'warn',
-    };
+    env = serveEnv({ slackApiUrl: slack.apiUrl, dbPath: join(dir, 'stopgap.db'), port, logLevel: 'warn' });
   });
   afterAll(async () => {
     await slack?.close();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/main.js';
 import { isStopgapError } from '../../src/errors.js';
-import { startTestApp, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
+import { serveEnv, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import { startFakeSlack } from '../support/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 
@@ -126,7 +126,7 @@ describe('start-up against Slack', () => {
     try {
       slack.failAlways('auth.test', { error: 'invalid_auth' });
       const err = await startServer({
-        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+        env: serveEnv({ slackApiUrl: slack.apiUrl, dbPath: join(dir, 'db.sqlite') }),
       }).catch((e: unknown) => e);
       expect(isStopgapError(err) && err.code).toBe('slack_auth_failed');
       expect((err as Error).message).toMatch(/SLACK_BOT_TOKEN.*invalid_auth/);
@@ -144,7 +144,7 @@ describe('start-up against Slack', () => {
       slack.failNext('auth.test', { status: 503 });
       slack.failNext('auth.test', { status: 503 });
       const server = await startServer({
-        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+        env: serveEnv({ slackApiUrl: slack.apiUrl, dbPath: join(dir, 'db.sqlite') }),
         identity: { attempts: 5, firstDelayMs: 10 },
       });
       try {
@@ -169,7 +169,7 @@ describe('start-up against Slack', () => {
     try {
       slack.failAlways('auth.test', { status: 500 });
       const err = await startServer({
-        env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', STOPGAP_DB: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' },
+        env: serveEnv({ slackApiUrl: slack.apiUrl, dbPath: join(dir, 'db.sqlite') }),
         identity: { attempts: 3, firstDelayMs: 5 },
       }).catch((e: unknown) => e);
       expect(isStopgapError(err) && err.code).toBe('slack_unreachable');

@@ -1,16 +1,8 @@
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { freePort, startTestApp, type TestApp } from '../support/app.js';
 import { ownSlashCommandFields } from '../support/slack-signing.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 // Slack's Socket Mode: apps.connections.open hands out a WebSocket URL; Slack says hello, then sends
 // envelopes that the app must acknowledge by envelope_id.

@@ -2,11 +2,33 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startServer, type Server, type StartOptions } from '../../src/main.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-8f3a9c';
 export const TEST_BOT_TOKEN = 'xoxb-test-0000-secret-bot-token';
+
+/** The environment `serve` needs against a fake Slack: HTTP mode, the test secrets, a database path. */
+export function serveEnv(opts: { slackApiUrl: string; dbPath: string; port?: number; logLevel?: string }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_API_URL: opts.slackApiUrl,
+    PORT: String(opts.port ?? 0),
+    STOPGAP_DB: opts.dbPath,
+    LOG_LEVEL: opts.logLevel ?? 'silent',
+  };
+}
+
+/** A TCP port free on loopback right now (for a process that must be told its port up front). */
+export async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 export interface TestApp {
   /** Base URL of the running app, e.g. http://127.0.0.1:41234 */
@@ -44,12 +66,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     writeFileSync(configPath, opts.config);
   }
   const env: NodeJS.ProcessEnv = {
-    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    PORT: '0',
-    STOPGAP_DB: dbPath,
-    LOG_LEVEL: 'debug',
+    ...serveEnv({ slackApiUrl: slack.apiUrl, dbPath, logLevel: 'debug' }),
     ...(configPath ? { STOPGAP_CONFIG: configPath } : {}),
     ...opts.env,
   };
