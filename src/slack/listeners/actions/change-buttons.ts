@@ -1,25 +1,9 @@
 import type { App as BoltApp, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { z } from 'zod';
-import { parseFixCommand } from '../ledger/fix-command.js';
-import type { ChangeAction } from '../ledger/lifecycle.js';
-import { isStopgapError } from '../errors.js';
-import type { SlackContext } from './context.js';
-import { responderFor } from './response-url.js';
-import {
-  CHANGE_ACTION_IDS,
-  actionConfirmation,
-  CHANGE_ACTION_INPUT_ACTION_ID,
-  CHANGE_ACTION_INPUT_BLOCK_ID,
-  CHANGE_ACTION_MODAL_CALLBACK_ID,
-  changeActionModal,
-  escapeAndTruncate,
-  modalErrors,
-  noticeModal,
-  type ChangeActionModalKind,
-} from './views/index.js';
-
-const ActionMetadata = z.object({ kind: z.enum(['codified', 'dismiss']), id: z.number().int().positive() });
+import { isStopgapError } from '../../../errors.js';
+import type { SlackContext } from '../../context.js';
+import { responderFor } from '../../response-url.js';
+import { CHANGE_ACTION_IDS, actionConfirmation, changeActionModal, escapeAndTruncate } from '../../views/index.js';
 
 function changeIdFrom(value: string | undefined): number | undefined {
   const m = /^SG-(\d{1,9})$/i.exec(value?.trim() ?? '');
@@ -44,7 +28,7 @@ async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, tex
  * PR link or reason in a modal. The same permission checks apply as for the subcommands, and a click
  * Slack delivers twice (same trigger_id) applies once.
  */
-export function registerChangeActions(app: BoltApp, ctx: SlackContext): void {
+export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
   const onButton = async (kind: 'codified' | 'reverted' | 'dismiss', body: BlockAction, action: ButtonAction, client: WebClient) => {
     const id = changeIdFrom(action.value);
     const change = id === undefined ? undefined : ctx.ledger.get(id);
@@ -91,49 +75,4 @@ export function registerChangeActions(app: BoltApp, ctx: SlackContext): void {
       await onButton(kind, body, action, client);
     });
   }
-
-  app.view(CHANGE_ACTION_MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
-    const user = body.user.id;
-    let meta: { kind: ChangeActionModalKind; id: number } | undefined;
-    try {
-      const parsed = ActionMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
-      meta = parsed.success ? parsed.data : undefined;
-    } catch {
-      meta = undefined;
-    }
-    const input = (view.state?.values?.[CHANGE_ACTION_INPUT_BLOCK_ID]?.[CHANGE_ACTION_INPUT_ACTION_ID]?.value ?? '').trim();
-    if (!meta) {
-      await ack({ response_action: 'update', view: noticeModal('Not saved', 'This form could not be read, so nothing was changed. Use /fix codified or /fix dismiss instead.') });
-      return;
-    }
-    // The same grammar and checks as the subcommand, so the button and `/fix` never disagree.
-    const parsed = parseFixCommand(`${meta.kind} SG-${meta.id} ${input}`, ctx.parseContext({ now: ctx.now() }));
-    if (parsed.type !== meta.kind) {
-      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: parsed.type === 'error' ? parsed.message : 'That is not valid here.' }));
-      return;
-    }
-    const action: ChangeAction = parsed.type === 'codified' ? { type: 'codified', prUrl: parsed.url } : { type: 'dismiss', reason: parsed.type === 'dismiss' ? parsed.reason : input };
-    let result;
-    try {
-      result = await ctx.ledger.actSoon(meta.id, action, { by: user, now: ctx.now(), isAdmin: ctx.isAdmin(user) }, { requestKeys: [`view:${view.id}`] });
-    } catch (err) {
-      const busy = isStopgapError(err) && err.code === 'ledger_busy';
-      ctx.logger.error({ err, user }, 'change action from a modal failed');
-      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was saved. Submit again in a moment.' : 'Stopgap could not save this. Submit again.' }));
-      return;
-    }
-    if (!result.ok) {
-      ctx.metrics.refusals.inc({ code: result.code });
-      await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: result.message }));
-      return;
-    }
-    await ack();
-    if (result.duplicate) return;
-    ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
-    try {
-      await app.client.chat.postMessage({ channel: user, text: actionConfirmation(result.change.key, action) });
-    } catch (err) {
-      ctx.deliveryFailed('button_reply', err, { user });
-    }
-  });
 }

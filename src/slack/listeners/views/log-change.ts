@@ -1,91 +1,16 @@
-import type { App as BoltApp, MessageShortcut } from '@slack/bolt';
+import type { App as BoltApp } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { z } from 'zod';
-import { extractChangeDraft, incidentFromChannel, isNamespaced } from '../ledger/fix-command.js';
-import type { ResourceRef } from '../ledger/model.js';
-import type { SlackContext } from './context.js';
-import { notifyNewOwner } from './notify.js';
-import { isStopgapError } from '../errors.js';
-import {
-  changeLoggedMessage,
-  logChangeModal,
-  modalErrors,
-  noticeModal,
-  readLogChangeState,
-  LOG_CHANGE_CALLBACK_ID,
-  type LogChangePrefill,
-} from './views/index.js';
+import { extractChangeDraft, isNamespaced } from '../../../ledger/fix-command.js';
+import type { ResourceRef } from '../../../ledger/model.js';
+import { isStopgapError } from '../../../errors.js';
+import type { SlackContext } from '../../context.js';
+import { notifyNewOwner } from '../../notify.js';
+import { LogChangeMetadata } from '../../open-log-change.js';
+import { changeLoggedMessage, modalErrors, noticeModal, readLogChangeState, LOG_CHANGE_CALLBACK_ID } from '../../views/index.js';
 
-export const LOG_SHORTCUT_CALLBACK_ID = 'log_temporary_fix';
-
-/** What the modal carries between opening and submission; validated on the way back in. */
-export const LogChangeMetadata = z.object({
-  channelId: z.string().optional(),
-  channelName: z.string().optional(),
-  commandName: z.string().default('/fix'),
-  source: z.enum(['modal', 'shortcut']),
-  messageLink: z.string().optional(),
-});
-export type LogChangeMetadata = z.infer<typeof LogChangeMetadata>;
-
-export async function openLogChangeModal(
-  ctx: SlackContext,
-  client: WebClient,
-  args: LogChangeMetadata & { triggerId: string; prefill: LogChangePrefill },
-): Promise<void> {
-  const { triggerId, prefill, ...metadata } = args;
-  const clusters = ctx.config.file.clusters.map((c) => c.name);
-  const incident = prefill.incident ?? incidentFromChannel(metadata.channelName, ctx.incidentChannelPattern);
-  try {
-    await client.views.open({
-      trigger_id: triggerId,
-      view: logChangeModal({
-        prefill: { ...prefill, incident },
-        clusters,
-        privateMetadata: JSON.stringify(metadata),
-        commandName: metadata.commandName,
-      }),
-    });
-  } catch (err) {
-    ctx.deliveryFailed('modal_open', err);
-  }
-}
-
-function resourceText(refs: ResourceRef[]): string {
-  return refs.map((r) => `${r.group ? `${r.kind}.${r.group}` : r.kind}/${r.name}`).join(', ');
-}
-
-/** Slack's archive link for a message, built without an API call so the modal opens within the trigger's life. */
-export function messageLink(teamDomain: string | undefined, channelId: string | undefined, ts: string | undefined): string | undefined {
-  if (!teamDomain || !channelId || !ts) return undefined;
-  return `https://${teamDomain}.slack.com/archives/${channelId}/p${ts.replace('.', '')}`;
-}
-
-export function registerLogChangeModal(app: BoltApp, ctx: SlackContext): void {
-  app.shortcut<MessageShortcut>({ callback_id: LOG_SHORTCUT_CALLBACK_ID, type: 'message_action' }, async ({ shortcut, ack, client }) => {
-    await ack();
-    const text = shortcut.message?.text ?? '';
-    const draft = extractChangeDraft(text, ctx.parseContext({ channelName: shortcut.channel?.name }));
-    const namespaces = [...new Set(draft.resources.map((r) => r.namespace).filter((n): n is string => !!n))];
-    await openLogChangeModal(ctx, client, {
-      triggerId: shortcut.trigger_id,
-      channelId: shortcut.channel?.id,
-      channelName: shortcut.channel?.name,
-      commandName: '/fix',
-      source: 'shortcut',
-      messageLink: messageLink(shortcut.team?.domain, shortcut.channel?.id, shortcut.message_ts ?? shortcut.message?.ts),
-      prefill: {
-        description: (draft.description || text).slice(0, 3000),
-        resources: resourceText(draft.resources) || undefined,
-        namespace: namespaces.length === 1 ? namespaces[0] : undefined,
-        cluster: draft.cluster,
-        owner: draft.owner,
-        incident: draft.incident,
-      },
-    });
-  });
-
+/** Submission of the "Log a change" form: validated per field, committed, then acknowledged and announced. */
+export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): void {
   app.view(LOG_CHANGE_CALLBACK_ID, async ({ ack, view, body, client }) => {
     const now = ctx.now();
     const user = body.user.id;

@@ -1,6 +1,6 @@
 import type { App as BoltApp } from '@slack/bolt';
-import type { SlackContext } from './context.js';
-import { homeView } from './views/home-view.js';
+import type { SlackContext } from '../../context.js';
+import { homeView } from '../../views/home-view.js';
 
 /** App Home shows the person's own unreconciled changes and the overdue ones across the ledger. */
 export function registerHome(app: BoltApp, ctx: SlackContext): void {

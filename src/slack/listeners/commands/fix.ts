@@ -1,0 +1,212 @@
+import type { App as BoltApp, SlashCommand } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { parseFixCommand, type FixCommand } from '../../../ledger/fix-command.js';
+import type { ChangeAction } from '../../../ledger/lifecycle.js';
+import { isStopgapError } from '../../../errors.js';
+import { redactSecrets } from '../../../redact.js';
+import type { SlackContext } from '../../context.js';
+import { notifyNewOwner } from '../../notify.js';
+import { openLogChangeModal } from '../../open-log-change.js';
+import { responderFor } from '../../response-url.js';
+import { ackStateOf } from '../../supervise.js';
+import {
+  actionConfirmation,
+  changeDetail,
+  changeList,
+  changeLoggedMessage,
+  confirmationMrkdwn,
+  errorMessage,
+  escapeAndTruncate,
+  helpMessage,
+} from '../../views/index.js';
+
+/** `/fix` under whatever name the workspace gave it: the answer is the ack, sent once the ledger committed. */
+export function registerFixCommand(app: BoltApp, ctx: SlackContext): void {
+  // Any command name: the workspace may have renamed /fix.
+  app.command(/.*/, async ({ command, ack, client, context }) => {
+    const reply = await handleFixCommand(ctx, command, client);
+    // Acknowledged only now: whatever the reply says has been committed.
+    if (ackStateOf(context)?.acked && reply.ack) {
+      // The deadline already answered "taking longer than usual": the real answer follows by response_url.
+      try {
+        await responderFor(command.response_url)(reply.ack);
+      } catch (err) {
+        ctx.deliveryFailed('late_reply', err, { user: command.user_id });
+      }
+    } else {
+      await ack(reply.ack);
+    }
+    await reply.after?.();
+  });
+}
+
+interface CommandReply {
+  /** The acknowledgement body: the person's answer, sent only after the ledger committed. */
+  ack?: { response_type: 'ephemeral' | 'in_channel'; text: string; blocks?: unknown[] };
+  /** Slow follow-up work after the ack (DMs, opening a modal). */
+  after?: () => Promise<void>;
+}
+
+function reply(message: { text: string; blocks?: unknown[] }, inChannel = false): CommandReply['ack'] {
+  return { response_type: inChannel ? 'in_channel' : 'ephemeral', text: message.text, blocks: message.blocks };
+}
+
+function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): CommandReply {
+  if (isStopgapError(err) && err.code === 'ledger_busy') {
+    ctx.metrics.refusals.inc({ code: 'ledger_busy' });
+    ctx.logger.warn({ user: command.user_id }, 'ledger busy: change not saved');
+    return {
+      ack: reply(
+        errorMessage(
+          `The ledger is busy (another process is holding the database) and your change was *not saved*. Try again in a moment. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
+          `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
+        ),
+      ),
+    };
+  }
+  ctx.logger.error({ err, command: command.command, user: command.user_id }, 'fix command failed');
+  return {
+    ack: reply(
+      errorMessage(
+        `Something went wrong on our side and nothing was recorded. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
+        `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
+      ),
+    ),
+  };
+}
+
+async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client: WebClient): Promise<CommandReply> {
+  const now = ctx.now();
+  const text = command.text ?? '';
+  const parsed: FixCommand = parseFixCommand(
+    text,
+    ctx.parseContext({ now, channelName: command.channel_name, commandName: command.command }),
+  );
+  ctx.metrics.commands.inc({ subcommand: parsed.type });
+  const user = command.user_id;
+  const actionCtx = { by: user, now, isAdmin: ctx.isAdmin(user) };
+  const requestKeys = command.trigger_id ? [`trigger:${command.trigger_id}`] : [];
+
+  switch (parsed.type) {
+    case 'open_modal':
+      return {
+        after: () =>
+          openLogChangeModal(ctx, client, {
+            triggerId: command.trigger_id,
+            channelId: command.channel_id,
+            channelName: command.channel_name,
+            commandName: command.command,
+            source: 'modal',
+            prefill: {},
+          }),
+      };
+    case 'log': {
+      let result;
+      try {
+        result = await ctx.ledger.createSoon(
+          {
+            ...parsed.draft,
+            actor: user,
+            channelId: command.channel_id,
+            channelName: command.channel_name,
+            source: 'command',
+          },
+          { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys },
+        );
+      } catch (err) {
+        return busyOrFailed(ctx, err, { ...command, text });
+      }
+      const { change, created } = result;
+      if (!created) {
+        ctx.logger.info({ change: change.key }, 'duplicate /fix request ignored');
+        return { ack: reply(confirmationMrkdwn(`${change.key} was already logged from this request.`)) };
+      }
+      ctx.metrics.changesCreated.inc({ source: 'command' });
+      ctx.logger.info({ change: change.key, user, channel: command.channel_id }, 'change logged');
+      return {
+        ack: reply(changeLoggedMessage(change, { now, commandName: command.command, withActions: true }), true),
+        after: () => notifyNewOwner(ctx, client, change.owner, user, change.key, change.description),
+      };
+    }
+    case 'list': {
+      const { changes, total } = ctx.ledger.list({ scope: parsed.scope, user, now });
+      return { ack: reply(changeList(changes, { scope: parsed.scope, now, total })) };
+    }
+    case 'show': {
+      const change = ctx.ledger.get(parsed.id);
+      return {
+        ack: reply(
+          change ? changeDetail(change, now) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
+        ),
+      };
+    }
+    case 'codified':
+    case 'reverted':
+    case 'dismiss':
+    case 'snooze':
+    case 'assign': {
+      const action: ChangeAction =
+        parsed.type === 'codified'
+          ? { type: 'codified', prUrl: parsed.url }
+          : parsed.type === 'reverted'
+            ? { type: 'reverted' }
+            : parsed.type === 'dismiss'
+              ? { type: 'dismiss', reason: parsed.reason }
+              : parsed.type === 'snooze'
+                ? { type: 'snooze', until: parsed.until }
+                : { type: 'assign', owner: parsed.userId };
+      let result;
+      try {
+        result = await ctx.ledger.actSoon(parsed.id, action, actionCtx, { requestKeys });
+      } catch (err) {
+        return busyOrFailed(ctx, err, { ...command, text });
+      }
+      if (!result.ok) {
+        ctx.metrics.refusals.inc({ code: result.code });
+        return { ack: reply(errorMessage(result.message, exampleFor(parsed.type, command.command, parsed.id))) };
+      }
+      if (result.duplicate) {
+        ctx.logger.info({ change: result.change.key, user, action: action.type }, 'duplicate request ignored');
+        return { ack: reply(confirmationMrkdwn(actionConfirmation(result.change.key, action))) };
+      }
+      ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
+      const changed = result.change;
+      return {
+        ack: reply(confirmationMrkdwn(actionConfirmation(changed.key, action))),
+        after:
+          parsed.type === 'assign'
+            ? () => notifyNewOwner(ctx, client, parsed.userId, user, changed.key, changed.description)
+            : undefined,
+      };
+    }
+    case 'claim':
+      return {
+        ack: reply(
+          errorMessage(
+            'Claiming a drift finding is not available yet. Log the change you made instead, and it will be tracked from now on.',
+            `${command.command} scaled deploy/payments-api -n shop to 12 for INC-4821`,
+          ),
+        ),
+      };
+    case 'help':
+      return { ack: reply(helpMessage(command.command)) };
+    case 'error':
+      ctx.metrics.refusals.inc({ code: 'bad_input' });
+      return { ack: reply(errorMessage(parsed.message, parsed.example)) };
+  }
+}
+
+function exampleFor(type: FixCommand['type'], commandName: string, id: number): string {
+  switch (type) {
+    case 'codified':
+      return `${commandName} codified SG-${id} https://github.com/acme/infra/pull/881`;
+    case 'dismiss':
+      return `${commandName} dismiss SG-${id} reverted by the autoscaler`;
+    case 'snooze':
+      return `${commandName} snooze SG-${id} 3d`;
+    case 'assign':
+      return `${commandName} assign SG-${id} <@U024BE7LH>`;
+    default:
+      return `${commandName} show SG-${id}`;
+  }
+}

@@ -1,0 +1,20 @@
+import type { App as BoltApp } from '@slack/bolt';
+import type { SlackContext } from '../context.js';
+import { registerChangeButtons } from './actions/change-buttons.js';
+import { registerFixCommand } from './commands/fix.js';
+import { registerHome } from './events/app-home-opened.js';
+import { ignoreRetriedEvents } from './events/retried-events.js';
+import { registerLogShortcut } from './shortcuts/log-temporary-fix.js';
+import { registerChangeActionSubmission } from './views/change-action.js';
+import { registerLogChangeSubmission } from './views/log-change.js';
+
+/** Every listener, by Slack surface (the bolt-js layout): commands, actions, views, shortcuts, events. */
+export function registerListeners(app: BoltApp, ctx: SlackContext): void {
+  ignoreRetriedEvents(app, ctx);
+  registerFixCommand(app, ctx);
+  registerChangeButtons(app, ctx);
+  registerChangeActionSubmission(app, ctx);
+  registerLogChangeSubmission(app, ctx);
+  registerLogShortcut(app, ctx);
+  registerHome(app, ctx);
+}
