@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
@@ -8,7 +8,9 @@ import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
-import { createSlackApp, slackClientOptions, startSlackApp } from './slack/app.js';
+import { closeServer, listenRoutes } from './http/server.js';
+import { createSlackApp, startSlackApp } from './slack/app.js';
+import { slackClientOptions } from './slack/context.js';
 import { resolveBotIdentity, type ResolveIdentityOptions } from './slack/identity.js';
 import { dirname, resolve } from 'node:path';
 import { ensureFingerprintKey } from './drift/findings.js';
@@ -69,10 +71,11 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
     if (config.metricsPort !== undefined) {
-      metricsServer = await listenMetrics(metrics, config.metricsPort);
+      metricsServer = await listenRoutes([metricsRoute(metrics)], config.metricsPort, logger);
       const s = metricsServer;
-      cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+      cleanups.push(() => closeServer(s));
     }
+    const routes = operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined });
     const app = createSlackApp({
       config,
       ledger,
@@ -81,13 +84,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       identity,
       ackDeadlineMs: opts.timings?.ackDeadlineMs,
       now: opts.now ?? (() => new Date()),
-      customRoutes: operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined }),
+      customRoutes: routes,
     });
     const onConnection = (state: 'connected' | 'disconnected') => {
       if (readiness.slack !== state) logger.info({ slack: state }, state === 'connected' ? 'connected to Slack' : 'disconnected from Slack');
       readiness.slack = state;
     };
-    const running = await startSlackApp(app, config.port, { logger, onConnection });
+    const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
     const drift = startDrift(config, db, logger, opts.env ?? process.env);
     logger.info(
@@ -121,25 +124,6 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     await cleanup();
     throw err;
   }
-}
-
-function listenMetrics(metrics: Metrics, port: number): Promise<HttpServer> {
-  const route = metricsRoute(metrics);
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics') {
-      route.handler(Object.assign(req, { params: {} }), res);
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
 }
 
 /** Watches every configured cluster in the background; a broken cluster retries on its own. */

@@ -1,14 +1,13 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type ReceiverEvent, type SocketModeReceiver } from '@slack/bolt';
 import type { App as BoltApp } from '@slack/bolt';
-import type { ServeConfig } from '../config/config.js';
+import { closeServer, listenRoutes } from '../http/server.js';
 import { boltLogger } from './bolt-logger.js';
-import { createSlackContext, type SlackContext, type SlackDeps } from './context.js';
+import { createSlackContext, slackClientOptions, type SlackContext, type SlackDeps } from './context.js';
 import { SlackHttpReceiver } from './http-receiver.js';
 import { registerListeners } from './listeners/index.js';
-import { superviseEvent, type RequestKind, type SupervisorDeps } from './supervise.js';
-import { respondUnhandled } from './unhandled.js';
+import { answerForListener } from './answers.js';
+import { superviseEvent, type AnswerReason, type RequestKind, type SupervisorDeps } from './supervise.js';
 
 export interface RunningSlackApp {
   app: BoltApp;
@@ -25,16 +24,6 @@ class SupervisedApp extends App {
     if (!supervisor) return super.processEvent(event);
     return superviseEvent(event, (e) => super.processEvent(e), supervisor);
   }
-}
-
-export function slackClientOptions(config: ServeConfig) {
-  const slackApiUrl = config.slackApiUrl
-    ? config.slackApiUrl.endsWith('/')
-      ? config.slackApiUrl
-      : `${config.slackApiUrl}/`
-    : undefined;
-  // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
-  return { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
 }
 
 export type { SlackContext, SlackDeps };
@@ -60,9 +49,9 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
           ...common,
           socketMode: true,
           appToken: config.slack.appToken,
-          customRoutes: deps.customRoutes ?? [],
-          // The socket client makes its own WebClient: it must honour SLACK_API_URL too.
-          installerOptions: { port: config.port, clientOptions },
+          // The socket client makes its own WebClient: it must honour SLACK_API_URL too. Health routes
+          // are served by our own server (startSlackApp), which answers malformed requests with 400.
+          installerOptions: { clientOptions },
         })
       : new SupervisedApp({
           ...common,
@@ -79,17 +68,23 @@ export function createSlackApp(deps: SlackDeps): BoltApp {
     logger: deps.logger,
     metrics: deps.metrics,
     ackDeadlineMs: deps.ackDeadlineMs,
-    unhandled: (body: Record<string, unknown>, kind: RequestKind) => respondUnhandled(ctx, app.client, body, kind),
+    answer: (body: Record<string, unknown>, kind: RequestKind, reason: AnswerReason) => answerForListener(ctx, body, kind, reason),
   };
 
   registerListeners(app, ctx);
+  // Bolt hands a listener's error to this handler and then reports the request as processed; thrown
+  // on, it reaches the supervisor, which answers the person instead of leaving them with nothing.
   app.error(async (error) => {
-    deps.logger.error({ err: error }, 'unhandled Slack error');
+    throw error;
   });
   return app;
 }
 
-export async function startSlackApp(app: BoltApp, port: number, deps: Pick<SlackDeps, 'logger' | 'onConnection'>): Promise<RunningSlackApp> {
+export async function startSlackApp(
+  app: BoltApp,
+  port: number,
+  deps: Pick<SlackDeps, 'logger' | 'onConnection' | 'customRoutes'>,
+): Promise<RunningSlackApp> {
   const receiver = (app as unknown as { receiver: unknown }).receiver;
   if (receiver instanceof SlackHttpReceiver) {
     const server = await receiver.start(port);
@@ -106,20 +101,21 @@ export async function startSlackApp(app: BoltApp, port: number, deps: Pick<Slack
   socket.on('reconnecting', () => deps.onConnection?.('disconnected'));
   // The client reconnects only after a delay; the socket is down from the moment it closes.
   socket.on('close', () => deps.onConnection?.('disconnected'));
-  let server: Server | undefined;
+  const health = await listenRoutes(deps.customRoutes ?? [], port, deps.logger);
   try {
-    server = (await app.start(port)) as unknown as Server | undefined;
+    await app.start();
   } catch (err) {
     // A socket that never connected must not leave the health server answering 200 forever.
     await app.stop().catch(() => undefined);
+    await closeServer(health);
     throw err;
   }
-  const address = server?.address?.() as AddressInfo | null | undefined;
   return {
     app,
-    port: address?.port ?? port,
+    port: (health.address() as AddressInfo).port,
     stop: async () => {
       await app.stop();
+      await closeServer(health);
     },
   };
 }

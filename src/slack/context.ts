@@ -1,4 +1,6 @@
 import type { CustomRoute } from '@slack/bolt';
+import type { View } from '@slack/types';
+import { WebClient } from '@slack/web-api';
 import type { ServeConfig } from '../config/config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ParseContext } from '../ledger/fix-command.js';
@@ -26,13 +28,37 @@ export interface SlackContext extends SlackDeps {
   incidentChannelPattern: RegExp;
   parseContext(extra: Partial<ParseContext>): ParseContext;
   isAdmin(userId: string): boolean;
+  /**
+   * Opens a modal for a trigger (valid three seconds, so never retried); false, counted and logged,
+   * when Slack would not open it, so the caller can tell the person another way.
+   */
+  openView(triggerId: string, view: View): Promise<boolean>;
   /** Counts and logs a message that could not be delivered; the ledger already has the change. */
   deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
 }
 
 /** What every listener shares, built once per app. */
+export function slackClientOptions(config: ServeConfig) {
+  const slackApiUrl = config.slackApiUrl
+    ? config.slackApiUrl.endsWith('/')
+      ? config.slackApiUrl
+      : `${config.slackApiUrl}/`
+    : undefined;
+  // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
+  return { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+}
+
 export function createSlackContext(deps: SlackDeps): SlackContext {
   const incidentChannelPattern = new RegExp(deps.config.file.incidentChannelPattern, 'i');
+  const viewsClient = new WebClient(deps.config.slack.botToken, {
+    slackApiUrl: slackClientOptions(deps.config).slackApiUrl,
+    retryConfig: { retries: 0 },
+    timeout: 2_500,
+  });
+  const deliveryFailed = (kind: string, err: unknown, fields: Record<string, unknown> = {}) => {
+    deps.metrics.deliveryFailures.inc({ kind });
+    deps.logger.warn({ err, kind, ...fields }, 'could not deliver a Slack message');
+  };
   return {
     ...deps,
     incidentChannelPattern,
@@ -43,9 +69,15 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
-    deliveryFailed: (kind, err, fields = {}) => {
-      deps.metrics.deliveryFailures.inc({ kind });
-      deps.logger.warn({ err, kind, ...fields }, 'could not deliver a Slack message');
+    deliveryFailed,
+    openView: async (triggerId, view) => {
+      try {
+        await viewsClient.views.open({ trigger_id: triggerId, view });
+        return true;
+      } catch (err) {
+        deliveryFailed('modal_open', err);
+        return false;
+      }
     },
   };
 }

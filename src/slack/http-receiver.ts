@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../log.js';
 import { slackBodyProblem } from './supervise.js';
+import { closeServer, requestPath, serveRoute } from '../http/server.js';
 
 /** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -11,6 +12,8 @@ export const MAX_CLOCK_SKEW_SECONDS = 300;
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** A client that trickles its body is cut off rather than holding a socket open forever. */
 const BODY_READ_TIMEOUT_MS = 10_000;
+/** Bodies being read at once, all requests together: past this, new ones get 503 instead of memory. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 export interface SlackHttpReceiverOptions {
   signingSecret: string;
@@ -51,6 +54,7 @@ export class SlackHttpReceiver implements Receiver {
   private readonly opts: SlackHttpReceiverOptions;
   private readonly limit: number;
   private readonly nowMs: () => number;
+  private buffered = 0;
 
   constructor(opts: SlackHttpReceiverOptions) {
     this.opts = opts;
@@ -80,11 +84,7 @@ export class SlackHttpReceiver implements Receiver {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    if (server) await closeServer(server);
   }
 
   get port(): number | undefined {
@@ -93,10 +93,8 @@ export class SlackHttpReceiver implements Receiver {
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const arrivedAt = process.hrtime.bigint();
-    let path: string;
-    try {
-      path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    } catch {
+    const path = requestPath(req);
+    if (path === undefined) {
       reply(res, 400);
       return;
     }
@@ -112,23 +110,19 @@ export class SlackHttpReceiver implements Receiver {
       });
       return;
     }
-    const route = (this.opts.routes ?? []).find((r) => r.path === path);
-    const methods = route ? (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toUpperCase()) : [];
-    if (route && methods.includes(method)) {
-      try {
-        route.handler(Object.assign(req, { params: {} }), res);
-      } catch (err) {
-        this.opts.logger.error({ err, path }, 'route failed');
-        reply(res, 500);
-      }
-      return;
-    }
-    reply(res, 404);
+    if (!serveRoute(this.opts.routes ?? [], path, req, res, this.opts.logger)) reply(res, 404);
   }
 
   private async handleSlack(req: IncomingMessage, res: ServerResponse, arrivedAt: bigint): Promise<void> {
     let body: Record<string, unknown>;
+    let reserved = 0;
     try {
+      // What can be refused without the body is refused before reading it: no memory for strangers.
+      checkSignatureHeaders(req, this.nowMs());
+      const declared = Number(req.headers['content-length']);
+      reserved = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.limit) : this.limit;
+      if (this.buffered + reserved > MAX_BUFFERED_BYTES) throw new RequestRejected(503, 'too_large', 'too many request bodies are being read at once');
+      this.buffered += reserved;
       const raw = await readBody(req, this.limit);
       verifySignature(this.opts.signingSecret, req, raw, this.nowMs());
       body = parseSlackBody(req.headers['content-type'], raw);
@@ -138,9 +132,13 @@ export class SlackHttpReceiver implements Receiver {
       if (!(err instanceof RequestRejected)) throw err;
       this.opts.logger.warn({ status: err.status, reason: err.reason, detail: err.message }, 'Slack request refused');
       this.opts.onRejected?.(err.reason);
-      reply(res, err.status, err.status === 400 ? { error: err.message } : undefined, err.status === 413 ? { connection: 'close' } : {});
-      if (err.status === 413) req.resume();
+      const unread = !req.complete;
+      reply(res, err.status, err.status === 400 ? { error: err.message } : undefined, unread ? { connection: 'close' } : {});
+      // A body we will not read is not waited for: the connection closes once the answer is out.
+      if (unread) res.once('finish', () => req.destroy());
       return;
+    } finally {
+      this.buffered -= reserved;
     }
     if (body.ssl_check === '1') {
       reply(res, 200);
@@ -245,16 +243,22 @@ function numberHeader(req: IncomingMessage, name: string): number | undefined {
   return Number.isInteger(v) && v >= 0 ? v : undefined;
 }
 
-/** Slack's v0 signature over `v0:{timestamp}:{body}`, and a timestamp within five minutes either way. */
-export function verifySignature(secret: string, req: IncomingMessage, raw: Buffer, nowMs: number): void {
+/** The signature headers' shape and the timestamp's age, checked before the body is read. */
+function checkSignatureHeaders(req: IncomingMessage, nowMs: number): { signature: string; tsText: string } {
   const signature = stringHeader(req, 'x-slack-signature');
   const tsText = stringHeader(req, 'x-slack-request-timestamp');
   if (!signature || !tsText) throw new RequestRejected(401, 'bad_signature', 'missing x-slack-signature or x-slack-request-timestamp');
+  if (!/^v0=[0-9a-f]{64}$/.test(signature)) throw new RequestRejected(401, 'bad_signature', 'x-slack-signature is not a v0 signature');
   if (!/^\d{1,12}$/.test(tsText)) throw new RequestRejected(401, 'bad_signature', 'x-slack-request-timestamp is not a number of seconds');
-  const ts = Number(tsText);
-  if (Math.abs(Math.floor(nowMs / 1000) - ts) > MAX_CLOCK_SKEW_SECONDS) {
+  if (Math.abs(Math.floor(nowMs / 1000) - Number(tsText)) > MAX_CLOCK_SKEW_SECONDS) {
     throw new RequestRejected(401, 'stale', 'x-slack-request-timestamp is more than five minutes from our clock (a replay, or a clock out of sync)');
   }
+  return { signature, tsText };
+}
+
+/** Slack's v0 signature over `v0:{timestamp}:{body}`, and a timestamp within five minutes either way. */
+export function verifySignature(secret: string, req: IncomingMessage, raw: Buffer, nowMs: number): void {
+  const { signature, tsText } = checkSignatureHeaders(req, nowMs);
   const expected = Buffer.from(
     `v0=${createHmac('sha256', secret).update(`v0:${tsText}:`).update(raw).digest('hex')}`,
     'utf8',

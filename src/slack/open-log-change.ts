@@ -1,4 +1,3 @@
-import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { incidentFromChannel } from '../ledger/fix-command.js';
 import type { ResourceRef } from '../ledger/model.js';
@@ -15,28 +14,27 @@ export const LogChangeMetadata = z.object({
 });
 export type LogChangeMetadata = z.infer<typeof LogChangeMetadata>;
 
+/** Opens the "Log a change" form; false when Slack would not (the caller tells the person another way). */
 export async function openLogChangeModal(
   ctx: SlackContext,
-  client: WebClient,
   args: LogChangeMetadata & { triggerId: string; prefill: LogChangePrefill },
-): Promise<void> {
+): Promise<boolean> {
   const { triggerId, prefill, ...metadata } = args;
   const clusters = ctx.config.file.clusters.map((c) => c.name);
   const incident = prefill.incident ?? incidentFromChannel(metadata.channelName, ctx.incidentChannelPattern);
-  try {
-    await client.views.open({
-      trigger_id: triggerId,
-      view: logChangeModal({
-        prefill: { ...prefill, incident },
-        clusters,
-        privateMetadata: JSON.stringify(metadata),
-        commandName: metadata.commandName,
-      }),
-    });
-  } catch (err) {
-    ctx.deliveryFailed('modal_open', err);
-  }
+  return ctx.openView(
+    triggerId,
+    logChangeModal({
+      prefill: { ...prefill, incident },
+      clusters,
+      privateMetadata: JSON.stringify(metadata),
+      commandName: metadata.commandName,
+    }),
+  );
 }
+
+export const FORM_UNAVAILABLE = (commandName: string) =>
+  `Slack would not open the form just now, so nothing was logged. Type \`${commandName} <what you changed>\` instead, e.g. \`${commandName} scaled deploy/payments-api -n shop to 12\`.`;
 
 export function resourceText(refs: ResourceRef[]): string {
   return refs.map((r) => `${r.group ? `${r.kind}.${r.group}` : r.kind}/${r.name}`).join(', ');

@@ -139,21 +139,24 @@ export function ackStateOf(context: unknown): AckState | undefined {
   return typeof state === 'object' && state !== null && 'acked' in state ? (state as AckState) : undefined;
 }
 
+/** How the supervisor answers for a listener: the ack body, and what to tell the person afterwards. */
+export interface Answer {
+  ack?: unknown;
+  followUp?: () => Promise<void>;
+}
+
+export type AnswerReason = 'unhandled' | 'failed' | 'late';
+
 export interface SupervisorDeps {
   logger: Logger;
   metrics: Metrics;
   ackDeadlineMs?: number;
   /**
-   * Answers a request no listener acknowledged (an unknown action, callback or shortcut): returns the
-   * acknowledgement body and may tell the person what happened afterwards.
+   * Answers for a listener: a request none took (an unknown action, callback or shortcut), one whose
+   * listener failed before acknowledging, or one whose listener is still working at the deadline.
    */
-  unhandled(body: Record<string, unknown>, kind: RequestKind): { ack?: unknown; followUp?: () => Promise<void> };
+  answer(body: Record<string, unknown>, kind: RequestKind, reason: AnswerReason): Answer;
 }
-
-const STILL_WORKING = {
-  response_type: 'ephemeral',
-  text: 'Stopgap is taking longer than usual to answer. Nothing is lost: check `/fix list` in a minute before trying again.',
-};
 
 /** Runs Bolt's processing of one event under supervision; never throws. */
 export async function superviseEvent(
@@ -162,7 +165,14 @@ export async function superviseEvent(
   deps: SupervisorDeps,
 ): Promise<void> {
   const arrivedAt = typeof event.customProperties?.arrivedAt === 'bigint' ? event.customProperties.arrivedAt : process.hrtime.bigint();
-  const body = event.body as Record<string, unknown>;
+  const raw: unknown = event.body;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    deps.logger.warn('Slack delivered something that is not a payload; acknowledged and ignored');
+    deps.metrics.refusals.inc({ code: 'malformed_payload' });
+    await Promise.resolve(event.ack()).catch(() => undefined);
+    return;
+  }
+  const body = raw as Record<string, unknown>;
   const kind = requestKind(body);
   const state: AckState = { acked: false };
   let deadline: NodeJS.Timeout | undefined = undefined;
@@ -173,12 +183,22 @@ export async function superviseEvent(
     deps.metrics.ackSeconds.observe({ kind }, Number(process.hrtime.bigint() - arrivedAt) / 1e9);
     await event.ack(response);
   };
-  deadline = setTimeout(() => {
-    if (state.acked) return;
-    deps.logger.warn({ kind }, 'no acknowledgement within the deadline; acknowledging for the listener');
-    deps.metrics.refusals.inc({ code: 'ack_deadline' });
-    void ack(kind === 'command' ? STILL_WORKING : undefined).catch(() => undefined);
-  }, deps.ackDeadlineMs ?? ACK_DEADLINE_MS);
+  const answerFor = async (reason: AnswerReason): Promise<void> => {
+    const answer = deps.answer(body, kind, reason);
+    await ack(answer.ack).catch(() => undefined);
+    await answer.followUp?.().catch((err: unknown) => deps.logger.warn({ err, kind, reason }, 'could not tell the person what happened'));
+  };
+  // Slack's three seconds run from the request's arrival, not from when the body finished arriving.
+  const elapsedMs = Number(process.hrtime.bigint() - arrivedAt) / 1e6;
+  deadline = setTimeout(
+    () => {
+      if (state.acked) return;
+      deps.logger.warn({ kind }, 'no acknowledgement within the deadline; acknowledging for the listener');
+      deps.metrics.refusals.inc({ code: 'ack_deadline' });
+      void answerFor('late');
+    },
+    Math.max(0, (deps.ackDeadlineMs ?? ACK_DEADLINE_MS) - elapsedMs),
+  );
 
   const problem = slackBodyProblem(body);
   if (problem) {
@@ -191,18 +211,9 @@ export async function superviseEvent(
     await run({ ...event, ack, customProperties: { ...event.customProperties, stopgapAck: state } });
   } catch (err) {
     deps.logger.error({ err, kind }, 'Slack listener failed');
-    if (!state.acked) {
-      await ack(
-        kind === 'command'
-          ? { response_type: 'ephemeral', text: 'Something went wrong on our side. Check `/fix list` before trying again.' }
-          : undefined,
-      ).catch(() => undefined);
-    }
+    deps.metrics.refusals.inc({ code: 'listener_failed' });
+    if (!state.acked) await answerFor('failed');
+    return;
   }
-  if (state.acked) return;
-  const answer = deps.unhandled(body, kind);
-  await ack(answer.ack).catch(() => undefined);
-  if (answer.followUp) {
-    await answer.followUp().catch((err: unknown) => deps.logger.warn({ err, kind }, 'could not tell the person about an unhandled request'));
-  }
+  if (!state.acked) await answerFor('unhandled');
 }

@@ -133,20 +133,11 @@ export class LedgerStore {
       insertRequestKey: db.prepare('INSERT INTO request_keys (key, change_id, created_at) VALUES (?, ?, ?)'),
       count: db.prepare('SELECT count(*) AS n FROM changes'),
     };
-    const batched = groupCommit(
-      db,
-      (a: { input: ChangeDraft; opts: Parameters<LedgerStore['create']>[1] }) => this.create(a.input, a.opts),
-      commitOpts,
-    );
-    this.createSoon = (input, opts) => batched({ input, opts });
-    const batchedActs = groupCommit(
-      db,
-      (a: { id: number; action: ChangeAction; ctx: ActionContext; opts?: { requestKeys?: string[] } }) => this.act(a.id, a.action, a.ctx, a.opts),
-      commitOpts,
-    );
-    this.actSoon = (id, action, ctx, opts) => batchedActs({ id, action, ctx, opts });
-    const batchedClaims = groupCommit(db, (a: { key: string; now: Date }) => this.claimRequest(a.key, a.now), commitOpts);
-    this.claimRequestSoon = (key, now) => batchedClaims({ key, now });
+    // One queue for every ledger write, so writes commit in the order they were asked for.
+    const commitSoon = groupCommit(db, (write: () => unknown) => write(), commitOpts);
+    this.createSoon = (input, opts) => commitSoon(() => this.create(input, opts)) as Promise<CreateResult>;
+    this.actSoon = (id, action, ctx, opts) => commitSoon(() => this.act(id, action, ctx, opts)) as Promise<ActionResult>;
+    this.claimRequestSoon = (key, now) => commitSoon(() => this.claimRequest(key, now)) as Promise<boolean>;
   }
 
   get(id: number): Change | undefined {

@@ -3,10 +3,12 @@
  * hang, write anything twice, or go unanswered past Slack's three seconds.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
+import Database from 'better-sqlite3';
+import { rawHttp, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import {
   FORM_CONTENT_TYPE,
   JSON_CONTENT_TYPE,
+  logChangeStateValues,
   ownBlockActions,
   ownSlashCommandFields,
   ownViewSubmission,
@@ -270,4 +272,91 @@ describe('replayed subcommands apply once', () => {
       for (const answer of answers) expect(answer).toMatch(new RegExp(`${key} (is snoozed|is in review|now belongs)`));
     });
   }
+});
+
+describe('requests that are not even HTTP the server expects', () => {
+  it('answers a request-target that is not a URL with 400 and keeps serving', async () => {
+    const port = Number(new URL(app.url).port);
+    expect(await rawHttp(port, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    await stillServing();
+  });
+
+  it('refuses an unsigned body before reading it, closing the connection', async () => {
+    const port = Number(new URL(app.url).port);
+    // Headers promise a large body that never comes: the refusal must not wait for it.
+    const answer = await rawHttp(port, 'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 900000\r\n\r\n{');
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+    await stillServing();
+  });
+});
+
+describe('a listener that fails before answering', () => {
+  it('tells the person something went wrong instead of answering with nothing', async () => {
+    const key = await logChange('scaled deploy/broken -n shop to 1');
+    const other = new Database(app.dbPath);
+    // A row edited behind the ledger's back no longer parses: reading it throws inside the listener.
+    other.prepare("UPDATE changes SET resources = '{}' WHERE id = ?").run(Number(key.slice(3)));
+    other.close();
+    try {
+      const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: `show ${key}` }));
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.json)).toMatch(/Something went wrong on our side/);
+      await stillServing();
+    } finally {
+      const fix = new Database(app.dbPath);
+      fix.prepare("UPDATE changes SET resources = '[]' WHERE id = ?").run(Number(key.slice(3)));
+      fix.close();
+    }
+  });
+});
+
+describe('Slack refusing to open a form', () => {
+  it('/fix with no text: the person is told to type the change instead', async () => {
+    app.slack.failAlways('views.open', { status: 503 });
+    const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: '', response_url: app.slack.responseUrl('no-form') }));
+    expect(res.status).toBe(200);
+    const told = await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/no-form'));
+    expect(JSON.stringify(told.json)).toMatch(/would not open the form/);
+    // The trigger lives three seconds: opening is tried once, not retried past it.
+    expect(app.slack.callsTo('views.open')).toHaveLength(1);
+  });
+
+  it('Mark codified: the person is told the command to type', async () => {
+    const key = await logChange();
+    app.slack.failAlways('views.open', { error: 'expired_trigger_id' });
+    await sendInteraction(app.url, TEST_SIGNING_SECRET, ownBlockActions({ actionId: 'change_codified', value: key, responseUrl: app.slack.responseUrl('no-codify-form') }));
+    const told = await app.slack.waitForCall('response_url', (c) => c.path.endsWith('/no-codify-form'));
+    expect(JSON.stringify(told.json)).toContain(`/fix codified ${key}`);
+  });
+});
+
+describe('what goes back to Slack is what the ledger stored', () => {
+  it('a dismissal confirms the masked reason, never the pasted credential', async () => {
+    const key = await logChange();
+    const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: `dismiss ${key} rotated, old password=hunt3rEIGHT` }));
+    expect(JSON.stringify(res.json)).toContain('password=[redacted]');
+    expect(res.body).not.toContain('hunt3rEIGHT');
+  });
+
+  it('a form error never echoes a pasted token', async () => {
+    const token = `ghp_${'A1b2C3d4E5f6G7h8I9j0K1l2'}`;
+    const res = await sendInteraction(
+      app.url,
+      TEST_SIGNING_SECRET,
+      ownViewSubmission({ callbackId: 'log_change', stateValues: logChangeStateValues({ description: 'rotated the key', resources: `token=${token}` }, { clusterAs: 'text' }) }),
+    );
+    expect(res.json).toMatchObject({ response_action: 'errors' });
+    expect(res.body).not.toContain(token.slice(4, 20));
+  });
+});
+
+describe('delivery failures are counted', () => {
+  it('a Home tab that cannot be published', async () => {
+    app.slack.failAlways('views.publish', { error: 'internal_error' });
+    const res = await sendEvent(app.url, TEST_SIGNING_SECRET, { type: 'event_callback', event_id: 'Ev0HOMEFAIL', team_id: 'T0', event: { type: 'app_home_opened', user: 'U0ALICE', tab: 'home', channel: 'D1' } });
+    expect(res.status).toBe(200);
+    await expect
+      .poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/stopgap_slack_delivery_failures_total\{kind="home_tab"\} (\d+)/)?.[1])
+      .toBe('1');
+  });
 });

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/main.js';
 import { isStopgapError } from '../../src/errors.js';
-import { serveEnv, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
+import { rawHttp, serveEnv, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import { startFakeSlack } from '../support/fake-slack.js';
-import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
+import { logChangeStateValues, ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 
 async function timedFetch(url: string): Promise<{ status: number; ms: number; json: unknown }> {
   const started = performance.now();
@@ -59,6 +59,38 @@ describe('another process holds the database write lock', () => {
     }
     expect(app.server.ledger.count()).toBe(before);
     expect((await timedFetch(`${app.url}/readyz`)).status).toBe(200);
+  });
+
+  it('acknowledges Mark reverted only once the status move is committed', async () => {
+    const key = /SG-\d+/.exec((await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: 'scaled deploy/rev -n shop to 2' }))).body)?.[0] ?? '';
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 300);
+    try {
+      const res = await sendInteraction(app.url, TEST_SIGNING_SECRET, ownBlockActions({ actionId: 'change_reverted', value: key, responseUrl: app.slack.responseUrl('rev') }));
+      expect(res.status).toBe(200);
+      expect(app.server.ledger.get(Number(key.slice(3)))?.status).toBe('reverted');
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+    }
+  });
+
+  it('commits writes in the order they were asked for while the lock is held', async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const key = /SG-\d+/.exec((await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: `scaled deploy/o${trial} -n shop to 1` }))).body)?.[0] ?? '';
+      other.exec('BEGIN IMMEDIATE');
+      const assigns = await commandCount(app.url, 'assign');
+      const first = sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: `assign ${key} <@U0BOB>` }));
+      // Each is waiting for the lock (counted, not yet answered) before the next is sent.
+      await expect.poll(() => commandCount(app.url, 'assign')).toBe(assigns + 1);
+      const second = sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: `assign ${key} <@U0CAROL>` }));
+      await expect.poll(() => commandCount(app.url, 'assign')).toBe(assigns + 2);
+      other.exec('COMMIT');
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.body).toMatch(/now belongs to <@U0BOB>/);
+      expect(b.body).toMatch(/now belongs to <@U0CAROL>/);
+      expect(app.server.ledger.get(Number(key.slice(3)))?.owner).toBe('U0CAROL');
+    }
   });
 
   it('saves the change once a short lock is released, and times the ack from arrival', async () => {
@@ -113,6 +145,11 @@ describe('a listener slower than the acknowledgement deadline', () => {
     }
   });
 });
+
+async function commandCount(url: string, subcommand: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`stopgap_slash_commands_total\\{subcommand="${subcommand}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+}
 
 async function ackSum(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -198,5 +235,11 @@ describe('METRICS_PORT', () => {
     expect(await res.text()).toContain('stopgap_slack_ack_seconds');
     expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers a request-target that is not a URL with 400 on the metrics port, and keeps serving', async () => {
+    const port = app.server.metricsPort ?? 0;
+    expect(await rawHttp(port, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { freePort, startTestApp, type TestApp } from '../support/app.js';
+import { freePort, rawHttp, startTestApp, type TestApp } from '../support/app.js';
 import { ownSlashCommandFields } from '../support/slack-signing.js';
 
 // Slack's Socket Mode: apps.connections.open hands out a WebSocket URL; Slack says hello, then sends
@@ -49,9 +49,10 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     expect((ack?.payload as { response_type?: string }).response_type).toBe('in_channel');
   });
 
-  it('still serves health checks on PORT', async () => {
+  it('still serves health checks on PORT, answering a malformed request with 400', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
+    expect(await rawHttp(port, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
   });
 
   it('never logs the app token', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startServer, type Server, type StartOptions } from '../../src/main.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
@@ -28,6 +28,21 @@ export async function freePort(): Promise<number> {
   const { port } = srv.address() as AddressInfo;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/** Sends raw bytes to a port and resolves with whatever came back before the socket closed (or 2 s). */
+export function rawHttp(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let out = '';
+    const timer = setTimeout(() => socket.destroy(), 2_000);
+    socket.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.on('error', () => undefined);
+  });
 }
 
 export interface TestApp {

@@ -2,6 +2,7 @@
 import type { KnownBlock } from '@slack/types';
 import { LIMITS, commandLabel, escapeAndTruncate, truncate } from './mrkdwn.js';
 import type { ChangeAction } from '../../ledger/lifecycle.js';
+import type { Change } from '../../ledger/model.js';
 import type { SlackMessage } from './types.js';
 
 type HelpEntry = { usage: string; what: string; example: string };
@@ -91,19 +92,25 @@ export function confirmationMrkdwn(mrkdwn: string): SlackMessage {
   return { text: body, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: body } }] };
 }
 
-/** mrkdwn confirming a person's action on a change; what they typed is escaped, what we build (dates) is not. */
-export function actionConfirmation(key: string, action: ChangeAction): string {
+/**
+ * mrkdwn confirming a person's action on a change. It echoes what the ledger stored (the PR link and
+ * reason as masked and cleaned), never what was typed; what we build (dates) is not escaped.
+ */
+export function actionConfirmation(change: Change, action: ChangeAction): string {
+  const key = change.key;
   switch (action.type) {
     case 'codified':
-      return `${key} is in review with ${escapeAndTruncate(action.prUrl, 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
+      return `${key} is in review with ${escapeAndTruncate(change.prUrl ?? '', 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
     case 'reverted':
       return `${key} is marked reverted.`;
     case 'dismiss':
-      return `${key} is dismissed: “${escapeAndTruncate(action.reason, 1000)}”.`;
-    case 'snooze':
-      return `${key} is snoozed until <!date^${Math.floor(Date.parse(action.until) / 1000)}^{date_short_pretty}|${action.until.slice(0, 10)}>. No reminders until then.`;
+      return `${key} is dismissed: “${escapeAndTruncate(change.reason ?? '', 1000)}”.`;
+    case 'snooze': {
+      const until = change.snoozedUntil ?? action.until;
+      return `${key} is snoozed until <!date^${Math.floor(Date.parse(until) / 1000)}^{date_short_pretty}|${until.slice(0, 10)}>. No reminders until then.`;
+    }
     case 'assign':
-      return `${key} now belongs to <@${action.owner}>.`;
+      return `${key} now belongs to <@${change.owner}>.`;
     case 'reopen':
       return `${key} is open again.`;
   }

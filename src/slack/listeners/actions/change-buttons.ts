@@ -29,10 +29,11 @@ async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, tex
  * Slack delivers twice (same trigger_id) applies once.
  */
 export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
-  const onButton = async (kind: 'codified' | 'reverted' | 'dismiss', body: BlockAction, action: ButtonAction, client: WebClient) => {
+  const onButton = async (kind: 'codified' | 'reverted' | 'dismiss', body: BlockAction, action: ButtonAction, client: WebClient, ack: () => Promise<void>) => {
     const id = changeIdFrom(action.value);
     const change = id === undefined ? undefined : ctx.ledger.get(id);
     if (id === undefined || !change) {
+      await ack();
       ctx.metrics.refusals.inc({ code: 'not_found' });
       await tell(ctx, client, body, `There is no change ${escapeAndTruncate(action.value ?? '(none)', 40)} any more, so nothing was changed. \`/fix list all\` shows the ledger.`);
       return;
@@ -44,35 +45,36 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
           requestKeys: body.trigger_id ? [`action:${body.trigger_id}`] : [],
         });
       } catch (err) {
+        await ack();
         const busy = isStopgapError(err) && err.code === 'ledger_busy';
         ctx.logger.error({ err, change: change.key }, 'button action failed');
         await tell(ctx, client, body, busy ? `The ledger is busy and ${change.key} was *not* updated. Try again in a moment.` : `Something went wrong and ${change.key} was not updated. Try \`/fix reverted ${change.key}\`.`);
         return;
       }
+      // Acknowledged only once the status move is committed.
+      await ack();
       if (!result.ok) {
         ctx.metrics.refusals.inc({ code: result.code });
         await tell(ctx, client, body, result.message);
         return;
       }
-      if (!result.duplicate) ctx.logger.info({ change: change.key, user: body.user.id, action: 'reverted' }, 'change updated');
-      if (!result.duplicate) await tell(ctx, client, body, actionConfirmation(change.key, { type: 'reverted' }));
+      if (result.duplicate) return;
+      ctx.logger.info({ change: change.key, user: body.user.id, action: 'reverted' }, 'change updated');
+      await tell(ctx, client, body, actionConfirmation(result.change, { type: 'reverted' }));
       return;
     }
+    await ack();
     if (!body.trigger_id) return;
-    try {
-      await client.views.open({
-        trigger_id: body.trigger_id,
-        view: changeActionModal({ kind, changeKey: change.key, privateMetadata: JSON.stringify({ kind, id }) }),
-      });
-    } catch (err) {
-      ctx.deliveryFailed('modal_open', err, { change: change.key });
+    const opened = await ctx.openView(body.trigger_id, changeActionModal({ kind, changeKey: change.key, privateMetadata: JSON.stringify({ kind, id }) }));
+    if (!opened) {
+      const example = kind === 'codified' ? `/fix codified ${change.key} <PR URL>` : `/fix dismiss ${change.key} <reason>`;
+      await tell(ctx, client, body, `Slack would not open the form just now, so nothing was changed. Type \`${example}\` instead.`);
     }
   };
 
   for (const kind of ['codified', 'reverted', 'dismiss'] as const) {
     app.action<BlockAction<ButtonAction>>(CHANGE_ACTION_IDS[kind], async ({ ack, body, action, client }) => {
-      await ack();
-      await onButton(kind, body, action, client);
+      await onButton(kind, body, action, client, () => ack());
     });
   }
 }

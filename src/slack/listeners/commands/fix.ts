@@ -6,7 +6,7 @@ import { isStopgapError } from '../../../errors.js';
 import { redactSecrets } from '../../../redact.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
-import { openLogChangeModal } from '../../open-log-change.js';
+import { FORM_UNAVAILABLE, openLogChangeModal } from '../../open-log-change.js';
 import { responderFor } from '../../response-url.js';
 import { ackStateOf } from '../../supervise.js';
 import {
@@ -90,15 +90,22 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
   switch (parsed.type) {
     case 'open_modal':
       return {
-        after: () =>
-          openLogChangeModal(ctx, client, {
+        after: async () => {
+          const opened = await openLogChangeModal(ctx, {
             triggerId: command.trigger_id,
             channelId: command.channel_id,
             channelName: command.channel_name,
             commandName: command.command,
             source: 'modal',
             prefill: {},
-          }),
+          });
+          if (opened) return;
+          try {
+            await responderFor(command.response_url)({ response_type: 'ephemeral', text: FORM_UNAVAILABLE(command.command) });
+          } catch (err) {
+            ctx.deliveryFailed('late_reply', err, { user: command.user_id });
+          }
+        },
       };
     case 'log': {
       let result;
@@ -167,12 +174,12 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       }
       if (result.duplicate) {
         ctx.logger.info({ change: result.change.key, user, action: action.type }, 'duplicate request ignored');
-        return { ack: reply(confirmationMrkdwn(actionConfirmation(result.change.key, action))) };
+        return { ack: reply(confirmationMrkdwn(actionConfirmation(result.change, action))) };
       }
       ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
       const changed = result.change;
       return {
-        ack: reply(confirmationMrkdwn(actionConfirmation(changed.key, action))),
+        ack: reply(confirmationMrkdwn(actionConfirmation(changed, action))),
         after:
           parsed.type === 'assign'
             ? () => notifyNewOwner(ctx, client, parsed.userId, user, changed.key, changed.description)

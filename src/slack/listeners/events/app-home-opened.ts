@@ -12,7 +12,7 @@ export function registerHome(app: BoltApp, ctx: SlackContext): void {
     try {
       await client.views.publish({ user_id: event.user, view: homeView({ user: event.user, mine, overdue, now }) });
     } catch (err) {
-      ctx.logger.warn({ err, user: event.user }, 'could not publish the Home tab');
+      ctx.deliveryFailed('home_tab', err, { user: event.user });
     }
   });
 }

@@ -1,7 +1,7 @@
 import type { App as BoltApp, MessageShortcut } from '@slack/bolt';
 import { extractChangeDraft } from '../../../ledger/fix-command.js';
 import type { SlackContext } from '../../context.js';
-import { messageLink, openLogChangeModal, resourceText } from '../../open-log-change.js';
+import { FORM_UNAVAILABLE, messageLink, openLogChangeModal, resourceText } from '../../open-log-change.js';
 
 export const LOG_SHORTCUT_CALLBACK_ID = 'log_temporary_fix';
 
@@ -12,7 +12,7 @@ export function registerLogShortcut(app: BoltApp, ctx: SlackContext): void {
     const text = shortcut.message?.text ?? '';
     const draft = extractChangeDraft(text, ctx.parseContext({ channelName: shortcut.channel?.name }));
     const namespaces = [...new Set(draft.resources.map((r) => r.namespace).filter((n): n is string => !!n))];
-    await openLogChangeModal(ctx, client, {
+    const opened = await openLogChangeModal(ctx, {
       triggerId: shortcut.trigger_id,
       channelId: shortcut.channel?.id,
       channelName: shortcut.channel?.name,
@@ -28,5 +28,12 @@ export function registerLogShortcut(app: BoltApp, ctx: SlackContext): void {
         incident: draft.incident,
       },
     });
+    if (opened) return;
+    // A message shortcut has no response_url: the person hears it by DM.
+    try {
+      await client.chat.postMessage({ channel: shortcut.user.id, text: FORM_UNAVAILABLE('/fix') });
+    } catch (err) {
+      ctx.deliveryFailed('author_dm', err, { user: shortcut.user.id });
+    }
   });
 }

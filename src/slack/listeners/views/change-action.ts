@@ -57,7 +57,7 @@ export function registerChangeActionSubmission(app: BoltApp, ctx: SlackContext):
     if (result.duplicate) return;
     ctx.logger.info({ change: result.change.key, user, action: action.type }, 'change updated');
     try {
-      await app.client.chat.postMessage({ channel: user, text: actionConfirmation(result.change.key, action) });
+      await app.client.chat.postMessage({ channel: user, text: actionConfirmation(result.change, action) });
     } catch (err) {
       ctx.deliveryFailed('button_reply', err, { user });
     }

@@ -4,6 +4,8 @@ import type { WebClient } from '@slack/web-api';
 import { extractChangeDraft, isNamespaced } from '../../../ledger/fix-command.js';
 import type { ResourceRef } from '../../../ledger/model.js';
 import { isStopgapError } from '../../../errors.js';
+import { redactSecrets } from '../../../redact.js';
+import { ackStateOf } from '../../supervise.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
 import { LogChangeMetadata } from '../../open-log-change.js';
@@ -11,7 +13,7 @@ import { changeLoggedMessage, modalErrors, noticeModal, readLogChangeState, LOG_
 
 /** Submission of the "Log a change" form: validated per field, committed, then acknowledged and announced. */
 export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): void {
-  app.view(LOG_CHANGE_CALLBACK_ID, async ({ ack, view, body, client }) => {
+  app.view(LOG_CHANGE_CALLBACK_ID, async ({ ack, view, body, client, context }) => {
     const now = ctx.now();
     const user = body.user.id;
     const meta = LogChangeMetadata.safeParse(safeJson(view.private_metadata));
@@ -36,7 +38,7 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
       const found = extractChangeDraft(token, parseCtx).resources;
       const ref = found[0];
       if (found.length !== 1 || !ref) {
-        problems.resources = `“${token.slice(0, 60)}” is not a resource. Write kind/name, e.g. deploy/payments-api, node/ip-10-0-1-7.`;
+        problems.resources = `“${redactSecrets(token).slice(0, 60)}” is not a resource. Write kind/name, e.g. deploy/payments-api, node/ip-10-0-1-7.`;
         break;
       }
       resources.push(values.namespace && !ref.namespace && isNamespaced(ref.kind) ? { ...ref, namespace: values.namespace } : ref);
@@ -73,6 +75,15 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
       const busy = isStopgapError(err) && err.code === 'ledger_busy';
       if (busy) ctx.metrics.refusals.inc({ code: 'ledger_busy' });
       ctx.logger.error({ err, user }, 'could not record a change from the modal');
+      if (ackStateOf(context)?.acked) {
+        // The form already closed with "still working": the person hears the outcome by DM.
+        try {
+          await client.chat.postMessage({ channel: user, text: `Your change was *not saved*${busy ? ' (the ledger was busy)' : ''}. Log it again with /fix.` });
+        } catch (dmErr) {
+          ctx.deliveryFailed('author_dm', dmErr, { user });
+        }
+        return;
+      }
       await ack(
         modalErrors({
           description: busy
