@@ -11,7 +11,7 @@ import { startServer } from '../../src/main.js';
 import { isStopgapError } from '../../src/errors.js';
 import { rawHttp, serveEnv, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import { startFakeSlack } from '../support/fake-slack.js';
-import { logChangeStateValues, ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
+import { ownBlockActions, ownSlashCommandFields, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 
 async function timedFetch(url: string): Promise<{ status: number; ms: number; json: unknown }> {
   const started = performance.now();
