@@ -88,8 +88,8 @@ describe('unknown options and arguments: one clear line, exit 2, nothing done', 
     [['serve', '--port=80'], /^stopgap serve: unknown option '--port'; it takes no arguments\. Run 'stopgap serve --help'/],
     [['migrate', '--force'], /^stopgap migrate: unknown option '--force'; it takes no arguments/],
     [['verify', 'now'], /^stopgap verify: unexpected argument 'now'; it takes no arguments/],
-    [['diff', '--desired', 'a.yaml', '--live', 'b.yaml', '--colour'], /^stopgap diff: unknown option --colour\. Usage: /],
-    [['scan', '--all'], /^stopgap scan: unknown argument '--all'/],
+    [['diff', '--desired', 'a.yaml', '--live', 'b.yaml', '--colour'], /^stopgap diff: unknown option '--colour'\. Run 'stopgap diff --help'\.\n$/],
+    [['scan', '--all'], /^stopgap scan: unknown option '--all'\. Run 'stopgap scan --help'\.\n$/],
     [['help', 'frobnicate'], /^stopgap help: no such command 'frobnicate'/],
   ];
   for (const [args, message] of cases) {

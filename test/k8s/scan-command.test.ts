@@ -67,10 +67,18 @@ describe('stopgap scan', () => {
     ]);
   });
 
-  it('exits 2 on an unknown argument', async () => {
-    const r = await scan(['--all']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown argument '--all'");
+  it('exits 2 with one line naming an unknown option or a stray argument', async () => {
+    for (const [argv, problem] of [
+      [['--all'], "unknown option '--all'"],
+      [['prod'], "unexpected argument 'prod'"],
+      [['--json=yes'], '--json takes no value'],
+      [['--context'], '--context needs a value'],
+    ] as const) {
+      const r = await scan([...argv]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`stopgap scan: ${problem}. Run 'stopgap scan --help'.\n`);
+    }
   });
 
   it('exits 0 when every cluster is in sync, with a progress line per cluster and kind', async () => {
