@@ -1,6 +1,5 @@
-import { dirname, resolve } from 'node:path';
 import { ClusterConfig } from '../config/clusters.js';
-import { FileConfig, loadFileConfig } from '../config/config.js';
+import { configBaseDir, loadConfig, type Config } from '../config/config.js';
 import { isStopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { Finding } from '../drift/findings.js';
@@ -12,7 +11,7 @@ import { openMigratedDb } from '../store/db.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
 import type { CliIo } from './io.js';
-import { writeLine } from './io.js';
+import { reportFailure, writeLine } from './io.js';
 
 export const SCAN_HELP = `Usage: stopgap scan [--context NAME] [--json]
 
@@ -164,18 +163,14 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const args = parsed.values;
 
-  let config: FileConfig;
-  let baseDir = process.cwd();
-  const configPath = io.env['STOPGAP_CONFIG']?.trim();
+  // The loader serve and migrate use: the same STOPGAP_CONFIG and STOPGAP_DB, the same messages.
+  let config: Config;
   try {
-    config = configPath ? loadFileConfig(configPath) : FileConfig.parse({});
-    if (configPath) baseDir = dirname(resolve(configPath));
+    config = loadConfig(io.env);
   } catch (err) {
-    writeLine(io.stderr, 'stopgap scan: invalid configuration:');
-    for (const line of (err as Error).message.split('\n')) writeLine(io.stderr, `  - ${line}`);
-    return 2;
+    return reportFailure(io, 'scan', err);
   }
-  let clusters = config.clusters;
+  let clusters = config.file.clusters;
   if (args.context !== undefined) {
     const wanted = args.context;
     clusters = clusters.filter((c) => c.context === wanted || c.name === wanted);
@@ -193,10 +188,9 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const dbPath = io.env['STOPGAP_DB']?.trim() || './data/stopgap.db';
   let db;
   try {
-    db = openMigratedDb(dbPath);
+    db = openMigratedDb(config.dbPath);
   } catch (err) {
     writeLine(io.stderr, `stopgap scan: ${isStopgapError(err) ? err.message : (err as Error).message}`);
     return 2;
@@ -205,11 +199,11 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     const fingerprint = makeFingerprint(ensureFingerprintKey(db));
     const outcomes = await scanClusters(clusters, {
       db,
-      drift: config.drift,
-      settings: scanSettingsFrom(config.drift),
+      drift: config.file.drift,
+      settings: scanSettingsFrom(config.file.drift),
       fingerprint,
       env: io.env,
-      baseDir,
+      baseDir: configBaseDir(config),
       emit: (event) => {
         const line = progressLine(event);
         if (line) writeLine(io.stderr, `scan ${line}`);

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
+import { runCliCaptured } from '../support/cli.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
@@ -65,6 +66,22 @@ describe('stopgap scan', () => {
       expect.stringContaining('clusters.0.desired.type'),
       expect.stringContaining('drift.pageSize'),
     ]);
+  });
+
+  it('reads its settings as serve and migrate do: the same problems, named the same way', async () => {
+    const env = { STOPGAP_CONFIG: config({ admins: ['bob'], clusters: [prod()] }), PORT: 'eighty' };
+    const r = await scan([], env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const migrate = await runCliCaptured(['migrate'], { STOPGAP_DB: join(h.dir, 'cli.db'), ...env });
+    expect(migrate.code).toBe(2);
+    expect(r.stderr).toBe(migrate.stderr.replace('stopgap migrate:', 'stopgap scan:'));
+    expect(r.stderr).toContain('  - PORT: ');
+    expect(r.stderr).toContain(`  - ${env.STOPGAP_CONFIG}: admins.0: a Slack user ID looks like U024BE7LH`);
+
+    const missing = await scan([], { STOPGAP_CONFIG: join(h.dir, 'nope.yml') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`STOPGAP_CONFIG: cannot read ${join(h.dir, 'nope.yml')} (ENOENT)`);
   });
 
   it('exits 2 with one line naming an unknown option or a stray argument', async () => {
