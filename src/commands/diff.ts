@@ -10,7 +10,7 @@ import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
 import type { Readable } from 'node:stream';
 import type { ArgsSpec, OptionValues } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { readAll, writeLine } from './io.js';
 
 const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
@@ -308,3 +308,5 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 }
+
+export const command: Command = { help: DIFF_HELP, run: runDiff };

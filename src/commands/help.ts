@@ -1,6 +1,6 @@
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { writeLine } from './io.js';
 import { isCommandName, loadCommand } from './registry.js';
 
@@ -32,3 +32,5 @@ export async function runHelp(argv: string[], io: CliIo): Promise<number> {
   writeLine(io.stdout, (topic === undefined ? HELP : (await loadCommand(topic)).help).trimEnd());
   return 0;
 }
+
+export const command: Command = { help: HELP, run: runHelp };

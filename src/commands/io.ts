@@ -10,6 +10,12 @@ export interface CliIo {
   stdin?: Readable;
 }
 
+/** A subcommand, as its module exports it: its help text, and what runs it with the arguments after its name. */
+export interface Command {
+  help: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
 export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
 }

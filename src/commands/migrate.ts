@@ -2,7 +2,7 @@ import { loadConfig } from '../config/config.js';
 import { migrate, openDb } from '../store/db.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { reportFailure, writeLine } from './io.js';
 
 export const MIGRATE_HELP = `Usage: stopgap migrate
@@ -36,3 +36,5 @@ export async function runMigrate(argv: string[], io: CliIo): Promise<number> {
     return reportFailure(io, 'migrate', err);
   }
 }
+
+export const command: Command = { help: MIGRATE_HELP, run: runMigrate };

@@ -10,7 +10,7 @@ import { kindLabel, scanClusters, scanSettingsFrom } from '../k8s/scanner.js';
 import { openMigratedDb } from '../store/db.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { reportFailure, writeLine } from './io.js';
 
 export const SCAN_HELP = `Usage: stopgap scan [--context NAME] [--json]
@@ -248,3 +248,5 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     db.close();
   }
 }
+
+export const command: Command = { help: SCAN_HELP, run: runScan };

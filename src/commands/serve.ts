@@ -1,7 +1,7 @@
 import { isStopgapError } from '../errors.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { reportFailure } from './io.js';
 
 export const SERVE_HELP = `Usage: stopgap serve
@@ -63,3 +63,5 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     process.once('SIGTERM', () => finish(0));
   });
 }
+
+export const command: Command = { help: SERVE_HELP, run: runServe };

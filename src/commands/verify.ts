@@ -4,7 +4,7 @@ import { openDb } from '../store/db.js';
 import { LedgerStore } from '../store/ledger-store.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
 import { reportFailure, writeLine } from './io.js';
 
 export const VERIFY_HELP = `Usage: stopgap verify
@@ -58,3 +58,5 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     return reportFailure(io, 'verify', err);
   }
 }
+
+export const command: Command = { help: VERIFY_HELP, run: runVerify };

@@ -322,17 +322,20 @@ describe('stopgap diff never prints a Secret value, whatever the two files hold'
   });
 });
 
+/** Exit 2, nothing on stdout, and one line on stderr that matches both `message` and `shape`; no stack trace. */
+async function expectOneLineError(argv: string[], message: RegExp, shape: RegExp): Promise<void> {
+  const r = await run(argv);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(lines[0]).toMatch(shape);
+  expect(r.stderr).not.toMatch(STACK);
+}
+
 describe('stopgap diff command-line errors: exit 2, one line naming the problem and pointing to --help', () => {
-  async function expectUsageError(argv: string[], message: RegExp): Promise<void> {
-    const r = await run(argv);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-    expect(lines[0]).toMatch(/^stopgap diff: .*\. Run 'stopgap diff --help'\.$/);
-    expect(r.stderr).not.toMatch(STACK);
-  }
+  const expectUsageError = (argv: string[], message: RegExp) => expectOneLineError(argv, message, /^stopgap diff: .*\. Run 'stopgap diff --help'\.$/);
 
   it('no arguments', async () => {
     await expectUsageError([], /^stopgap diff: missing --desired FILE and --live FILE\./);
@@ -384,16 +387,7 @@ describe('stopgap diff command-line errors: exit 2, one line naming the problem 
 });
 
 describe('stopgap diff input errors: exit 2, one clear line with an example, no stack trace', () => {
-  async function expectUsageError(argv: string[], message: RegExp): Promise<void> {
-    const r = await run(argv);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-    expect(lines[0]).toContain('Usage: stopgap diff --desired deploy.yaml --live live.yaml');
-    expect(r.stderr).not.toMatch(STACK);
-  }
+  const expectUsageError = (argv: string[], message: RegExp) => expectOneLineError(argv, message, /\. Usage: stopgap diff --desired deploy\.yaml --live live\.yaml/);
 
   it('- with nothing piped in (standard input is a terminal): an error, not a wait', async () => {
     const r = run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdinTty: true });
