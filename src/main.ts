@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadServeConfig, type ServeConfig } from './config/config.js';
+import { configBaseDir, loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
@@ -12,7 +12,6 @@ import { closeServer, listenRoutes } from './http/server.js';
 import { createSlackApp, startSlackApp } from './slack/app.js';
 import { slackClientOptions } from './slack/context.js';
 import { resolveBotIdentity, type ResolveIdentityOptions } from './slack/identity.js';
-import { dirname, resolve } from 'node:path';
 import { ensureFingerprintKey } from './drift/findings.js';
 import { makeFingerprint } from './drift/fingerprint.js';
 import { logDriftEvent } from './k8s/drift-log.js';
@@ -139,7 +138,7 @@ function startDrift(config: ServeConfig, db: Db, logger: Logger, env: NodeJS.Pro
     settings: scanSettingsFrom(config.file.drift),
     fingerprint: makeFingerprint(ensureFingerprintKey(db)),
     env,
-    baseDir: config.configPath ? dirname(resolve(config.configPath)) : process.cwd(),
+    baseDir: configBaseDir(config),
     emit: (event) => logDriftEvent(log, event),
   });
 }

@@ -8,7 +8,9 @@ import { isStopgapError, StopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
 import type { Readable } from 'node:stream';
-import type { CliIo } from './io.js';
+import type { ArgsSpec, OptionValues } from './args.js';
+import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
+import type { CliIo, Command } from './io.js';
 import { readAll, writeLine } from './io.js';
 
 const EXAMPLE = 'stopgap diff --desired deploy.yaml --live live.yaml [--json] [--trust-manager NAME] [--ignore /spec/replicas]';
@@ -35,6 +37,20 @@ Options:
 Exit status: 0 in sync, 1 drift, 2 error. Secret values are never printed, only keyed fingerprints.
 Example: ${EXAMPLE}`;
 
+/** The command line `stopgap diff` accepts. */
+const DIFF_ARGS = {
+  options: {
+    help: HELP_OPTION,
+    desired: { type: 'string' },
+    live: { type: 'string' },
+    json: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+    'trust-manager': { type: 'string', multiple: true },
+    ignore: { type: 'string', multiple: true },
+    'ignore-aggregated-roles': { type: 'boolean' },
+  },
+} satisfies ArgsSpec;
+
 interface DiffArgs {
   desired: string;
   live: string;
@@ -43,62 +59,27 @@ interface DiffArgs {
   trustManagers: string[] | undefined;
   ignore: string[];
   ignoreAggregatedRoles: boolean;
-  help: boolean;
 }
 
-const VALUE_OPTIONS = new Set(['--desired', '--live', '--trust-manager', '--ignore']);
-
-function parseDiffArgs(argv: readonly string[]): DiffArgs {
-  const args: DiffArgs = {
-    desired: '',
-    live: '',
-    json: false,
-    color: undefined,
-    trustManagers: undefined,
-    ignore: [],
-    ignoreAggregatedRoles: false,
-    help: false,
+/** The parsed command line, or what is wrong with it. */
+function diffArgs(values: OptionValues<typeof DIFF_ARGS>): DiffArgs | string {
+  const ignore = values.ignore ?? [];
+  const notPointer = ignore.find((pointer) => !pointer.startsWith('/'));
+  if (notPointer !== undefined) return `--ignore takes a JSON pointer starting with "/", got "${notPointer}"`;
+  const { desired = '', live = '' } = values;
+  if (!desired && !live) return 'missing --desired FILE and --live FILE';
+  if (!desired) return 'missing --desired FILE';
+  if (!live) return 'missing --live FILE';
+  if (desired === STDIN && live === STDIN) return 'only one of --desired and --live can be - (standard input); give the other as a file';
+  return {
+    desired,
+    live,
+    json: values.json === true,
+    color: values['no-color'] ? false : undefined,
+    trustManagers: values['trust-manager'],
+    ignore,
+    ignoreAggregatedRoles: values['ignore-aggregated-roles'] === true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (name === '--json' || name === '--no-color' || name === '--help' || name === '-h' || name === '--ignore-aggregated-roles') {
-      if (eq > 0) throw new StopgapError('usage', `${name} takes no value`);
-      if (name === '--json') args.json = true;
-      else if (name === '--no-color') args.color = false;
-      else if (name === '--ignore-aggregated-roles') args.ignoreAggregatedRoles = true;
-      else args.help = true;
-      continue;
-    }
-    if (!VALUE_OPTIONS.has(name)) {
-      throw new StopgapError('usage', arg.startsWith('-') ? `unknown option ${name}` : `unexpected argument "${arg}"`);
-    }
-    let value: string | undefined;
-    if (eq > 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new StopgapError('usage', `${name} needs a value`);
-      i++;
-    }
-    if (value === '') throw new StopgapError('usage', `${name} needs a value`);
-    if (name === '--desired') args.desired = value;
-    else if (name === '--live') args.live = value;
-    else if (name === '--trust-manager') (args.trustManagers ??= []).push(value);
-    else {
-      if (!value.startsWith('/')) throw new StopgapError('usage', `--ignore takes a JSON pointer starting with "/", got "${value}"`);
-      args.ignore.push(value);
-    }
-  }
-  if (!args.help) {
-    if (!args.desired && !args.live) throw new StopgapError('usage', 'missing --desired FILE and --live FILE');
-    if (!args.desired) throw new StopgapError('usage', 'missing --desired FILE');
-    if (!args.live) throw new StopgapError('usage', 'missing --live FILE');
-    if (args.desired === STDIN && args.live === STDIN) {
-      throw new StopgapError('usage', 'only one of --desired and --live can be - (standard input); give the other as a file');
-    }
-  }
-  return args;
 }
 
 // The minimum that makes a document a Kubernetes object; everything else is kept as it is.
@@ -291,18 +272,18 @@ function renderJson(io: CliIo, inSync: boolean, differences: Difference[]): void
   writeLine(io.stdout, JSON.stringify(out, null, 2));
 }
 
-function usageError(io: CliIo, message: string): number {
+/** An object that cannot be read or compared: one line, with an example of what works. */
+function inputError(io: CliIo, message: string): number {
   writeLine(io.stderr, `stopgap diff: ${message}. Usage: ${EXAMPLE}`);
   return 2;
 }
 
 export async function runDiff(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine('diff', DIFF_HELP, DIFF_ARGS, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const args = diffArgs(parsed.values);
+  if (typeof args === 'string') return usageError(io, 'diff', args);
   try {
-    const args = parseDiffArgs(argv);
-    if (args.help) {
-      writeLine(io.stdout, DIFF_HELP);
-      return 0;
-    }
     const desired = await loadObject(args.desired, 'desired', io.stdin);
     const live = await loadObject(args.live, 'live', io.stdin);
     checkSameObject(desired, live);
@@ -322,8 +303,10 @@ export async function runDiff(argv: string[], io: CliIo): Promise<number> {
     }
     return result.inSync ? 0 : 1;
   } catch (err) {
-    if (isStopgapError(err)) return usageError(io, err.message);
+    if (isStopgapError(err)) return inputError(io, err.message);
     writeLine(io.stderr, `stopgap diff: unexpected error: ${firstLine(err instanceof Error ? err.message : String(err))}`);
     return 2;
   }
 }
+
+export const command: Command = { help: DIFF_HELP, run: runDiff };

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { isStopgapError } from '../errors.js';
 
 /** What a CLI command may touch: its streams and its environment. Tests pass their own. */
 export interface CliIo {
@@ -7,6 +8,12 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Read only by a command given `-` for a file; absent, `-` is an error. */
   stdin?: Readable;
+}
+
+/** A subcommand, as its module exports it: its help text, and what runs it with the arguments after its name. */
+export interface Command {
+  help: string;
+  run(argv: string[], io: CliIo): Promise<number>;
 }
 
 export function processIo(): CliIo {
@@ -39,4 +46,18 @@ export function tolerateClosedOutput(streams: readonly NodeJS.WriteStream[] = [p
     });
   }
   return { failed: () => failure };
+}
+
+/**
+ * A command that cannot go on: a StopgapError's problems one a line (its message is written for the
+ * person reading it), anything else as one line, never a stack trace. Returns exit status 2.
+ */
+export function reportFailure(io: CliIo, command: string, err: unknown): number {
+  if (isStopgapError(err)) {
+    writeLine(io.stderr, `stopgap ${command}: cannot continue:`);
+    for (const line of err.message.split('\n')) writeLine(io.stderr, `  - ${line}`);
+    return 2;
+  }
+  writeLine(io.stderr, `stopgap ${command}: unexpected error: ${(err as Error)?.message ?? String(err)}`);
+  return 2;
 }

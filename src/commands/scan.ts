@@ -1,7 +1,6 @@
-import { dirname, resolve } from 'node:path';
 import { ClusterConfig } from '../config/clusters.js';
-import { FileConfig, loadFileConfig } from '../config/config.js';
-import { StopgapError, isStopgapError } from '../errors.js';
+import { configBaseDir, loadConfig, type Config } from '../config/config.js';
+import { isStopgapError } from '../errors.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { Finding } from '../drift/findings.js';
 import { ensureFingerprintKey, isCovered, listActiveFindings } from '../drift/findings.js';
@@ -9,8 +8,10 @@ import { describeRef, formatProblem } from '../drift/sources/source.js';
 import type { ClusterOutcome, DriftEvent } from '../k8s/scanner.js';
 import { kindLabel, scanClusters, scanSettingsFrom } from '../k8s/scanner.js';
 import { openMigratedDb } from '../store/db.js';
-import type { CliIo } from './io.js';
-import { writeLine } from './io.js';
+import type { ArgsSpec } from './args.js';
+import { HELP_OPTION, parseCommandLine } from './args.js';
+import type { CliIo, Command } from './io.js';
+import { reportFailure, writeLine } from './io.js';
 
 export const SCAN_HELP = `Usage: stopgap scan [--context NAME] [--json]
 
@@ -26,31 +27,14 @@ const HOW_TO_CONFIGURE = `No clusters configured. Add them to stopgap.yml and se
       desired: { type: last-applied }   # or { type: directory, path: ./k8s } or { type: managers }
 or scan one kubeconfig context ad hoc: stopgap scan --context NAME`;
 
-interface Args {
-  context?: string;
-  json: boolean;
-  help: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--json') args.json = true;
-    else if (arg === '--help' || arg === '-h') args.help = true;
-    else if (arg === '--context') {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new StopgapError('usage', '--context needs a kubeconfig context name');
-      args.context = value;
-      i += 1;
-    } else if (arg.startsWith('--context=')) {
-      args.context = arg.slice('--context='.length);
-    } else {
-      throw new StopgapError('usage', `unknown argument '${arg}'`);
-    }
-  }
-  return args;
-}
+/** The command line `stopgap scan` accepts. */
+const SCAN_ARGS = {
+  options: {
+    help: HELP_OPTION,
+    context: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+} satisfies ArgsSpec;
 
 function progressLine(event: DriftEvent): string | undefined {
   switch (event.type) {
@@ -175,31 +159,18 @@ function adHocCluster(context: string): ClusterConfig | string {
 }
 
 export async function runScan(argv: string[], io: CliIo): Promise<number> {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    writeLine(io.stderr, `stopgap scan: ${(err as Error).message}`);
-    writeLine(io.stderr, SCAN_HELP);
-    return 2;
-  }
-  if (args.help) {
-    writeLine(io.stdout, SCAN_HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine('scan', SCAN_HELP, SCAN_ARGS, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
 
-  let config: FileConfig;
-  let baseDir = process.cwd();
-  const configPath = io.env['STOPGAP_CONFIG']?.trim();
+  // The loader serve and migrate use: the same STOPGAP_CONFIG and STOPGAP_DB, the same messages.
+  let config: Config;
   try {
-    config = configPath ? loadFileConfig(configPath) : FileConfig.parse({});
-    if (configPath) baseDir = dirname(resolve(configPath));
+    config = loadConfig(io.env);
   } catch (err) {
-    writeLine(io.stderr, 'stopgap scan: invalid configuration:');
-    for (const line of (err as Error).message.split('\n')) writeLine(io.stderr, `  - ${line}`);
-    return 2;
+    return reportFailure(io, 'scan', err);
   }
-  let clusters = config.clusters;
+  let clusters = config.file.clusters;
   if (args.context !== undefined) {
     const wanted = args.context;
     clusters = clusters.filter((c) => c.context === wanted || c.name === wanted);
@@ -217,10 +188,9 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const dbPath = io.env['STOPGAP_DB']?.trim() || './data/stopgap.db';
   let db;
   try {
-    db = openMigratedDb(dbPath);
+    db = openMigratedDb(config.dbPath);
   } catch (err) {
     writeLine(io.stderr, `stopgap scan: ${isStopgapError(err) ? err.message : (err as Error).message}`);
     return 2;
@@ -229,11 +199,11 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     const fingerprint = makeFingerprint(ensureFingerprintKey(db));
     const outcomes = await scanClusters(clusters, {
       db,
-      drift: config.drift,
-      settings: scanSettingsFrom(config.drift),
+      drift: config.file.drift,
+      settings: scanSettingsFrom(config.file.drift),
       fingerprint,
       env: io.env,
-      baseDir,
+      baseDir: configBaseDir(config),
       emit: (event) => {
         const line = progressLine(event);
         if (line) writeLine(io.stderr, `scan ${line}`);
@@ -278,3 +248,5 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
     db.close();
   }
 }
+
+export const command: Command = { help: SCAN_HELP, run: runScan };

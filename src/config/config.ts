@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { StopgapError } from '../errors.js';
@@ -150,6 +151,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slackApiUrl: e.SLACK_API_URL,
     file,
   };
+}
+
+/**
+ * Where relative paths in stopgap.yml (manifest directories, kubeconfigs) are read from: the directory
+ * of the file, so the file means the same wherever the command runs; the working directory without one.
+ */
+export function configBaseDir(config: Pick<Config, 'configPath'>): string {
+  return config.configPath ? dirname(resolve(config.configPath)) : process.cwd();
 }
 
 /**

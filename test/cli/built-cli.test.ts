@@ -84,13 +84,17 @@ describe('stopgap COMMAND --help: prints that help and does nothing else', () =>
 
 describe('unknown options and arguments: one clear line, exit 2, nothing done', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['--bogus'], /^stopgap: unknown option '--bogus'\. Run 'stopgap --help'/],
-    [['serve', '--port=80'], /^stopgap serve: unknown option '--port'; it takes no arguments\. Run 'stopgap serve --help'/],
-    [['migrate', '--force'], /^stopgap migrate: unknown option '--force'; it takes no arguments/],
-    [['verify', 'now'], /^stopgap verify: unexpected argument 'now'; it takes no arguments/],
-    [['diff', '--desired', 'a.yaml', '--live', 'b.yaml', '--colour'], /^stopgap diff: unknown option --colour\. Usage: /],
-    [['scan', '--all'], /^stopgap scan: unknown argument '--all'/],
-    [['help', 'frobnicate'], /^stopgap help: no such command 'frobnicate'/],
+    [['--bogus'], /^stopgap: unknown option '--bogus'\. Run 'stopgap --help'\.\n$/],
+    [['frobnicate'], /^stopgap: unknown command 'frobnicate'\. Run 'stopgap --help'\.\n$/],
+    [['serve', '--port=80'], /^stopgap serve: unknown option '--port'\. Run 'stopgap serve --help'\.\n$/],
+    [['migrate', '--force'], /^stopgap migrate: unknown option '--force'\. Run 'stopgap migrate --help'\.\n$/],
+    [['verify', 'now'], /^stopgap verify: unexpected argument 'now'\. Run 'stopgap verify --help'\.\n$/],
+    [['diff', '--desired', 'a.yaml', '--live', 'b.yaml', '--colour'], /^stopgap diff: unknown option '--colour'\. Run 'stopgap diff --help'\.\n$/],
+    [['scan', '--all'], /^stopgap scan: unknown option '--all'\. Run 'stopgap scan --help'\.\n$/],
+    [['scan', 'prod'], /^stopgap scan: unexpected argument 'prod'\. Run 'stopgap scan --help'\.\n$/],
+    [['help', 'frobnicate'], /^stopgap help: unknown command 'frobnicate'\. Run 'stopgap help --help'\.\n$/],
+    [['help', 'diff', 'scan'], /^stopgap help: unexpected argument 'scan'\. Run 'stopgap help --help'\.\n$/],
+    [['help', '--all'], /^stopgap help: unknown option '--all'\. Run 'stopgap help --help'\.\n$/],
   ];
   for (const [args, message] of cases) {
     it(`stopgap ${args.join(' ')}`, () => {

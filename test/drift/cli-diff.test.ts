@@ -115,6 +115,12 @@ describe('stopgap diff', () => {
     expect(JSON.parse(hpa.stdout)).toMatchObject({ differences: [{ path: '/spec/replicas', manager: 'kube-controller-manager' }] });
   });
 
+  it('--trust-manager is repeatable: every manager given is trusted', async () => {
+    const live = fixture('deploy-live-hpa.yaml');
+    const both = await run(['--desired', fixture('deploy-desired.yaml'), '--live', live, '--trust-manager', 'argocd*', '--trust-manager=kube-controller-manager']);
+    expect(both.code).toBe(0);
+  });
+
   it('--ignore takes JSON pointers, repeatable', async () => {
     const r = await run([
       '--desired', fixture('deploy-desired.yaml'),
@@ -316,46 +322,77 @@ describe('stopgap diff never prints a Secret value, whatever the two files hold'
   });
 });
 
-describe('stopgap diff errors: exit 2, one clear line with an example, no stack trace', () => {
-  async function expectUsageError(argv: string[], message: RegExp): Promise<void> {
-    const r = await run(argv);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-    expect(lines[0]).toContain('Usage: stopgap diff --desired deploy.yaml --live live.yaml');
-    expect(r.stderr).not.toMatch(STACK);
-  }
+/** Exit 2, nothing on stdout, and one line on stderr that matches both `message` and `shape`; no stack trace. */
+async function expectOneLineError(argv: string[], message: RegExp, shape: RegExp): Promise<void> {
+  const r = await run(argv);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(lines[0]).toMatch(shape);
+  expect(r.stderr).not.toMatch(STACK);
+}
+
+describe('stopgap diff command-line errors: exit 2, one line naming the problem and pointing to --help', () => {
+  const expectUsageError = (argv: string[], message: RegExp) => expectOneLineError(argv, message, /^stopgap diff: .*\. Run 'stopgap diff --help'\.$/);
 
   it('no arguments', async () => {
-    await expectUsageError([], /^stopgap diff: missing --desired FILE and --live FILE/);
+    await expectUsageError([], /^stopgap diff: missing --desired FILE and --live FILE\./);
   });
 
   it('missing --live', async () => {
-    await expectUsageError(['--desired', fixture('deploy-desired.yaml')], /missing --live FILE/);
+    await expectUsageError(['--desired', fixture('deploy-desired.yaml')], /: missing --live FILE\./);
   });
 
   it('an option without its value', async () => {
-    await expectUsageError(['--desired', fixture('deploy-desired.yaml'), '--live'], /--live needs a value/);
+    await expectUsageError(['--desired', fixture('deploy-desired.yaml'), '--live'], /: --live needs a value\./);
+    await expectUsageError(['--desired', fixture('deploy-desired.yaml'), '--live', '--json'], /: --live needs a value\./);
+    await expectUsageError(['--desired=', '--live', 'b'], /: --desired needs a value\./);
+  });
+
+  it('a value that starts with a dash is written with =', async () => {
+    await expectUsageError(['--desired', '-a.yaml', '--live', 'b'], /: --desired needs a value; for one that starts with '-', write --desired=-a\.yaml\./);
+  });
+
+  it('a value given to a flag', async () => {
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--json=yes'], /: --json takes no value\./);
   });
 
   it('an unknown option', async () => {
-    await expectUsageError(['--desired', 'a', '--live', 'b', '--colour'], /unknown option --colour/);
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--colour'], /^stopgap diff: unknown option '--colour'\./);
+    await expectUsageError(['--desired', 'a', '--live', 'b', '-x'], /^stopgap diff: unknown option '-x'\./);
+  });
+
+  it('a stray argument', async () => {
+    await expectUsageError(['--desired', 'a', '--live', 'b', 'c.yaml'], /^stopgap diff: unexpected argument 'c\.yaml'\./);
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--', '--json'], /^stopgap diff: unexpected argument '--json'\./);
   });
 
   it('both --desired and --live as standard input', async () => {
     await expectUsageError(['--desired', '-', '--live', '-'], /only one of --desired and --live can be - \(standard input\)/);
   });
 
+  it('an --ignore that is not a JSON pointer', async () => {
+    await expectUsageError(['--desired', 'a', '--live', 'b', '--ignore', 'spec.replicas'], /--ignore takes a JSON pointer starting with "\/"/);
+  });
+
+  it('--help wins over a malformed command line', async () => {
+    for (const argv of [['--desired', '--help'], ['--colour', '-h'], ['stray', '--help']]) {
+      const r = await run(argv);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^Usage: stopgap diff\b/);
+    }
+  });
+});
+
+describe('stopgap diff input errors: exit 2, one clear line with an example, no stack trace', () => {
+  const expectUsageError = (argv: string[], message: RegExp) => expectOneLineError(argv, message, /\. Usage: stopgap diff --desired deploy\.yaml --live live\.yaml/);
+
   it('- with nothing piped in (standard input is a terminal): an error, not a wait', async () => {
     const r = run(['--desired', fixture('configmap-desired.yaml'), '--live', '-'], { stdinTty: true });
     await expect(r).resolves.toMatchObject({ code: 2 });
     expect((await r).stderr).toMatch(/--live - reads standard input, which is a terminal; pipe the object in/);
-  });
-
-  it('an --ignore that is not a JSON pointer', async () => {
-    await expectUsageError(['--desired', 'a', '--live', 'b', '--ignore', 'spec.replicas'], /--ignore takes a JSON pointer starting with "\/"/);
   });
 
   it('a file that does not exist', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
+import { runCliCaptured } from '../support/cli.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
@@ -67,10 +68,34 @@ describe('stopgap scan', () => {
     ]);
   });
 
-  it('exits 2 on an unknown argument', async () => {
-    const r = await scan(['--all']);
+  it('reads its settings as serve and migrate do: the same problems, named the same way', async () => {
+    const env = { STOPGAP_CONFIG: config({ admins: ['bob'], clusters: [prod()] }), PORT: 'eighty' };
+    const r = await scan([], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown argument '--all'");
+    expect(r.stdout).toBe('');
+    const migrate = await runCliCaptured(['migrate'], { STOPGAP_DB: join(h.dir, 'cli.db'), ...env });
+    expect(migrate.code).toBe(2);
+    expect(r.stderr).toBe(migrate.stderr.replace('stopgap migrate:', 'stopgap scan:'));
+    expect(r.stderr).toContain('  - PORT: ');
+    expect(r.stderr).toContain(`  - ${env.STOPGAP_CONFIG}: admins.0: a Slack user ID looks like U024BE7LH`);
+
+    const missing = await scan([], { STOPGAP_CONFIG: join(h.dir, 'nope.yml') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`STOPGAP_CONFIG: cannot read ${join(h.dir, 'nope.yml')} (ENOENT)`);
+  });
+
+  it('exits 2 with one line naming an unknown option or a stray argument', async () => {
+    for (const [argv, problem] of [
+      [['--all'], "unknown option '--all'"],
+      [['prod'], "unexpected argument 'prod'"],
+      [['--json=yes'], '--json takes no value'],
+      [['--context'], '--context needs a value'],
+    ] as const) {
+      const r = await scan([...argv]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`stopgap scan: ${problem}. Run 'stopgap scan --help'.\n`);
+    }
   });
 
   it('exits 0 when every cluster is in sync, with a progress line per cluster and kind', async () => {

@@ -1,0 +1,36 @@
+import type { ArgsSpec } from './args.js';
+import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
+import type { CliIo, Command } from './io.js';
+import { writeLine } from './io.js';
+import { isCommandName, loadCommand } from './registry.js';
+
+export const HELP = `stopgap: a ledger of incident-time manual cluster changes
+
+Usage: stopgap [command] [options]
+
+Commands:
+  serve      run the Slack bot (default)
+  migrate    create or upgrade the database at STOPGAP_DB
+  verify     check the ledger's hash-chained event log; exit 1 listing every problem
+  diff       stopgap diff --desired FILE|- --live FILE|- [--json] [--trust-manager NAME] [--ignore POINTER]
+  scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
+  help       show this text; stopgap help COMMAND (or stopgap COMMAND --help) shows a command's
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
+SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+`;
+
+/** The command line `stopgap help` accepts: at most one command name. */
+const HELP_ARGS = { options: { help: HELP_OPTION }, allowPositionals: true } satisfies ArgsSpec;
+
+export async function runHelp(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine('help', HELP, HELP_ARGS, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const [topic, extra] = parsed.positionals;
+  if (extra !== undefined) return usageError(io, 'help', `unexpected argument '${extra}'`);
+  if (topic !== undefined && !isCommandName(topic)) return usageError(io, 'help', `unknown command '${topic}'`);
+  writeLine(io.stdout, (topic === undefined ? HELP : (await loadCommand(topic)).help).trimEnd());
+  return 0;
+}
+
+export const command: Command = { help: HELP, run: runHelp };

@@ -1,0 +1,67 @@
+import { isStopgapError } from '../errors.js';
+import type { ArgsSpec } from './args.js';
+import { HELP_OPTION, parseCommandLine } from './args.js';
+import type { CliIo, Command } from './io.js';
+import { reportFailure } from './io.js';
+
+export const SERVE_HELP = `Usage: stopgap serve
+
+Runs the Slack bot until SIGINT or SIGTERM: Slack requests on POST /slack/events at PORT (default
+3000), or over Socket Mode when SLACK_APP_TOKEN is set; GET /healthz, /readyz and /metrics; drift
+watches on the clusters in STOPGAP_CONFIG. Creates or upgrades the database at STOPGAP_DB first.
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
+SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+Exit status: 0 after a clean shutdown, 2 when it cannot start (every missing or invalid setting named).`;
+
+/** The command line `stopgap serve` accepts: nothing but --help; everything else is the environment. */
+const SERVE_ARGS = { options: { help: HELP_OPTION } } satisfies ArgsSpec;
+
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine('serve', SERVE_HELP, SERVE_ARGS, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  let server;
+  try {
+    const { startServer } = await import('../main.js');
+    server = await startServer({ env: io.env });
+  } catch (err) {
+    // Slack unreachable is worth a restart by the orchestrator; a bad token or config is not.
+    const code = reportFailure(io, 'serve', err);
+    return isStopgapError(err) && err.code === 'slack_unreachable' ? 1 : code;
+  }
+  const s = server;
+  return new Promise<number>((resolve) => {
+    let exiting = false;
+    const finish = (code: number) => {
+      if (exiting) return;
+      exiting = true;
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+      // A stop that hangs must not leave a half-alive process behind.
+      const force = setTimeout(() => resolve(code), 10_000);
+      force.unref();
+      s.stop()
+        .catch((err: unknown) => s.logger.error({ err }, 'shutdown failed'))
+        .finally(() => {
+          clearTimeout(force);
+          resolve(code);
+        });
+    };
+    // A promise nobody awaited failed: log it and keep serving; the request it belonged to was answered.
+    const onRejection = (reason: unknown) => {
+      s.logger.error({ err: reason }, 'unhandled promise rejection (still serving)');
+    };
+    // Anything thrown past every handler leaves the process in an unknown state: stop and exit non-zero
+    // so the orchestrator restarts it, rather than serving on as a zombie.
+    const onException = (err: unknown) => {
+      s.logger.fatal({ err }, 'uncaught exception; shutting down');
+      finish(1);
+    };
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
+    process.once('SIGINT', () => finish(0));
+    process.once('SIGTERM', () => finish(0));
+  });
+}
+
+export const command: Command = { help: SERVE_HELP, run: runServe };
