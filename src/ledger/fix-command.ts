@@ -7,6 +7,16 @@ import {
   hiddenCharacterMessage,
   stripHiddenCharacters,
 } from './input-limits.js';
+import {
+  code,
+  collapse,
+  fixDashes,
+  mentionId,
+  quoteName,
+  stripTrailing,
+  stripUrlWrap,
+  stripWrap,
+} from './fix-text.js';
 import { formatResource, parseChangeKey } from './model.js';
 import type { ResourceRef } from './model.js';
 
@@ -996,56 +1006,6 @@ function argTokens(rest: string, mode: 'label' | 'url'): string[] {
   return normalizeSlack(rest, mode).text.split(/\s+/).filter((t) => t !== '');
 }
 
-function mentionId(token: string): string | undefined {
-  const m = /^<@([UW][A-Z0-9]{2,})>$/.exec(token);
-  return m?.[1];
-}
-
-function collapse(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
-const LEADING_WRAP = /^[([{"'`*_~“‘]+/;
-const TRAILING_WRAP = /[)\]}"'`*_~,.;:!?”’]+$/;
-
-/** Drops the punctuation and mrkdwn around a word: `(deploy/x),` → `deploy/x`. */
-function stripWrap(s: string): string {
-  return s.replace(LEADING_WRAP, '').replace(TRAILING_WRAP, '');
-}
-
-/**
- * Like `stripWrap`, but a `)` or `]` closing a `(` or `[` inside the URL belongs to it (`Fix_(db)`, an
- * IPv6 host, a masked `?sig=[redacted]`).
- */
-function stripUrlWrap(s: string): string {
-  const out = s.replace(LEADING_WRAP, '');
-  const unclosed: Record<string, number> = { ')': 0, ']': 0 };
-  for (const c of out) {
-    if (c === ')' || c === ']') unclosed[c] = (unclosed[c] ?? 0) + 1;
-    else if (c === '(') unclosed[')'] = (unclosed[')'] ?? 0) - 1;
-    else if (c === '[') unclosed[']'] = (unclosed[']'] ?? 0) - 1;
-  }
-  let end = out.length;
-  while (end > 0) {
-    const c = out[end - 1] ?? '';
-    if ('}"\'`*_~,.;:!?”’'.includes(c)) end--;
-    else if ((c === ')' || c === ']') && (unclosed[c] ?? 0) > 0) {
-      end--;
-      unclosed[c] = (unclosed[c] ?? 0) - 1;
-    } else break;
-  }
-  return out.slice(0, end);
-}
-
-function stripTrailing(s: string): string {
-  return s.replace(TRAILING_WRAP, '');
-}
-
-/** macOS and phones turn `--cluster` into `—cluster`; treat those as the flag that was meant. */
-function fixDashes(token: string): string {
-  return token.replace(/^[—–]/, '--');
-}
-
 function isDnsLabel(s: string): boolean {
   return s.length <= 63 && /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(s);
 }
@@ -1063,16 +1023,3 @@ function echo(s: string): string {
   return code(plainText(s));
 }
 
-/** Echoes plain user input inside a message: short, in code style, unable to break out of it. */
-function code(s: string): string {
-  return `\`${clip(s).replace(/`/g, "'")}\``;
-}
-
-function quoteName(s: string): string {
-  return `'${clip(s).replace(/'/g, '’')}'`;
-}
-
-function clip(s: string): string {
-  const chars = [...s];
-  return chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : s;
-}
