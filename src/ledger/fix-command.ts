@@ -1,5 +1,5 @@
 import { redactSecrets } from '../redact.js';
-import { parseIsoDay, parseIsoTimestamp } from './dates.js';
+import { DAY_MS, addDays, isoDayOf, resolveDuration } from './dates.js';
 import {
   INPUT_LIMITS,
   checkLength,
@@ -91,8 +91,6 @@ export const MAX_SNOOZE_DAYS = 90;
 export const LIST_SCOPES: readonly ListScope[] = ['mine', 'all', 'overdue'];
 
 const DEFAULT_INCIDENT_CHANNEL = /^(inc|incident)[-_]/i;
-const DAY_MS = 24 * 60 * 60 * 1000;
-const HOUR_MS = 60 * 60 * 1000;
 
 // ---------------------------------------------------------------------------------------------------
 // Entry point
@@ -308,9 +306,7 @@ function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand
   const result = resolveDuration(when, now);
   if (result.kind === 'invalid') {
     return error(
-      `${echo(when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDay(
-        addDays(now, 7),
-      )}.`,
+      `${echo(when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDayOf(addDays(now, 7))}.`,
       example,
     );
   }
@@ -478,88 +474,6 @@ function extraArgs(cmd: string, sub: string, takes: string, extra: string[]): st
 
 function logHint(cmd: string, sub: string): string {
   return `To log a change that starts with “${sub}”, write ${cmd} log ${sub} …`;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Durations
-
-type DurationResult = { kind: 'ok'; date: Date } | { kind: 'invalid' } | { kind: 'too_far' };
-
-const UNIT_MS: Record<string, number> = {
-  h: HOUR_MS, hr: HOUR_MS, hrs: HOUR_MS, hour: HOUR_MS, hours: HOUR_MS,
-  d: DAY_MS, day: DAY_MS, days: DAY_MS,
-  w: 7 * DAY_MS, wk: 7 * DAY_MS, wks: 7 * DAY_MS, week: 7 * DAY_MS, weeks: 7 * DAY_MS,
-};
-
-const WEEKDAYS: Record<string, number> = {
-  sun: 0, sunday: 0,
-  mon: 1, monday: 1,
-  tue: 2, tues: 2, tuesday: 2,
-  wed: 3, wednesday: 3,
-  thu: 4, thur: 4, thurs: 4, thursday: 4,
-  fri: 5, friday: 5,
-  sat: 6, saturday: 6,
-};
-
-/** Beyond this a duration is nonsense rather than merely too long (and `Date` cannot hold it). */
-const ABSURD_MS = 100 * 365 * DAY_MS;
-
-/**
- * When a snooze given as `3d`, `1w`, `12h`, `2 weeks`, `tomorrow`, `monday`, `next week`, `YYYY-MM-DD`
- * or an ISO date-time with a zone would end. Relative forms count from `now`; `tomorrow` and weekdays keep
- * `now`'s time of day; a bare date means 00:00 UTC that day. The result may lie in the past: callers
- * decide what range they accept.
- */
-export function parseDuration(text: string, now: Date): Date | undefined {
-  const r = resolveDuration(text, now);
-  return r.kind === 'ok' ? r.date : undefined;
-}
-
-function resolveDuration(text: string, now: Date): DurationResult {
-  if (typeof text !== 'string' || !(now instanceof Date) || Number.isNaN(now.getTime())) {
-    return { kind: 'invalid' };
-  }
-  let s = stripWrap(collapse(text).toLowerCase());
-  s = s.replace(/^(?:for|until|till|til|to)\s+/, '');
-  if (s.length > 40) return { kind: 'invalid' };
-
-  const rel = /^(\d+)\s?([a-z]+)$/.exec(s);
-  const unit = rel?.[2] === undefined ? undefined : UNIT_MS[rel[2]];
-  if (rel && unit !== undefined) {
-    const ms = Number(rel[1]) * unit;
-    if (!Number.isFinite(ms) || ms > ABSURD_MS) return { kind: 'too_far' };
-    return ok(new Date(now.getTime() + ms));
-  }
-  if (s === 'tomorrow') return ok(addDays(now, 1));
-  if (s === 'next week') return ok(addDays(now, 7));
-  const wd = /^(?:next\s)?([a-z]+)$/.exec(s);
-  const target = wd?.[1] === undefined ? undefined : WEEKDAYS[wd[1]];
-  if (target !== undefined) {
-    const ahead = (target - now.getUTCDay() + 7) % 7 || 7;
-    return ok(addDays(now, ahead));
-  }
-  // Impossible dates (2027-02-30, 2026-13-01, 24:00) are refused, never rolled over into the next month.
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
-    const date = parseIsoDay(s);
-    return date === undefined ? { kind: 'invalid' } : ok(date);
-  }
-  if (/^\d{4}-\d{2}-\d{2}t/.test(s)) {
-    const date = parseIsoTimestamp(s);
-    return date === undefined ? { kind: 'invalid' } : ok(date);
-  }
-  return { kind: 'invalid' };
-}
-
-function ok(date: Date): DurationResult {
-  return Number.isNaN(date.getTime()) ? { kind: 'too_far' } : { kind: 'ok', date };
-}
-
-function addDays(now: Date, days: number): Date {
-  return new Date(now.getTime() + days * DAY_MS);
-}
-
-function isoDay(d: Date): string {
-  return Number.isNaN(d.getTime()) ? '2030-01-31' : d.toISOString().slice(0, 10);
 }
 
 // ---------------------------------------------------------------------------------------------------

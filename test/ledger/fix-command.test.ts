@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerKnownSecrets } from '../../src/redact.js';
-import {
-  extractChangeDraft,
-  parseDuration,
-  parseFixCommand,
-  type FixCommand,
-  type ParseContext,
-} from '../../src/ledger/fix-command.js';
-
-// A Wednesday.
-const NOW = new Date('2025-06-04T10:00:00.000Z');
-
-function ctx(over: Partial<ParseContext> = {}): ParseContext {
-  return { now: NOW, clusters: ['prod-eu', 'prod-us', 'staging'], ...over };
-}
-
-function parse(text: string, over: Partial<ParseContext> = {}): FixCommand {
-  return parseFixCommand(text, ctx(over));
-}
-
-function logged(text: string, over: Partial<ParseContext> = {}) {
-  const cmd = parse(text, over);
-  if (cmd.type !== 'log') throw new Error(`expected a log, got ${JSON.stringify(cmd)}`);
-  return cmd.draft;
-}
+import { extractChangeDraft } from '../../src/ledger/fix-command.js';
+import { ctx, logged, parse } from '../support/fix-parse.js';
 
 describe('parseFixCommand: dispatch', () => {
   it('opens the modal when there is no text', () => {
@@ -591,19 +569,6 @@ describe('parseFixCommand: snooze', () => {
   });
 });
 
-describe('parseDuration', () => {
-  it('returns the end time, or undefined for nonsense', () => {
-    expect(parseDuration('3d', NOW)?.toISOString()).toBe('2025-06-07T10:00:00.000Z');
-    expect(parseDuration('next week', NOW)?.toISOString()).toBe('2025-06-11T10:00:00.000Z');
-    expect(parseDuration('2025-06-10T09:30:00+02:00', NOW)?.toISOString()).toBe('2025-06-10T07:30:00.000Z');
-    expect(parseDuration('2024-01-01', NOW)?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
-    expect(parseDuration('soon', NOW)).toBeUndefined();
-    expect(parseDuration('-3d', NOW)).toBeUndefined();
-    expect(parseDuration('', NOW)).toBeUndefined();
-    expect(parseDuration('3d', new Date(Number.NaN))).toBeUndefined();
-  });
-});
-
 describe('parseFixCommand: assign', () => {
   const example = '/fix assign SG-12 @alice';
 
@@ -907,21 +872,6 @@ describe('hidden characters', () => {
       description: 'restarted deploy/web',
       resources: [{ kind: 'deployment', name: 'web', namespace: 'shop' }],
     });
-  });
-});
-
-describe('impossible dates', () => {
-  it.each(['2025-06-31', '2025-13-01', '2025-02-29', '2025-06-31T10:00:00Z', '2025-06-20T24:00Z', '2025-06-20T10:60:00+02:00', '2025-06-20T10:00:00+25:00'])(
-    'refuses to snooze until %s instead of rolling it over',
-    (when) => {
-      expect(parse(`snooze SG-5 ${when}`)).toMatchObject({ type: 'error', message: expect.stringContaining('is not a duration') });
-      expect(parseDuration(when, NOW)).toBeUndefined();
-    },
-  );
-
-  it('still accepts real dates and date-times', () => {
-    expect(parse('snooze SG-5 2025-06-30T23:59:59.5+02:00')).toEqual({ type: 'snooze', id: 5, until: '2025-06-30T21:59:59.500Z' });
-    expect(parse('snooze SG-5 2025-08-31')).toEqual({ type: 'snooze', id: 5, until: '2025-08-31T00:00:00.000Z' });
   });
 });
 
