@@ -19,6 +19,7 @@ import {
 } from './fix-text.js';
 import { formatResource, parseChangeKey } from './model.js';
 import type { ResourceRef } from './model.js';
+import { dedupeRefs, isDnsLabel, isNamespaced, refsInWord, withNamespace } from './resource-refs.js';
 
 /**
  * The `/fix` text parser. Pure: no Slack SDK, no I/O, no clock (`now` comes in the context).
@@ -493,46 +494,6 @@ export function extractChangeDraft(text: string, ctx: ParseContext): ChangeDraft
   return { ...draft, problems: problems.map((p) => p.message) };
 }
 
-type RefMatch = { ref: ResourceRef } | { namespace: string };
-
-const KIND_ALIASES: Record<string, string> = {};
-const KINDS: Array<[string, string[]]> = [
-  ['deployment', ['deploy', 'deployment', 'deployments']],
-  ['statefulset', ['sts', 'statefulset', 'statefulsets']],
-  ['daemonset', ['ds', 'daemonset', 'daemonsets']],
-  ['replicaset', ['rs', 'replicaset', 'replicasets']],
-  ['configmap', ['cm', 'configmap', 'configmaps']],
-  ['secret', ['secret', 'secrets']],
-  ['service', ['svc', 'service', 'services']],
-  ['ingress', ['ing', 'ingress', 'ingresses']],
-  ['horizontalpodautoscaler', ['hpa', 'horizontalpodautoscaler', 'horizontalpodautoscalers']],
-  ['poddisruptionbudget', ['pdb', 'poddisruptionbudget', 'poddisruptionbudgets']],
-  ['cronjob', ['cj', 'cronjob', 'cronjobs']],
-  ['job', ['job', 'jobs']],
-  ['pod', ['po', 'pod', 'pods']],
-  ['node', ['no', 'node', 'nodes']],
-  ['networkpolicy', ['netpol', 'networkpolicy', 'networkpolicies']],
-  ['persistentvolumeclaim', ['pvc', 'persistentvolumeclaim', 'persistentvolumeclaims']],
-  ['persistentvolume', ['pv', 'persistentvolume', 'persistentvolumes']],
-  ['serviceaccount', ['sa', 'serviceaccount', 'serviceaccounts']],
-];
-for (const [kind, aliases] of KINDS) for (const a of aliases) KIND_ALIASES[a] = kind;
-
-const NAMESPACE_ALIASES = new Set(['ns', 'namespace', 'namespaces']);
-
-const CLUSTER_SCOPED = new Set([
-  'node', 'persistentvolume', 'namespace', 'storageclass', 'ingressclass', 'priorityclass',
-  'runtimeclass', 'csidriver', 'apiservice', 'customresourcedefinition',
-  'mutatingwebhookconfiguration', 'validatingwebhookconfiguration',
-]);
-
-/** Whether a kind lives in a namespace; the modal and the parser share this rule. */
-export function isNamespaced(kind: string): boolean {
-  // CRD scope is unknowable without discovery; `Cluster*` kinds (ClusterIssuer, ClusterRole, …) are the
-  // cluster-scoped convention.
-  return !CLUSTER_SCOPED.has(kind) && !kind.startsWith('cluster');
-}
-
 function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { problems: Problem[] } {
   const raw = typeof text === 'string' ? text : '';
   const configured = Array.isArray(ctx.clusters) ? ctx.clusters.filter((c) => typeof c === 'string') : [];
@@ -628,13 +589,9 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
         continue;
       }
     }
-    if (bare.includes('/')) {
-      for (const part of bare.split(',')) {
-        const match = parseRef(stripWrap(part));
-        if (match === undefined) continue;
-        if ('namespace' in match) namespaces.push(match.namespace);
-        else refs.push(match.ref);
-      }
+    for (const match of refsInWord(bare)) {
+      if ('namespace' in match) namespaces.push(match.namespace);
+      else refs.push(match.ref);
     }
   }
 
@@ -660,9 +617,7 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
     });
   }
 
-  const resources = dedupeRefs(
-    refs.map((r) => (namespace !== undefined && isNamespaced(r.kind) ? { ...r, namespace } : r)),
-  );
+  const resources = dedupeRefs(withNamespace(refs, namespace));
   const resourcesTooLong = checkLength('resources', resources.map(formatResource).join(', '));
   if (resourcesTooLong) problems.push({ message: resourcesTooLong, example: logExample });
 
@@ -751,60 +706,12 @@ function hiddenInNames(normalized: string, example: string): Problem[] {
       /<[@#]/.test(clean) ||
       /(?:^|[^a-z0-9])(?:inc|sg)-\d/i.test(bare) ||
       /^https?:/i.test(bare) ||
-      bare.split(',').some((part) => parseRef(stripWrap(part)) !== undefined);
+      refsInWord(bare).length > 0;
     if (isName) problems.push({ message: hiddenCharacterMessage(echo(clean), codePoint), example });
   }
   return problems;
 }
 
-function parseRef(s: string): RefMatch | undefined {
-  const slash = s.indexOf('/');
-  if (slash <= 0 || s.indexOf('/', slash + 1) !== -1) return undefined;
-  const kindPart = s.slice(0, slash);
-  const name = s.slice(slash + 1);
-  if (!/^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*$/.test(kindPart)) return undefined;
-  const lower = kindPart.toLowerCase();
-  const dot = lower.indexOf('.');
-  const head = dot === -1 ? lower : lower.slice(0, dot);
-  let group = dot === -1 ? undefined : lower.slice(dot + 1);
-  // `resource.version.group` is valid kubectl: the version is not part of the group.
-  const versioned = group === undefined ? null : /^v\d+(?:(?:alpha|beta)\d+)?\.(.+)$/.exec(group);
-  if (versioned?.[1] !== undefined) group = versioned[1];
-
-  if (NAMESPACE_ALIASES.has(head) && group === undefined) {
-    return isDnsLabel(name) ? { namespace: name } : undefined;
-  }
-  if (!isDnsSubdomain(name)) return undefined;
-  const builtin = KIND_ALIASES[head];
-  if (builtin !== undefined) {
-    return { ref: group === undefined ? { kind: builtin, name } : { kind: builtin, group, name } };
-  }
-  // An unknown kind is a custom resource only with a domain-like group (`rollout.argoproj.io/web`);
-  // this keeps `github.com/acme` and `ghcr.io/app` out.
-  if (group === undefined || !group.includes('.') || head === 'www') return undefined;
-  return { ref: { kind: singular(head), group, name } };
-}
-
-/** Best-effort singular for custom resource plurals (`rollouts` → `rollout`, `policies` → `policy`). */
-function singular(kind: string): string {
-  let out = kind;
-  if (kind.endsWith('ies')) out = `${kind.slice(0, -3)}y`;
-  else if (kind.endsWith('sses') || kind.endsWith('uses') || kind.endsWith('xes')) out = kind.slice(0, -2);
-  else if (kind.endsWith('s') && !kind.endsWith('ss') && !kind.endsWith('us')) out = kind.slice(0, -1);
-  return /^[a-z]/.test(out) ? out : kind;
-}
-
-function dedupeRefs(refs: ResourceRef[]): ResourceRef[] {
-  const seen = new Set<string>();
-  const out: ResourceRef[] = [];
-  for (const r of refs) {
-    const key = `${r.kind}|${r.group ?? ''}|${r.namespace ?? ''}|${r.name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(r);
-  }
-  return out;
-}
 
 function findIncident(normalized: string, channels: string[], ctx: ParseContext): string | undefined {
   const inc = /(?<![A-Za-z0-9])inc-(\d{1,12})(?![A-Za-z0-9])/i.exec(normalized);
@@ -918,14 +825,6 @@ function plainText(s: string): string {
 
 function argTokens(rest: string, mode: 'label' | 'url'): string[] {
   return normalizeSlack(rest, mode).text.split(/\s+/).filter((t) => t !== '');
-}
-
-function isDnsLabel(s: string): boolean {
-  return s.length <= 63 && /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(s);
-}
-
-function isDnsSubdomain(s: string): boolean {
-  return s.length >= 1 && s.length <= 253 && s.split('.').every(isDnsLabel);
 }
 
 function unique(values: string[]): string[] {
