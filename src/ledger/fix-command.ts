@@ -19,6 +19,7 @@ import {
 } from './fix-text.js';
 import { formatResource, parseChangeKey } from './model.js';
 import type { ResourceRef } from './model.js';
+import { suggestSubcommand } from './near-miss.js';
 import { dedupeRefs, isDnsLabel, isNamespaced, refsInWord, withNamespace } from './resource-refs.js';
 
 /**
@@ -125,8 +126,11 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
       return claimCommand(rest, cmd);
     case 'help':
       return helpCommand(stripHiddenCharacters(rest));
-    default:
-      return nearMiss(stripHiddenCharacters(m?.[1] ?? ''), stripHiddenCharacters(rest), cmd) ?? logCommand(input, ctx, cmd);
+    default: {
+      const next = argTokens(stripHiddenCharacters(rest), 'label')[0];
+      const meant = suggestSubcommand(stripHiddenCharacters(m?.[1] ?? ''), next, cmd);
+      return meant ? error(meant.message, meant.example) : logCommand(input, ctx, cmd);
+    }
   }
 }
 
@@ -393,80 +397,6 @@ function changeId(
   const id = parseChangeKey(stripWrap(raw));
   if (id !== undefined) return id;
   return error(`${echo(raw)} is not a change ID; IDs look like SG-12. ${logHint(cmd, sub)}`, example);
-}
-
-// Words that, followed by a change ID, mean an action on that change rather than a new change to log.
-type NearMissAction = 'close' | 'reverted' | 'codified' | 'dismiss' | 'snooze' | 'show' | 'assign';
-
-const NEAR_MISS_VERBS: Record<string, NearMissAction> = {
-  close: 'close', closed: 'close', done: 'close', resolve: 'close', resolved: 'close', fixed: 'close',
-  revert: 'reverted', undo: 'reverted',
-  codify: 'codified',
-  delete: 'dismiss', remove: 'dismiss', cancel: 'dismiss',
-  ack: 'snooze',
-};
-
-/** Subcommands that take a change ID, for `reverted-SG-12` typed as one word. */
-const ID_SUBCOMMANDS: Record<string, NearMissAction> = {
-  reverted: 'reverted', codified: 'codified', dismiss: 'dismiss', snooze: 'snooze', show: 'show',
-  assign: 'assign',
-};
-
-/** A change ID as people write it when they mean one: `SG-12`, `sg-12`, `#12` (not a bare number). */
-const NEAR_MISS_ID = /^(?:sg-|#)\d{1,9}$/i;
-const GLUED_ID = /^([a-z]+)[-_:]?((?:sg-|#)\d{1,9})$/i;
-
-/**
- * `/fix close SG-12`, `/fix revert SG-12`, `/fix reverted-SG-12`: almost certainly not a new change to
- * log, so this says which subcommand was meant instead (`/fix log close SG-12 …` still logs it).
- */
-function nearMiss(first: string, rest: string, cmd: string): FixCommand | undefined {
-  const word = stripWrap(first);
-  const glued = GLUED_ID.exec(word);
-  let action: NearMissAction | undefined;
-  let idText: string | undefined;
-  let shown: string;
-  if (glued?.[1] !== undefined && glued[2] !== undefined) {
-    const head = glued[1].toLowerCase();
-    action = NEAR_MISS_VERBS[head] ?? ID_SUBCOMMANDS[head];
-    idText = glued[2];
-    shown = word;
-  } else {
-    action = NEAR_MISS_VERBS[word.toLowerCase()];
-    const next = argTokens(rest, 'label')[0];
-    idText = next === undefined ? undefined : stripWrap(next);
-    shown = `${word} ${idText ?? ''}`;
-  }
-  if (action === undefined || idText === undefined || !NEAR_MISS_ID.test(idText)) return undefined;
-  const id = parseChangeKey(idText);
-  if (id === undefined) return undefined;
-  const key = `SG-${id}`;
-  const pr = 'https://github.com/acme/infra/pull/881';
-  const suggestions: Record<NearMissAction, { meant: string[]; example: string }> = {
-    close: {
-      meant: [`${cmd} reverted ${key}`, `${cmd} codified ${key} <PR>`],
-      example: `${cmd} codified ${key} ${pr}`,
-    },
-    reverted: { meant: [`${cmd} reverted ${key}`], example: `${cmd} reverted ${key}` },
-    codified: { meant: [`${cmd} codified ${key} <PR>`], example: `${cmd} codified ${key} ${pr}` },
-    dismiss: {
-      meant: [`${cmd} dismiss ${key} <reason>`, `${cmd} reverted ${key}`],
-      example: `${cmd} dismiss ${key} node pool was replaced, nothing to codify`,
-    },
-    snooze: {
-      meant: [`${cmd} snooze ${key} 3d`, `${cmd} assign ${key} @you`],
-      example: `${cmd} snooze ${key} 3d`,
-    },
-    show: { meant: [`${cmd} show ${key}`], example: `${cmd} show ${key}` },
-    assign: { meant: [`${cmd} assign ${key} @owner`], example: `${cmd} assign ${key} @alice` },
-  };
-  const { meant, example } = suggestions[action];
-  const head = glued ? word : word.toLowerCase();
-  return error(
-    `${code(head)} is not a ${cmd} subcommand. Did you mean ${meant.map((s) => `\`${s}\``).join(' or ')}? ` +
-      `To log text that starts like this, use \`${cmd} log ${shown} …\``,
-    example,
-  );
 }
 
 function extraArgs(cmd: string, sub: string, takes: string, extra: string[]): string {
