@@ -1,4 +1,3 @@
-import { redactSecrets } from '../redact.js';
 import { DAY_MS, addDays, isoDayOf, resolveDuration } from './dates.js';
 import {
   INPUT_LIMITS,
@@ -8,14 +7,17 @@ import {
   stripHiddenCharacters,
 } from './input-limits.js';
 import {
+  argTokens,
   code,
   collapse,
+  echo,
   fixDashes,
   mentionId,
   quoteName,
   stripTrailing,
   stripUrlWrap,
   stripWrap,
+  type TextCodec,
 } from './fix-text.js';
 import { formatResource, parseChangeKey } from './model.js';
 import type { ResourceRef } from './model.js';
@@ -25,25 +27,19 @@ import { dedupeRefs, isDnsLabel, isNamespaced, refsInWord, withNamespace } from 
 /**
  * The `/fix` text parser. Pure: no Slack SDK, no I/O, no clock (`now` comes in the context).
  *
- * Text arrives as Slack sends it in a slash command: `&`, `<`, `>` escaped as entities, and (when the
- * command escapes them) mentions and links wrapped as `<@U123|bob>`, `<#C123|name>`, `<https://…|label>`.
+ * Text arrives in the chat's markup (for Slack: entities, mentions and links, as its slash commands send
+ * them) and is read through the context's `codec` (`fix-text.ts`; Slack's is `src/slack/text-codec.ts`).
  *
  * Everything handed back is PLAIN text, not mrkdwn: descriptions, reasons, claim targets, help topics,
- * cluster names and the user input echoed in error messages have Slack's entities decoded (`&lt;` → `<`,
- * `&gt;` → `>`, `&amp;` → `&`). The ledger stores that text and the Block Kit views escape it when they
- * render it (`escapeKeepingMentions`, `escapeAndTruncate` in `src/slack/views/mrkdwn.ts`), keeping only
- * user mentions and channel references. In the returned text:
- * - user mentions are kept as `<@U123>` and channel references as `<#C123>`;
- * - links are replaced by their label (or their URL when they have none);
- * - broadcasts (`<!here>`, `<!channel>`, `<!everyone>`) and user groups become plain `@here`, `@sre`, so
- *   echoing a change never pings anyone;
- * - there is never a `<!`: one typed literally (`&lt;!channel&gt;`) is decoded with a word joiner
- *   (U+2060) after the `<`, so it reads the same but is not broadcast markup to anything that renders it.
- * Any other `<` is one the user typed (sent by Slack as `&lt;`).
+ * cluster names and the user input echoed in error messages are decoded by the codec. The ledger stores
+ * that text and the Block Kit views escape it when they render it (`escapeKeepingMentions`,
+ * `escapeAndTruncate` in `src/slack/views/mrkdwn.ts`), keeping only user mentions (`<@U123>`) and channel
+ * references (`<#C123>`); links are their label, and nothing in it pings anyone.
  *
- * Before any of that, credentials are masked (`redactSecrets`): nothing this returns, echoes included,
- * carries a pasted token. Hidden characters (controls, text-direction overrides: `input-limits.ts`) are
- * stripped from prose and refused in names, and every field is held to `INPUT_LIMITS`.
+ * Before any of that, credentials are masked (the codec's `redact`): nothing this returns, echoes
+ * included, carries a pasted token. Hidden characters (controls, text-direction overrides:
+ * `input-limits.ts`) are stripped from prose and refused in names, and every field is held to
+ * `INPUT_LIMITS`.
  */
 
 export interface ParseContext {
@@ -56,6 +52,8 @@ export interface ParseContext {
   incidentChannelPattern?: RegExp;
   /** The slash command as installed, used in examples; default `/fix`. */
   commandName?: string;
+  /** The format the text arrives in: Slack's is `slackTextCodec` (`src/slack/text-codec.ts`). */
+  codec: TextCodec;
 }
 
 export interface FixDraft {
@@ -98,9 +96,11 @@ const DEFAULT_INCIDENT_CHANNEL = /^(inc|incident)[-_]/i;
 // Entry point
 
 export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
-  const input = typeof text === 'string' ? redactSlackText(text).trim() : '';
+  const codec = ctx.codec;
+  const input = typeof text === 'string' ? codec.redact(text).trim() : '';
   if (input === '') return { type: 'open_modal' };
   const cmd = commandName(ctx);
+  const r: Reader = { cmd, codec };
   const m = /^(\S+)\s*([\s\S]*)$/.exec(input);
   // The keyword is not a name: stripping a stray mark from it changes nothing.
   const word = stripHiddenCharacters(m?.[1] ?? '').toLowerCase();
@@ -109,25 +109,25 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
     case 'log':
       return rest.trim() === '' ? { type: 'open_modal' } : logCommand(rest, ctx, cmd);
     case 'list':
-      return listCommand(rest, cmd);
+      return listCommand(rest, r);
     case 'show':
-      return showCommand(rest, cmd);
+      return showCommand(rest, r);
     case 'codified':
-      return codifiedCommand(rest, cmd);
+      return codifiedCommand(rest, r);
     case 'reverted':
-      return revertedCommand(rest, cmd);
+      return revertedCommand(rest, r);
     case 'dismiss':
-      return dismissCommand(rest, cmd);
+      return dismissCommand(rest, r);
     case 'snooze':
-      return snoozeCommand(rest, ctx, cmd);
+      return snoozeCommand(rest, r, ctx.now);
     case 'assign':
-      return assignCommand(rest, cmd);
+      return assignCommand(rest, r);
     case 'claim':
-      return claimCommand(rest, cmd);
+      return claimCommand(rest, r);
     case 'help':
-      return helpCommand(stripHiddenCharacters(rest));
+      return helpCommand(stripHiddenCharacters(rest), codec);
     default: {
-      const next = argTokens(stripHiddenCharacters(rest), 'label')[0];
+      const next = argTokens(codec, stripHiddenCharacters(rest), 'label')[0];
       const meant = suggestSubcommand(stripHiddenCharacters(m?.[1] ?? ''), next, cmd);
       return meant ? error(meant.message, meant.example) : logCommand(input, ctx, cmd);
     }
@@ -140,6 +140,12 @@ function commandName(ctx: ParseContext): string {
   return name.startsWith('/') ? name : `/${name}`;
 }
 
+/** What the subcommands read with: the command as installed (for examples) and the text codec. */
+interface Reader {
+  cmd: string;
+  codec: TextCodec;
+}
+
 function error(message: string, example: string): FixCommand {
   return { type: 'error', message, example };
 }
@@ -148,10 +154,10 @@ function error(message: string, example: string): FixCommand {
  * A subcommand's arguments are names (IDs, URLs, mentions, durations): one with a hidden character is
  * refused, not guessed at. Returns the refusal, or undefined when every argument is clean.
  */
-function refuseHidden(args: string, example: string): FixCommand | undefined {
+function refuseHidden(args: string, example: string, codec: TextCodec): FixCommand | undefined {
   for (const token of args.split(/\s+/)) {
     const codePoint = hiddenCharacterIn(token);
-    if (codePoint !== undefined) return error(hiddenCharacterMessage(echo(stripHiddenCharacters(token)), codePoint), example);
+    if (codePoint !== undefined) return error(hiddenCharacterMessage(echo(codec, stripHiddenCharacters(token)), codePoint), example);
   }
   return undefined;
 }
@@ -166,21 +172,22 @@ function logCommand(text: string, ctx: ParseContext, cmd: string): FixCommand {
   return { type: 'log', draft };
 }
 
-function listCommand(rest: string, cmd: string): FixCommand {
+function listCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} list overdue`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
   const raw = args[0];
   if (raw === undefined) return { type: 'list', scope: 'mine' };
   const scope = stripWrap(raw).toLowerCase();
   if (!isListScope(scope)) {
     return error(
-      `Unknown list ${echo(raw)}: choose mine, all or overdue. ${logHint(cmd, 'list')}`,
+      `Unknown list ${echo(codec, raw)}: choose mine, all or overdue. ${logHint(cmd, 'list')}`,
       example,
     );
   }
-  if (args.length > 1) return error(extraArgs(cmd, 'list', 'a scope', args.slice(1)), example);
+  if (args.length > 1) return error(extraArgs(r, 'list', 'a scope', args.slice(1)), example);
   return { type: 'list', scope };
 }
 
@@ -188,41 +195,44 @@ function isListScope(s: string): s is ListScope {
   return (LIST_SCOPES as readonly string[]).includes(s);
 }
 
-function showCommand(rest: string, cmd: string): FixCommand {
+function showCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} show SG-12`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
-  const id = changeId(args[0], 'Which change? Give its ID.', example, cmd, 'show');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
+  const id = changeId(args[0], 'Which change? Give its ID.', example, r, 'show');
   if (typeof id !== 'number') return id;
-  if (args.length > 1) return error(extraArgs(cmd, 'show', 'a change ID', args.slice(1)), example);
+  if (args.length > 1) return error(extraArgs(r, 'show', 'a change ID', args.slice(1)), example);
   return { type: 'show', id };
 }
 
-function revertedCommand(rest: string, cmd: string): FixCommand {
+function revertedCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} reverted SG-12`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
-  const id = changeId(args[0], 'Which change was reverted? Give its ID.', example, cmd, 'reverted');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
+  const id = changeId(args[0], 'Which change was reverted? Give its ID.', example, r, 'reverted');
   if (typeof id !== 'number') return id;
   if (args.length > 1) {
-    return error(extraArgs(cmd, 'reverted', 'a change ID', args.slice(1)), example);
+    return error(extraArgs(r, 'reverted', 'a change ID', args.slice(1)), example);
   }
   return { type: 'reverted', id };
 }
 
-function codifiedCommand(rest: string, cmd: string): FixCommand {
+function codifiedCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} codified SG-12 https://github.com/acme/infra/pull/881`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
   // Links keep their URL (not their label): the URL is the argument.
-  const args = argTokens(stripHiddenCharacters(rest), 'url');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'url');
   const id = changeId(
     args[0],
     'Which change is codified? Give its ID and the PR or commit URL.',
     example,
-    cmd,
+    r,
     'codified',
   );
   if (typeof id !== 'number') return id;
@@ -230,7 +240,7 @@ function codifiedCommand(rest: string, cmd: string): FixCommand {
   if (rawUrl === undefined) {
     return error(`Give the URL of the PR or commit that codifies SG-${id}.`, example);
   }
-  const typedUrl = stripUrlWrap(decodeEntities(rawUrl));
+  const typedUrl = stripUrlWrap(codec.decode(rawUrl));
   const typedTooLong = checkLength('prUrl', typedUrl);
   if (typedTooLong) return error(typedTooLong, example);
   const url = parseHttpUrl(typedUrl);
@@ -239,7 +249,7 @@ function codifiedCommand(rest: string, cmd: string): FixCommand {
   const tooLong = checkLength('prUrl', url.url);
   if (tooLong) return error(tooLong, example);
   if (args.length > 2) {
-    return error(extraArgs(cmd, 'codified', 'a change ID and one URL', args.slice(2)), example);
+    return error(extraArgs(r, 'codified', 'a change ID and one URL', args.slice(2)), example);
   }
   return { type: 'codified', id, url: url.url };
 }
@@ -267,39 +277,41 @@ function parseHttpUrl(raw: string): UrlResult {
   return { ok: true, url: url.href };
 }
 
-function dismissCommand(rest: string, cmd: string): FixCommand {
+function dismissCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} dismiss SG-12 node pool was replaced, nothing to codify`;
-  const { text } = normalizeSlack(rest, 'label');
+  const { text } = codec.mark(rest, 'label');
   const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
   // The ID is a name; the reason is prose, stripped below.
-  const hidden = refuseHidden(m?.[1] ?? '', example);
+  const hidden = refuseHidden(m?.[1] ?? '', example, codec);
   if (hidden) return hidden;
   const id = changeId(
     m?.[1],
     'Which change? Give its ID and why it needs no reconciliation.',
     example,
-    cmd,
+    r,
     'dismiss',
   );
   if (typeof id !== 'number') return id;
-  const reason = plainText(collapse(stripHiddenCharacters(m?.[2] ?? '')));
+  const reason = codec.plain(collapse(stripHiddenCharacters(m?.[2] ?? '')));
   if (reason === '') return error(`Say why SG-${id} needs no reconciliation.`, example);
   const tooLong = checkLength('reason', reason);
   if (tooLong) return error(tooLong, example);
   return { type: 'dismiss', id, reason };
 }
 
-function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand {
+function snoozeCommand(rest: string, r: Reader, now: Date): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} snooze SG-12 3d`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const { text } = normalizeSlack(stripHiddenCharacters(rest), 'label');
+  const { text } = codec.mark(stripHiddenCharacters(rest), 'label');
   const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
   const id = changeId(
     m?.[1],
     'Which change? Give its ID and how long to snooze it.',
     example,
-    cmd,
+    r,
     'snooze',
   );
   if (typeof id !== 'number') return id;
@@ -307,11 +319,10 @@ function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand
   if (when === '') {
     return error(`How long should SG-${id} be snoozed? Give 3d, 1w, 12h or a date.`, example);
   }
-  const now = ctx.now;
   const result = resolveDuration(when, now);
   if (result.kind === 'invalid') {
     return error(
-      `${echo(when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDayOf(addDays(now, 7))}.`,
+      `${echo(codec, when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDayOf(addDays(now, 7))}.`,
       example,
     );
   }
@@ -322,21 +333,22 @@ function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand
     );
   }
   if (!(result.date.getTime() > now.getTime())) {
-    return error(`${echo(when)} is not in the future: snooze until a later time.`, example);
+    return error(`${echo(codec, when)} is not in the future: snooze until a later time.`, example);
   }
   return { type: 'snooze', id, until: result.date.toISOString() };
 }
 
-function assignCommand(rest: string, cmd: string): FixCommand {
+function assignCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} assign SG-12 @alice`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
   const id = changeId(
     args[0],
     'Which change? Give its ID and mention the new owner.',
     example,
-    cmd,
+    r,
     'assign',
   );
   if (typeof id !== 'number') return id;
@@ -344,11 +356,11 @@ function assignCommand(rest: string, cmd: string): FixCommand {
   if (who === undefined) return error(`Who should own SG-${id}? Mention them.`, example);
   const userId = mentionId(stripWrap(who));
   if (userId === undefined) {
-    if (/^@(?:here|channel|everyone)$/i.test(who) || /^\s*\S+\s+<!/.test(rest)) {
+    if (/^@(?:here|channel|everyone)$/i.test(who) || codec.isGroupMention(secondWord(rest))) {
       return error(`Assign SG-${id} to one person, not a group.`, example);
     }
     return error(
-      `${echo(who)} is not a Slack mention: type @ and pick the new owner from the list.`,
+      `${echo(codec, who)} is not a Slack mention: type @ and pick the new owner from the list.`,
       example,
     );
   }
@@ -357,19 +369,20 @@ function assignCommand(rest: string, cmd: string): FixCommand {
     if (more.some((a) => mentionId(stripWrap(a)) !== undefined)) {
       return error(`Assign SG-${id} to one person only.`, example);
     }
-    return error(extraArgs(cmd, 'assign', 'a change ID and one mention', more), example);
+    return error(extraArgs(r, 'assign', 'a change ID and one mention', more), example);
   }
   const tooLong = checkLength('owner', userId);
   if (tooLong) return error(tooLong, example);
   return { type: 'assign', id, userId };
 }
 
-function claimCommand(rest: string, cmd: string): FixCommand {
+function claimCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} claim deploy/payments-api -n shop`;
   // A claim names a finding or a resource.
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const target = plainText(collapse(normalizeSlack(stripHiddenCharacters(rest), 'label').text));
+  const target = codec.plain(collapse(codec.mark(stripHiddenCharacters(rest), 'label').text));
   if (target === '') {
     return error('What do you claim? Give the drift finding or the resource.', example);
   }
@@ -379,9 +392,9 @@ function claimCommand(rest: string, cmd: string): FixCommand {
   return { type: 'claim', target };
 }
 
-function helpCommand(rest: string): FixCommand {
-  const first = argTokens(rest, 'label')[0];
-  const topic = first === undefined ? '' : stripWrap(plainText(first)).toLowerCase();
+function helpCommand(rest: string, codec: TextCodec): FixCommand {
+  const first = argTokens(codec, rest, 'label')[0];
+  const topic = first === undefined ? '' : stripWrap(codec.plain(first)).toLowerCase();
   return topic === '' ? { type: 'help' } : { type: 'help', topic };
 }
 
@@ -390,17 +403,22 @@ function changeId(
   raw: string | undefined,
   missing: string,
   example: string,
-  cmd: string,
+  r: Reader,
   sub: string,
 ): number | FixCommand {
   if (raw === undefined || raw === '') return error(missing, example);
   const id = parseChangeKey(stripWrap(raw));
   if (id !== undefined) return id;
-  return error(`${echo(raw)} is not a change ID; IDs look like SG-12. ${logHint(cmd, sub)}`, example);
+  return error(`${echo(r.codec, raw)} is not a change ID; IDs look like SG-12. ${logHint(r.cmd, sub)}`, example);
 }
 
-function extraArgs(cmd: string, sub: string, takes: string, extra: string[]): string {
-  return `${cmd} ${sub} takes ${takes}; remove ${echo(extra.join(' '))}.`;
+function extraArgs(r: Reader, sub: string, takes: string, extra: string[]): string {
+  return `${r.cmd} ${sub} takes ${takes}; remove ${echo(r.codec, extra.join(' '))}.`;
+}
+
+/** The second word of text as it arrives (`@bob` in `SG-12 @bob`), if there is one. */
+function secondWord(text: string): string {
+  return text.trim().split(/\s+/)[1] ?? '';
 }
 
 function logHint(cmd: string, sub: string): string {
@@ -420,17 +438,18 @@ interface Problem {
  * stays in the description; what is clearly meant but wrong (an unknown `--cluster`) is a problem.
  */
 export function extractChangeDraft(text: string, ctx: ParseContext): ChangeDraftExtract {
-  const { problems, ...draft } = extract(typeof text === 'string' ? redactSlackText(text) : '', ctx, commandName(ctx));
+  const { problems, ...draft } = extract(typeof text === 'string' ? ctx.codec.redact(text) : '', ctx, commandName(ctx));
   return { ...draft, problems: problems.map((p) => p.message) };
 }
 
 function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { problems: Problem[] } {
+  const codec = ctx.codec;
   const raw = typeof text === 'string' ? text : '';
   const configured = Array.isArray(ctx.clusters) ? ctx.clusters.filter((c) => typeof c === 'string') : [];
   const logExample = `${cmd} scaled deploy/payments-api -n shop to 12 replicas for INC-4821`;
-  const problems: Problem[] = hiddenInNames(normalizeSlack(raw, 'label').text, logExample);
+  const problems: Problem[] = hiddenInNames(codec.mark(raw, 'label').text, logExample, codec);
   const input = stripHiddenCharacters(raw);
-  const { text: normalized, channels } = normalizeSlack(input, 'label');
+  const { text: normalized, channels } = codec.mark(input, 'label');
   const tokens = normalized.split(/\s+/).filter((t) => t !== '');
   const drop = new Set<number>();
   const nsFlagTokens: number[] = [];
@@ -447,7 +466,7 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
       problems.push({ message: `${flag} needs a namespace, e.g. -n shop.`, example: nsExample });
     } else if (!isDnsLabel(value)) {
       problems.push({
-        message: `${echo(value)} is not a namespace name: use lower-case letters, digits and '-'.`,
+        message: `${echo(codec, value)} is not a namespace name: use lower-case letters, digits and '-'.`,
         example: nsExample,
       });
     } else {
@@ -455,7 +474,7 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
     }
   };
   const takeCluster = (raw: string | undefined, flag: string): void => {
-    const value = raw === undefined ? '' : plainText(raw);
+    const value = raw === undefined ? '' : codec.plain(raw);
     if (value === '' || value.startsWith('-')) {
       problems.push({ message: `${flag} needs a cluster name.`, example: clusterExample });
       return;
@@ -510,7 +529,7 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
       continue;
     }
     const bare = stripWrap(token);
-    const plainBare = stripWrap(plainText(token));
+    const plainBare = stripWrap(codec.plain(token));
     if (plainBare.startsWith('@') && plainBare.length > 1) {
       const known = matchCluster(plainBare.slice(1), configured);
       if (known !== undefined) {
@@ -552,9 +571,9 @@ function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { pro
   if (resourcesTooLong) problems.push({ message: resourcesTooLong, example: logExample });
 
   // Stored as plain text (Slack's &lt; &gt; &amp; decoded, mentions as <@U…>): views escape on render.
-  const description = plainText(tokens.filter((_t, i) => !drop.has(i)).join(' '));
+  const description = codec.plain(tokens.filter((_t, i) => !drop.has(i)).join(' '));
   if (description === '') {
-    const onlyHidden = raw.trim() !== '' && normalizeSlack(input, 'label').text.trim() === '';
+    const onlyHidden = raw.trim() !== '' && codec.mark(input, 'label').text.trim() === '';
     problems.push({
       message: onlyHidden
         ? 'Describe what you changed: once invisible and control characters are taken out, nothing is left.'
@@ -619,7 +638,7 @@ function explicitOwners(tokens: string[]): string[] {
  * flag or its value, an `@cluster` or mention, an incident or change ID, a URL. Prose around them is
  * stripped instead.
  */
-function hiddenInNames(normalized: string, example: string): Problem[] {
+function hiddenInNames(normalized: string, example: string, codec: TextCodec): Problem[] {
   const tokens = normalized.split(/\s+/).filter((t) => t !== '');
   const problems: Problem[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -628,7 +647,7 @@ function hiddenInNames(normalized: string, example: string): Problem[] {
     if (codePoint === undefined) continue;
     const clean = stripHiddenCharacters(token);
     const previous = fixDashes(stripHiddenCharacters(tokens[i - 1] ?? ''));
-    const bare = stripWrap(plainText(clean));
+    const bare = stripWrap(codec.plain(clean));
     const isName =
       fixDashes(clean).startsWith('-') ||
       /^(?:-n|--namespace|--cluster|--context)$/.test(previous) ||
@@ -637,7 +656,7 @@ function hiddenInNames(normalized: string, example: string): Problem[] {
       /(?:^|[^a-z0-9])(?:inc|sg)-\d/i.test(bare) ||
       /^https?:/i.test(bare) ||
       refsInWord(bare).length > 0;
-    if (isName) problems.push({ message: hiddenCharacterMessage(echo(clean), codePoint), example });
+    if (isName) problems.push({ message: hiddenCharacterMessage(echo(codec, clean), codePoint), example });
   }
   return problems;
 }
@@ -671,98 +690,7 @@ function matchCluster(name: string, configured: string[]): string | undefined {
   return configured.find((c) => c === name) ?? configured.find((c) => c.toLowerCase() === name.toLowerCase());
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Slack text helpers
-
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-
-/**
- * Resolves Slack's `<…>` markup: user mentions become `<@U123>`, channel references `<#C123>`, links
- * their label (`label` mode) or their URL (`url` mode), broadcasts and user groups plain `@here`/`@team`.
- * The result is still entity-escaped (stray `<`, `>` and `&` are escaped too), so a `<` in it is always a
- * mention or channel reference and parsing can tell them from typed text. This is an intermediate form:
- * text handed back to callers goes through `plainText`, parts of URLs through `decodeEntities`.
- */
-function normalizeSlack(input: string, mode: 'label' | 'url'): { text: string; channels: string[] } {
-  const channels: string[] = [];
-  const text = input.replace(/<([^<>]*)>|[<>]|&(?!(?:amp|lt|gt);)/g, (whole, inner: string | undefined) => {
-    if (inner === undefined) return escapeChar(whole);
-    const bar = inner.indexOf('|');
-    const target = bar === -1 ? inner : inner.slice(0, bar);
-    const label = bar === -1 ? '' : inner.slice(bar + 1);
-    if (target.startsWith('@')) {
-      const id = target.slice(1);
-      return SLACK_USER_ID.test(id) ? `<@${id}>` : escapeText(label || id);
-    }
-    if (target.startsWith('#')) {
-      const id = target.slice(1);
-      if (label !== '') channels.push(label);
-      if (SLACK_CHANNEL_ID.test(id)) return `<#${id}>`;
-      return escapeText(label !== '' ? `#${label}` : id);
-    }
-    if (target.startsWith('!')) {
-      const special = target.slice(1).split('^')[0] ?? '';
-      if (/^(?:here|channel|everyone)$/.test(special)) return `@${special}`;
-      if (special === 'subteam') {
-        const name = label.replace(/^@/, '');
-        return escapeText(`@${name !== '' ? name : 'group'}`);
-      }
-      return escapeText(label !== '' ? label : special);
-    }
-    return escapeText(mode === 'url' ? target : label !== '' ? label : target);
-  });
-  return { text, channels };
-}
-
-/**
- * Masks credentials in Slack text, markup by markup: the target and the label of `<url|label>` apart,
- * so that a masked value cannot swallow the `|` and turn the label into part of the link. (What the
- * parse then hands back is masked again where it is stored: the ledger model and lifecycle.)
- */
-function redactSlackText(text: string): string {
-  return text.replace(/<([^<>]*)>|[^<]+|</g, (whole, inner: string | undefined) => {
-    if (inner === undefined) return redactSecrets(whole);
-    const bar = inner.indexOf('|');
-    if (bar === -1) return `<${redactSecrets(inner)}>`;
-    return `<${redactSecrets(inner.slice(0, bar))}|${redactSecrets(inner.slice(bar + 1))}>`;
-  });
-}
-
-function escapeChar(c: string): string {
-  if (c === '<') return '&lt;';
-  if (c === '>') return '&gt;';
-  return '&amp;';
-}
-
-function escapeText(s: string): string {
-  return s.replace(/[<>]|&(?!(?:amp|lt|gt);)/g, escapeChar);
-}
-
-/** Decodes Slack's three entities in one pass, so `&amp;lt;` is the literal text `&lt;`. */
-function decodeEntities(s: string): string {
-  return s.replace(/&(amp|lt|gt);/g, (_m, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
-}
-
-/**
- * Text as handed back to callers, from the `normalizeSlack` form: entities decoded, and a `<!` (only a
- * decoded `&lt;!` can make one: real broadcasts are already `@here`) broken with a word joiner so that
- * it reads the same but is never broadcast markup.
- */
-function plainText(s: string): string {
-  return decodeEntities(s).replace(/<!/g, '<\u2060!');
-}
-
-function argTokens(rest: string, mode: 'label' | 'url'): string[] {
-  return normalizeSlack(rest, mode).text.split(/\s+/).filter((t) => t !== '');
-}
-
 function unique(values: string[]): string[] {
   return [...new Set(values)];
-}
-
-/** Echoes `normalizeSlack` text inside a message, decoded like everything else handed back. */
-function echo(s: string): string {
-  return code(plainText(s));
 }
 

@@ -5,6 +5,7 @@ import type { ParseContext } from '../ledger/fix-command.js';
 import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { BotIdentity } from './identity.js';
+import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
   config: ServeConfig;
@@ -24,7 +25,8 @@ export interface SlackDeps {
 export interface SlackContext extends SlackDeps {
   /** Channel names that are incidents themselves (`inc-4821-payments`), compiled once. */
   incidentChannelPattern: RegExp;
-  parseContext(extra: Partial<ParseContext>): ParseContext;
+  /** How `/fix` text is read here: Slack's text format, the configured clusters and incident channels. */
+  parseContext(extra: Partial<Omit<ParseContext, 'codec'>>): ParseContext;
   isAdmin(userId: string): boolean;
   /** Counts and logs a message that could not be delivered; the ledger already has the change. */
   deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
@@ -40,6 +42,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       now: deps.now(),
       clusters: deps.config.file.clusters.map((c) => c.name),
       incidentChannelPattern,
+      codec: slackTextCodec,
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
