@@ -2,7 +2,7 @@ import type { App as BoltApp, MessageShortcut } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { extractChangeDraft, incidentFromChannel } from '../ledger/fix-command.js';
+import { extractChangeDraft, incidentFromChannel } from '../ledger/change-draft.js';
 import type { ResourceRef } from '../ledger/model.js';
 import { isNamespaced } from '../ledger/resource-refs.js';
 import type { SlackContext } from './context.js';

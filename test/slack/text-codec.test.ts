@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractChangeDraft } from '../../src/ledger/fix-command.js';
+import { extractChangeDraft } from '../../src/ledger/change-draft.js';
 import { registerKnownSecrets } from '../../src/redact.js';
 import { slackTextCodec } from '../../src/slack/text-codec.js';
 import { ctx, logged, parse } from '../support/fix-parse.js';
