@@ -1,5 +1,25 @@
-import { redactSecrets } from '../redact.js';
-import { parseIsoDay, parseIsoTimestamp } from './dates.js';
+/**
+ * The `/fix` subcommand grammar: which subcommand the first word names and what its arguments say, as a
+ * `FixCommand`. Pure: no Slack SDK, no I/O, no clock (`now` comes in the context). Text to log is read
+ * by `change-draft.ts`, snooze durations by `dates.ts`, and a verb that looks like a subcommand gets a
+ * suggestion from `near-miss.ts`.
+ *
+ * Text arrives in the chat's markup (for Slack: entities, mentions and links, as its slash commands send
+ * them) and is read through the context's `codec` (`fix-text.ts`; Slack's is `src/slack/text-codec.ts`).
+ *
+ * Everything handed back is PLAIN text, not mrkdwn: descriptions, reasons, claim targets, help topics,
+ * cluster names and the user input echoed in error messages are decoded by the codec. The ledger stores
+ * that text and the Block Kit views escape it when they render it (`escapeKeepingMentions`,
+ * `escapeAndTruncate` in `src/slack/views/mrkdwn.ts`), keeping only user mentions (`<@U123>`) and channel
+ * references (`<#C123>`); links are their label, and nothing in it pings anyone.
+ *
+ * Before any of that, credentials are masked (the codec's `redact`): nothing this returns, echoes
+ * included, carries a pasted token. Hidden characters (controls, text-direction overrides:
+ * `input-limits.ts`) are stripped from prose and refused in names, and every field is held to
+ * `INPUT_LIMITS`.
+ */
+import { commandName, readDraft, type DraftContext, type FixDraft } from './change-draft.js';
+import { DAY_MS, addDays, isoDayOf, resolveDuration } from './dates.js';
 import {
   INPUT_LIMITS,
   checkLength,
@@ -7,52 +27,13 @@ import {
   hiddenCharacterMessage,
   stripHiddenCharacters,
 } from './input-limits.js';
-import { formatResource, parseChangeKey } from './model.js';
-import type { ResourceRef } from './model.js';
+import { argTokens, code, collapse, echo, mentionId, stripUrlWrap, stripWrap, type TextCodec } from './fix-text.js';
+import { parseChangeKey } from './model.js';
+import { suggestSubcommand } from './near-miss.js';
 
-/**
- * The `/fix` text parser. Pure: no Slack SDK, no I/O, no clock (`now` comes in the context).
- *
- * Text arrives as Slack sends it in a slash command: `&`, `<`, `>` escaped as entities, and (when the
- * command escapes them) mentions and links wrapped as `<@U123|bob>`, `<#C123|name>`, `<https://…|label>`.
- *
- * Everything handed back is PLAIN text, not mrkdwn: descriptions, reasons, claim targets, help topics,
- * cluster names and the user input echoed in error messages have Slack's entities decoded (`&lt;` → `<`,
- * `&gt;` → `>`, `&amp;` → `&`). The ledger stores that text and the Block Kit views escape it when they
- * render it (`escapeKeepingMentions`, `escapeAndTruncate` in `src/slack/views/mrkdwn.ts`), keeping only
- * user mentions and channel references. In the returned text:
- * - user mentions are kept as `<@U123>` and channel references as `<#C123>`;
- * - links are replaced by their label (or their URL when they have none);
- * - broadcasts (`<!here>`, `<!channel>`, `<!everyone>`) and user groups become plain `@here`, `@sre`, so
- *   echoing a change never pings anyone;
- * - there is never a `<!`: one typed literally (`&lt;!channel&gt;`) is decoded with a word joiner
- *   (U+2060) after the `<`, so it reads the same but is not broadcast markup to anything that renders it.
- * Any other `<` is one the user typed (sent by Slack as `&lt;`).
- *
- * Before any of that, credentials are masked (`redactSecrets`): nothing this returns, echoes included,
- * carries a pasted token. Hidden characters (controls, text-direction overrides: `input-limits.ts`) are
- * stripped from prose and refused in names, and every field is held to `INPUT_LIMITS`.
- */
-
-export interface ParseContext {
+export interface ParseContext extends DraftContext {
+  /** When the command was typed: snoozes count from it. */
   now: Date;
-  /** Configured cluster/context names: `@prod-eu` only means a cluster when it is one of these. */
-  clusters: string[];
-  /** The channel the command was typed in, without `#`, e.g. `inc-4821-payments`. */
-  channelName?: string;
-  /** Which channel names are incident channels; default `/^(inc|incident)[-_]/i`. */
-  incidentChannelPattern?: RegExp;
-  /** The slash command as installed, used in examples; default `/fix`. */
-  commandName?: string;
-}
-
-export interface FixDraft {
-  /** Plain text (see the top of this file): escape it when rendering it as mrkdwn. */
-  description: string;
-  resources: ResourceRef[];
-  cluster?: string;
-  owner?: string;
-  incident?: string;
 }
 
 export type ListScope = 'mine' | 'all' | 'overdue';
@@ -74,23 +55,19 @@ export type FixCommand =
   /** `message` and `example` are plain text too; user input in `message` is echoed inside backticks. */
   | { type: 'error'; message: string; example: string };
 
-export type ChangeDraftExtract = FixDraft & { problems: string[] };
-
 export const MAX_DESCRIPTION_LENGTH = INPUT_LIMITS.description;
 export const MAX_SNOOZE_DAYS = 90;
 export const LIST_SCOPES: readonly ListScope[] = ['mine', 'all', 'overdue'];
-
-const DEFAULT_INCIDENT_CHANNEL = /^(inc|incident)[-_]/i;
-const DAY_MS = 24 * 60 * 60 * 1000;
-const HOUR_MS = 60 * 60 * 1000;
 
 // ---------------------------------------------------------------------------------------------------
 // Entry point
 
 export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
-  const input = typeof text === 'string' ? redactSlackText(text).trim() : '';
+  const codec = ctx.codec;
+  const input = typeof text === 'string' ? codec.redact(text).trim() : '';
   if (input === '') return { type: 'open_modal' };
   const cmd = commandName(ctx);
+  const r: Reader = { cmd, codec };
   const m = /^(\S+)\s*([\s\S]*)$/.exec(input);
   // The keyword is not a name: stripping a stray mark from it changes nothing.
   const word = stripHiddenCharacters(m?.[1] ?? '').toLowerCase();
@@ -99,32 +76,35 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
     case 'log':
       return rest.trim() === '' ? { type: 'open_modal' } : logCommand(rest, ctx, cmd);
     case 'list':
-      return listCommand(rest, cmd);
+      return listCommand(rest, r);
     case 'show':
-      return showCommand(rest, cmd);
+      return showCommand(rest, r);
     case 'codified':
-      return codifiedCommand(rest, cmd);
+      return codifiedCommand(rest, r);
     case 'reverted':
-      return revertedCommand(rest, cmd);
+      return revertedCommand(rest, r);
     case 'dismiss':
-      return dismissCommand(rest, cmd);
+      return dismissCommand(rest, r);
     case 'snooze':
-      return snoozeCommand(rest, ctx, cmd);
+      return snoozeCommand(rest, r, ctx.now);
     case 'assign':
-      return assignCommand(rest, cmd);
+      return assignCommand(rest, r);
     case 'claim':
-      return claimCommand(rest, cmd);
+      return claimCommand(rest, r);
     case 'help':
-      return helpCommand(stripHiddenCharacters(rest));
-    default:
-      return nearMiss(stripHiddenCharacters(m?.[1] ?? ''), stripHiddenCharacters(rest), cmd) ?? logCommand(input, ctx, cmd);
+      return helpCommand(stripHiddenCharacters(rest), codec);
+    default: {
+      const next = argTokens(codec, stripHiddenCharacters(rest), 'label')[0];
+      const meant = suggestSubcommand(stripHiddenCharacters(m?.[1] ?? ''), next, cmd);
+      return meant ? error(meant.message, meant.example) : logCommand(input, ctx, cmd);
+    }
   }
 }
 
-function commandName(ctx: ParseContext): string {
-  const name = typeof ctx.commandName === 'string' ? ctx.commandName.trim() : '';
-  if (name === '') return '/fix';
-  return name.startsWith('/') ? name : `/${name}`;
+/** What the subcommands read with: the command as installed (for examples) and the text codec. */
+interface Reader {
+  cmd: string;
+  codec: TextCodec;
 }
 
 function error(message: string, example: string): FixCommand {
@@ -135,10 +115,10 @@ function error(message: string, example: string): FixCommand {
  * A subcommand's arguments are names (IDs, URLs, mentions, durations): one with a hidden character is
  * refused, not guessed at. Returns the refusal, or undefined when every argument is clean.
  */
-function refuseHidden(args: string, example: string): FixCommand | undefined {
+function refuseHidden(args: string, example: string, codec: TextCodec): FixCommand | undefined {
   for (const token of args.split(/\s+/)) {
     const codePoint = hiddenCharacterIn(token);
-    if (codePoint !== undefined) return error(hiddenCharacterMessage(echo(stripHiddenCharacters(token)), codePoint), example);
+    if (codePoint !== undefined) return error(hiddenCharacterMessage(echo(codec, stripHiddenCharacters(token)), codePoint), example);
   }
   return undefined;
 }
@@ -147,27 +127,28 @@ function refuseHidden(args: string, example: string): FixCommand | undefined {
 // Subcommands
 
 function logCommand(text: string, ctx: ParseContext, cmd: string): FixCommand {
-  const { problems, ...draft } = extract(text, ctx, cmd);
+  const { problems, ...draft } = readDraft(text, ctx, cmd);
   const first = problems[0];
   if (first) return error(problems.map((p) => p.message).join(' '), first.example);
   return { type: 'log', draft };
 }
 
-function listCommand(rest: string, cmd: string): FixCommand {
+function listCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} list overdue`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
   const raw = args[0];
   if (raw === undefined) return { type: 'list', scope: 'mine' };
   const scope = stripWrap(raw).toLowerCase();
   if (!isListScope(scope)) {
     return error(
-      `Unknown list ${echo(raw)}: choose mine, all or overdue. ${logHint(cmd, 'list')}`,
+      `Unknown list ${echo(codec, raw)}: choose mine, all or overdue. ${logHint(cmd, 'list')}`,
       example,
     );
   }
-  if (args.length > 1) return error(extraArgs(cmd, 'list', 'a scope', args.slice(1)), example);
+  if (args.length > 1) return error(extraArgs(r, 'list', 'a scope', args.slice(1)), example);
   return { type: 'list', scope };
 }
 
@@ -175,41 +156,44 @@ function isListScope(s: string): s is ListScope {
   return (LIST_SCOPES as readonly string[]).includes(s);
 }
 
-function showCommand(rest: string, cmd: string): FixCommand {
+function showCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} show SG-12`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
-  const id = changeId(args[0], 'Which change? Give its ID.', example, cmd, 'show');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
+  const id = changeId(args[0], 'Which change? Give its ID.', example, r, 'show');
   if (typeof id !== 'number') return id;
-  if (args.length > 1) return error(extraArgs(cmd, 'show', 'a change ID', args.slice(1)), example);
+  if (args.length > 1) return error(extraArgs(r, 'show', 'a change ID', args.slice(1)), example);
   return { type: 'show', id };
 }
 
-function revertedCommand(rest: string, cmd: string): FixCommand {
+function revertedCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} reverted SG-12`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
-  const id = changeId(args[0], 'Which change was reverted? Give its ID.', example, cmd, 'reverted');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
+  const id = changeId(args[0], 'Which change was reverted? Give its ID.', example, r, 'reverted');
   if (typeof id !== 'number') return id;
   if (args.length > 1) {
-    return error(extraArgs(cmd, 'reverted', 'a change ID', args.slice(1)), example);
+    return error(extraArgs(r, 'reverted', 'a change ID', args.slice(1)), example);
   }
   return { type: 'reverted', id };
 }
 
-function codifiedCommand(rest: string, cmd: string): FixCommand {
+function codifiedCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} codified SG-12 https://github.com/acme/infra/pull/881`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
   // Links keep their URL (not their label): the URL is the argument.
-  const args = argTokens(stripHiddenCharacters(rest), 'url');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'url');
   const id = changeId(
     args[0],
     'Which change is codified? Give its ID and the PR or commit URL.',
     example,
-    cmd,
+    r,
     'codified',
   );
   if (typeof id !== 'number') return id;
@@ -217,7 +201,7 @@ function codifiedCommand(rest: string, cmd: string): FixCommand {
   if (rawUrl === undefined) {
     return error(`Give the URL of the PR or commit that codifies SG-${id}.`, example);
   }
-  const typedUrl = stripUrlWrap(decodeEntities(rawUrl));
+  const typedUrl = stripUrlWrap(codec.decode(rawUrl));
   const typedTooLong = checkLength('prUrl', typedUrl);
   if (typedTooLong) return error(typedTooLong, example);
   const url = parseHttpUrl(typedUrl);
@@ -226,7 +210,7 @@ function codifiedCommand(rest: string, cmd: string): FixCommand {
   const tooLong = checkLength('prUrl', url.url);
   if (tooLong) return error(tooLong, example);
   if (args.length > 2) {
-    return error(extraArgs(cmd, 'codified', 'a change ID and one URL', args.slice(2)), example);
+    return error(extraArgs(r, 'codified', 'a change ID and one URL', args.slice(2)), example);
   }
   return { type: 'codified', id, url: url.url };
 }
@@ -254,39 +238,41 @@ function parseHttpUrl(raw: string): UrlResult {
   return { ok: true, url: url.href };
 }
 
-function dismissCommand(rest: string, cmd: string): FixCommand {
+function dismissCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} dismiss SG-12 node pool was replaced, nothing to codify`;
-  const { text } = normalizeSlack(rest, 'label');
+  const { text } = codec.mark(rest, 'label');
   const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
   // The ID is a name; the reason is prose, stripped below.
-  const hidden = refuseHidden(m?.[1] ?? '', example);
+  const hidden = refuseHidden(m?.[1] ?? '', example, codec);
   if (hidden) return hidden;
   const id = changeId(
     m?.[1],
     'Which change? Give its ID and why it needs no reconciliation.',
     example,
-    cmd,
+    r,
     'dismiss',
   );
   if (typeof id !== 'number') return id;
-  const reason = plainText(collapse(stripHiddenCharacters(m?.[2] ?? '')));
+  const reason = codec.plain(collapse(stripHiddenCharacters(m?.[2] ?? '')));
   if (reason === '') return error(`Say why SG-${id} needs no reconciliation.`, example);
   const tooLong = checkLength('reason', reason);
   if (tooLong) return error(tooLong, example);
   return { type: 'dismiss', id, reason };
 }
 
-function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand {
+function snoozeCommand(rest: string, r: Reader, now: Date): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} snooze SG-12 3d`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const { text } = normalizeSlack(stripHiddenCharacters(rest), 'label');
+  const { text } = codec.mark(stripHiddenCharacters(rest), 'label');
   const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
   const id = changeId(
     m?.[1],
     'Which change? Give its ID and how long to snooze it.',
     example,
-    cmd,
+    r,
     'snooze',
   );
   if (typeof id !== 'number') return id;
@@ -294,13 +280,10 @@ function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand
   if (when === '') {
     return error(`How long should SG-${id} be snoozed? Give 3d, 1w, 12h or a date.`, example);
   }
-  const now = ctx.now;
   const result = resolveDuration(when, now);
   if (result.kind === 'invalid') {
     return error(
-      `${echo(when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDay(
-        addDays(now, 7),
-      )}.`,
+      `${echo(codec, when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDayOf(addDays(now, 7))}.`,
       example,
     );
   }
@@ -311,21 +294,22 @@ function snoozeCommand(rest: string, ctx: ParseContext, cmd: string): FixCommand
     );
   }
   if (!(result.date.getTime() > now.getTime())) {
-    return error(`${echo(when)} is not in the future: snooze until a later time.`, example);
+    return error(`${echo(codec, when)} is not in the future: snooze until a later time.`, example);
   }
   return { type: 'snooze', id, until: result.date.toISOString() };
 }
 
-function assignCommand(rest: string, cmd: string): FixCommand {
+function assignCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} assign SG-12 @alice`;
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const args = argTokens(stripHiddenCharacters(rest), 'label');
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'label');
   const id = changeId(
     args[0],
     'Which change? Give its ID and mention the new owner.',
     example,
-    cmd,
+    r,
     'assign',
   );
   if (typeof id !== 'number') return id;
@@ -333,11 +317,11 @@ function assignCommand(rest: string, cmd: string): FixCommand {
   if (who === undefined) return error(`Who should own SG-${id}? Mention them.`, example);
   const userId = mentionId(stripWrap(who));
   if (userId === undefined) {
-    if (/^@(?:here|channel|everyone)$/i.test(who) || /^\s*\S+\s+<!/.test(rest)) {
+    if (/^@(?:here|channel|everyone)$/i.test(who) || codec.isGroupMention(secondWord(rest))) {
       return error(`Assign SG-${id} to one person, not a group.`, example);
     }
     return error(
-      `${echo(who)} is not a Slack mention: type @ and pick the new owner from the list.`,
+      `${echo(codec, who)} is not a Slack mention: type @ and pick the new owner from the list.`,
       example,
     );
   }
@@ -346,19 +330,20 @@ function assignCommand(rest: string, cmd: string): FixCommand {
     if (more.some((a) => mentionId(stripWrap(a)) !== undefined)) {
       return error(`Assign SG-${id} to one person only.`, example);
     }
-    return error(extraArgs(cmd, 'assign', 'a change ID and one mention', more), example);
+    return error(extraArgs(r, 'assign', 'a change ID and one mention', more), example);
   }
   const tooLong = checkLength('owner', userId);
   if (tooLong) return error(tooLong, example);
   return { type: 'assign', id, userId };
 }
 
-function claimCommand(rest: string, cmd: string): FixCommand {
+function claimCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
   const example = `${cmd} claim deploy/payments-api -n shop`;
   // A claim names a finding or a resource.
-  const hidden = refuseHidden(rest, example);
+  const hidden = refuseHidden(rest, example, codec);
   if (hidden) return hidden;
-  const target = plainText(collapse(normalizeSlack(stripHiddenCharacters(rest), 'label').text));
+  const target = codec.plain(collapse(codec.mark(stripHiddenCharacters(rest), 'label').text));
   if (target === '') {
     return error('What do you claim? Give the drift finding or the resource.', example);
   }
@@ -368,9 +353,9 @@ function claimCommand(rest: string, cmd: string): FixCommand {
   return { type: 'claim', target };
 }
 
-function helpCommand(rest: string): FixCommand {
-  const first = argTokens(rest, 'label')[0];
-  const topic = first === undefined ? '' : stripWrap(plainText(first)).toLowerCase();
+function helpCommand(rest: string, codec: TextCodec): FixCommand {
+  const first = argTokens(codec, rest, 'label')[0];
+  const topic = first === undefined ? '' : stripWrap(codec.plain(first)).toLowerCase();
   return topic === '' ? { type: 'help' } : { type: 'help', topic };
 }
 
@@ -379,700 +364,24 @@ function changeId(
   raw: string | undefined,
   missing: string,
   example: string,
-  cmd: string,
+  r: Reader,
   sub: string,
 ): number | FixCommand {
   if (raw === undefined || raw === '') return error(missing, example);
   const id = parseChangeKey(stripWrap(raw));
   if (id !== undefined) return id;
-  return error(`${echo(raw)} is not a change ID; IDs look like SG-12. ${logHint(cmd, sub)}`, example);
+  return error(`${echo(r.codec, raw)} is not a change ID; IDs look like SG-12. ${logHint(r.cmd, sub)}`, example);
 }
 
-// Words that, followed by a change ID, mean an action on that change rather than a new change to log.
-type NearMissAction = 'close' | 'reverted' | 'codified' | 'dismiss' | 'snooze' | 'show' | 'assign';
-
-const NEAR_MISS_VERBS: Record<string, NearMissAction> = {
-  close: 'close', closed: 'close', done: 'close', resolve: 'close', resolved: 'close', fixed: 'close',
-  revert: 'reverted', undo: 'reverted',
-  codify: 'codified',
-  delete: 'dismiss', remove: 'dismiss', cancel: 'dismiss',
-  ack: 'snooze',
-};
-
-/** Subcommands that take a change ID, for `reverted-SG-12` typed as one word. */
-const ID_SUBCOMMANDS: Record<string, NearMissAction> = {
-  reverted: 'reverted', codified: 'codified', dismiss: 'dismiss', snooze: 'snooze', show: 'show',
-  assign: 'assign',
-};
-
-/** A change ID as people write it when they mean one: `SG-12`, `sg-12`, `#12` (not a bare number). */
-const NEAR_MISS_ID = /^(?:sg-|#)\d{1,9}$/i;
-const GLUED_ID = /^([a-z]+)[-_:]?((?:sg-|#)\d{1,9})$/i;
-
-/**
- * `/fix close SG-12`, `/fix revert SG-12`, `/fix reverted-SG-12`: almost certainly not a new change to
- * log, so this says which subcommand was meant instead (`/fix log close SG-12 …` still logs it).
- */
-function nearMiss(first: string, rest: string, cmd: string): FixCommand | undefined {
-  const word = stripWrap(first);
-  const glued = GLUED_ID.exec(word);
-  let action: NearMissAction | undefined;
-  let idText: string | undefined;
-  let shown: string;
-  if (glued?.[1] !== undefined && glued[2] !== undefined) {
-    const head = glued[1].toLowerCase();
-    action = NEAR_MISS_VERBS[head] ?? ID_SUBCOMMANDS[head];
-    idText = glued[2];
-    shown = word;
-  } else {
-    action = NEAR_MISS_VERBS[word.toLowerCase()];
-    const next = argTokens(rest, 'label')[0];
-    idText = next === undefined ? undefined : stripWrap(next);
-    shown = `${word} ${idText ?? ''}`;
-  }
-  if (action === undefined || idText === undefined || !NEAR_MISS_ID.test(idText)) return undefined;
-  const id = parseChangeKey(idText);
-  if (id === undefined) return undefined;
-  const key = `SG-${id}`;
-  const pr = 'https://github.com/acme/infra/pull/881';
-  const suggestions: Record<NearMissAction, { meant: string[]; example: string }> = {
-    close: {
-      meant: [`${cmd} reverted ${key}`, `${cmd} codified ${key} <PR>`],
-      example: `${cmd} codified ${key} ${pr}`,
-    },
-    reverted: { meant: [`${cmd} reverted ${key}`], example: `${cmd} reverted ${key}` },
-    codified: { meant: [`${cmd} codified ${key} <PR>`], example: `${cmd} codified ${key} ${pr}` },
-    dismiss: {
-      meant: [`${cmd} dismiss ${key} <reason>`, `${cmd} reverted ${key}`],
-      example: `${cmd} dismiss ${key} node pool was replaced, nothing to codify`,
-    },
-    snooze: {
-      meant: [`${cmd} snooze ${key} 3d`, `${cmd} assign ${key} @you`],
-      example: `${cmd} snooze ${key} 3d`,
-    },
-    show: { meant: [`${cmd} show ${key}`], example: `${cmd} show ${key}` },
-    assign: { meant: [`${cmd} assign ${key} @owner`], example: `${cmd} assign ${key} @alice` },
-  };
-  const { meant, example } = suggestions[action];
-  const head = glued ? word : word.toLowerCase();
-  return error(
-    `${code(head)} is not a ${cmd} subcommand. Did you mean ${meant.map((s) => `\`${s}\``).join(' or ')}? ` +
-      `To log text that starts like this, use \`${cmd} log ${shown} …\``,
-    example,
-  );
+function extraArgs(r: Reader, sub: string, takes: string, extra: string[]): string {
+  return `${r.cmd} ${sub} takes ${takes}; remove ${echo(r.codec, extra.join(' '))}.`;
 }
 
-function extraArgs(cmd: string, sub: string, takes: string, extra: string[]): string {
-  return `${cmd} ${sub} takes ${takes}; remove ${echo(extra.join(' '))}.`;
+/** The second word of text as it arrives (`@bob` in `SG-12 @bob`), if there is one. */
+function secondWord(text: string): string {
+  return text.trim().split(/\s+/)[1] ?? '';
 }
 
 function logHint(cmd: string, sub: string): string {
   return `To log a change that starts with “${sub}”, write ${cmd} log ${sub} …`;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Durations
-
-type DurationResult = { kind: 'ok'; date: Date } | { kind: 'invalid' } | { kind: 'too_far' };
-
-const UNIT_MS: Record<string, number> = {
-  h: HOUR_MS, hr: HOUR_MS, hrs: HOUR_MS, hour: HOUR_MS, hours: HOUR_MS,
-  d: DAY_MS, day: DAY_MS, days: DAY_MS,
-  w: 7 * DAY_MS, wk: 7 * DAY_MS, wks: 7 * DAY_MS, week: 7 * DAY_MS, weeks: 7 * DAY_MS,
-};
-
-const WEEKDAYS: Record<string, number> = {
-  sun: 0, sunday: 0,
-  mon: 1, monday: 1,
-  tue: 2, tues: 2, tuesday: 2,
-  wed: 3, wednesday: 3,
-  thu: 4, thur: 4, thurs: 4, thursday: 4,
-  fri: 5, friday: 5,
-  sat: 6, saturday: 6,
-};
-
-/** Beyond this a duration is nonsense rather than merely too long (and `Date` cannot hold it). */
-const ABSURD_MS = 100 * 365 * DAY_MS;
-
-/**
- * When a snooze given as `3d`, `1w`, `12h`, `2 weeks`, `tomorrow`, `monday`, `next week`, `YYYY-MM-DD`
- * or an ISO date-time with a zone would end. Relative forms count from `now`; `tomorrow` and weekdays keep
- * `now`'s time of day; a bare date means 00:00 UTC that day. The result may lie in the past: callers
- * decide what range they accept.
- */
-export function parseDuration(text: string, now: Date): Date | undefined {
-  const r = resolveDuration(text, now);
-  return r.kind === 'ok' ? r.date : undefined;
-}
-
-function resolveDuration(text: string, now: Date): DurationResult {
-  if (typeof text !== 'string' || !(now instanceof Date) || Number.isNaN(now.getTime())) {
-    return { kind: 'invalid' };
-  }
-  let s = stripWrap(collapse(text).toLowerCase());
-  s = s.replace(/^(?:for|until|till|til|to)\s+/, '');
-  if (s.length > 40) return { kind: 'invalid' };
-
-  const rel = /^(\d+)\s?([a-z]+)$/.exec(s);
-  const unit = rel?.[2] === undefined ? undefined : UNIT_MS[rel[2]];
-  if (rel && unit !== undefined) {
-    const ms = Number(rel[1]) * unit;
-    if (!Number.isFinite(ms) || ms > ABSURD_MS) return { kind: 'too_far' };
-    return ok(new Date(now.getTime() + ms));
-  }
-  if (s === 'tomorrow') return ok(addDays(now, 1));
-  if (s === 'next week') return ok(addDays(now, 7));
-  const wd = /^(?:next\s)?([a-z]+)$/.exec(s);
-  const target = wd?.[1] === undefined ? undefined : WEEKDAYS[wd[1]];
-  if (target !== undefined) {
-    const ahead = (target - now.getUTCDay() + 7) % 7 || 7;
-    return ok(addDays(now, ahead));
-  }
-  // Impossible dates (2027-02-30, 2026-13-01, 24:00) are refused, never rolled over into the next month.
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
-    const date = parseIsoDay(s);
-    return date === undefined ? { kind: 'invalid' } : ok(date);
-  }
-  if (/^\d{4}-\d{2}-\d{2}t/.test(s)) {
-    const date = parseIsoTimestamp(s);
-    return date === undefined ? { kind: 'invalid' } : ok(date);
-  }
-  return { kind: 'invalid' };
-}
-
-function ok(date: Date): DurationResult {
-  return Number.isNaN(date.getTime()) ? { kind: 'too_far' } : { kind: 'ok', date };
-}
-
-function addDays(now: Date, days: number): Date {
-  return new Date(now.getTime() + days * DAY_MS);
-}
-
-function isoDay(d: Date): string {
-  return Number.isNaN(d.getTime()) ? '2030-01-31' : d.toISOString().slice(0, 10);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Log text → change draft
-
-interface Problem {
-  message: string;
-  example: string;
-}
-
-/**
- * Pulls resource refs, namespace, cluster, owner and incident out of free text. What it cannot parse
- * stays in the description; what is clearly meant but wrong (an unknown `--cluster`) is a problem.
- */
-export function extractChangeDraft(text: string, ctx: ParseContext): ChangeDraftExtract {
-  const { problems, ...draft } = extract(typeof text === 'string' ? redactSlackText(text) : '', ctx, commandName(ctx));
-  return { ...draft, problems: problems.map((p) => p.message) };
-}
-
-type RefMatch = { ref: ResourceRef } | { namespace: string };
-
-const KIND_ALIASES: Record<string, string> = {};
-const KINDS: Array<[string, string[]]> = [
-  ['deployment', ['deploy', 'deployment', 'deployments']],
-  ['statefulset', ['sts', 'statefulset', 'statefulsets']],
-  ['daemonset', ['ds', 'daemonset', 'daemonsets']],
-  ['replicaset', ['rs', 'replicaset', 'replicasets']],
-  ['configmap', ['cm', 'configmap', 'configmaps']],
-  ['secret', ['secret', 'secrets']],
-  ['service', ['svc', 'service', 'services']],
-  ['ingress', ['ing', 'ingress', 'ingresses']],
-  ['horizontalpodautoscaler', ['hpa', 'horizontalpodautoscaler', 'horizontalpodautoscalers']],
-  ['poddisruptionbudget', ['pdb', 'poddisruptionbudget', 'poddisruptionbudgets']],
-  ['cronjob', ['cj', 'cronjob', 'cronjobs']],
-  ['job', ['job', 'jobs']],
-  ['pod', ['po', 'pod', 'pods']],
-  ['node', ['no', 'node', 'nodes']],
-  ['networkpolicy', ['netpol', 'networkpolicy', 'networkpolicies']],
-  ['persistentvolumeclaim', ['pvc', 'persistentvolumeclaim', 'persistentvolumeclaims']],
-  ['persistentvolume', ['pv', 'persistentvolume', 'persistentvolumes']],
-  ['serviceaccount', ['sa', 'serviceaccount', 'serviceaccounts']],
-];
-for (const [kind, aliases] of KINDS) for (const a of aliases) KIND_ALIASES[a] = kind;
-
-const NAMESPACE_ALIASES = new Set(['ns', 'namespace', 'namespaces']);
-
-const CLUSTER_SCOPED = new Set([
-  'node', 'persistentvolume', 'namespace', 'storageclass', 'ingressclass', 'priorityclass',
-  'runtimeclass', 'csidriver', 'apiservice', 'customresourcedefinition',
-  'mutatingwebhookconfiguration', 'validatingwebhookconfiguration',
-]);
-
-/** Whether a kind lives in a namespace; the modal and the parser share this rule. */
-export function isNamespaced(kind: string): boolean {
-  // CRD scope is unknowable without discovery; `Cluster*` kinds (ClusterIssuer, ClusterRole, …) are the
-  // cluster-scoped convention.
-  return !CLUSTER_SCOPED.has(kind) && !kind.startsWith('cluster');
-}
-
-function extract(text: string, ctx: ParseContext, cmd: string): FixDraft & { problems: Problem[] } {
-  const raw = typeof text === 'string' ? text : '';
-  const configured = Array.isArray(ctx.clusters) ? ctx.clusters.filter((c) => typeof c === 'string') : [];
-  const logExample = `${cmd} scaled deploy/payments-api -n shop to 12 replicas for INC-4821`;
-  const problems: Problem[] = hiddenInNames(normalizeSlack(raw, 'label').text, logExample);
-  const input = stripHiddenCharacters(raw);
-  const { text: normalized, channels } = normalizeSlack(input, 'label');
-  const tokens = normalized.split(/\s+/).filter((t) => t !== '');
-  const drop = new Set<number>();
-  const nsFlagTokens: number[] = [];
-  const namespaces: string[] = [];
-  const clusters: string[] = [];
-  const refs: ResourceRef[] = [];
-
-  const nsExample = `${cmd} scaled deploy/payments-api -n shop to 12 replicas`;
-  const clusterExample = `${cmd} cordoned node/ip-10-0-1-7 --cluster ${configured[0] ?? 'prod-eu'}`;
-
-  const takeNamespace = (raw: string | undefined, flag: string): void => {
-    const value = raw === undefined ? '' : stripTrailing(raw);
-    if (value === '' || value.startsWith('-')) {
-      problems.push({ message: `${flag} needs a namespace, e.g. -n shop.`, example: nsExample });
-    } else if (!isDnsLabel(value)) {
-      problems.push({
-        message: `${echo(value)} is not a namespace name: use lower-case letters, digits and '-'.`,
-        example: nsExample,
-      });
-    } else {
-      namespaces.push(value);
-    }
-  };
-  const takeCluster = (raw: string | undefined, flag: string): void => {
-    const value = raw === undefined ? '' : plainText(raw);
-    if (value === '' || value.startsWith('-')) {
-      problems.push({ message: `${flag} needs a cluster name.`, example: clusterExample });
-      return;
-    }
-    const known = matchCluster(value, configured) ?? matchCluster(stripTrailing(value), configured);
-    if (known !== undefined) clusters.push(known);
-    else if (configured.length === 0) {
-      const name = stripTrailing(value) || value;
-      const tooLong = checkLength('cluster', name);
-      if (tooLong) problems.push({ message: tooLong, example: clusterExample });
-      else clusters.push(name);
-    } else {
-      problems.push({
-        message: `Unknown cluster ${quoteName(value)}; configured clusters: ${configured.join(', ')}.`,
-        example: clusterExample,
-      });
-    }
-  };
-
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i] ?? '';
-    const flag = fixDashes(token);
-    const eq = flag.indexOf('=');
-    const flagName = eq === -1 ? flag : flag.slice(0, eq);
-    const inlineValue = eq === -1 ? undefined : flag.slice(eq + 1);
-
-    if (flagName === '-n' || flagName === '--namespace') {
-      if (inlineValue !== undefined) {
-        nsFlagTokens.push(i);
-        takeNamespace(inlineValue, flagName);
-      } else {
-        const next = tokens[i + 1];
-        const consumes = next !== undefined && !next.startsWith('-');
-        nsFlagTokens.push(i);
-        if (consumes) nsFlagTokens.push(i + 1);
-        takeNamespace(consumes ? next : undefined, flagName);
-        if (consumes) i++;
-      }
-      continue;
-    }
-    if (flagName === '--cluster' || flagName === '--context') {
-      drop.add(i);
-      if (inlineValue !== undefined) {
-        takeCluster(inlineValue, flagName);
-      } else {
-        const next = tokens[i + 1];
-        const consumes = next !== undefined && !next.startsWith('-');
-        if (consumes) drop.add(i + 1);
-        takeCluster(consumes ? next : undefined, flagName);
-        if (consumes) i++;
-      }
-      continue;
-    }
-    const bare = stripWrap(token);
-    const plainBare = stripWrap(plainText(token));
-    if (plainBare.startsWith('@') && plainBare.length > 1) {
-      const known = matchCluster(plainBare.slice(1), configured);
-      if (known !== undefined) {
-        clusters.push(known);
-        drop.add(i);
-        continue;
-      }
-    }
-    if (bare.includes('/')) {
-      for (const part of bare.split(',')) {
-        const match = parseRef(stripWrap(part));
-        if (match === undefined) continue;
-        if ('namespace' in match) namespaces.push(match.namespace);
-        else refs.push(match.ref);
-      }
-    }
-  }
-
-  const distinctNs = unique(namespaces);
-  const wantsNs = refs.some((r) => isNamespaced(r.kind));
-  let namespace: string | undefined;
-  if (wantsNs && distinctNs.length > 1) {
-    problems.push({
-      message: `Several namespaces given (${distinctNs.join(', ')}): log one change per namespace.`,
-      example: nsExample,
-    });
-  } else if (wantsNs && distinctNs.length === 1) {
-    namespace = distinctNs[0];
-    for (const i of nsFlagTokens) drop.add(i);
-  }
-  // A namespace no resource took stays in the description rather than being lost.
-
-  const distinctClusters = unique(clusters);
-  if (distinctClusters.length > 1) {
-    problems.push({
-      message: `Several clusters given (${distinctClusters.join(', ')}): log one change per cluster.`,
-      example: clusterExample,
-    });
-  }
-
-  const resources = dedupeRefs(
-    refs.map((r) => (namespace !== undefined && isNamespaced(r.kind) ? { ...r, namespace } : r)),
-  );
-  const resourcesTooLong = checkLength('resources', resources.map(formatResource).join(', '));
-  if (resourcesTooLong) problems.push({ message: resourcesTooLong, example: logExample });
-
-  // Stored as plain text (Slack's &lt; &gt; &amp; decoded, mentions as <@U…>): views escape on render.
-  const description = plainText(tokens.filter((_t, i) => !drop.has(i)).join(' '));
-  if (description === '') {
-    const onlyHidden = raw.trim() !== '' && normalizeSlack(input, 'label').text.trim() === '';
-    problems.push({
-      message: onlyHidden
-        ? 'Describe what you changed: once invisible and control characters are taken out, nothing is left.'
-        : 'Describe what you changed.',
-      example: logExample,
-    });
-  } else {
-    const tooLong = checkLength('description', description);
-    if (tooLong) problems.push({ message: tooLong, example: logExample });
-  }
-
-  const owners = explicitOwners(tokens);
-  if (owners.length > 1) {
-    problems.push({
-      message: `Several owners given (${owners.map((o) => `<@${o}>`).join(', ')}): name one with owner @someone.`,
-      example: `${cmd} restarted deploy/payments-api -n shop owner @alice`,
-    });
-  }
-  const owner = owners.length === 1 ? owners[0] : undefined;
-  const ownerTooLong = owner === undefined ? undefined : checkLength('owner', owner);
-  if (ownerTooLong) problems.push({ message: ownerTooLong, example: logExample });
-  const incident = findIncident(normalized, channels, ctx);
-  const incidentTooLong = incident === undefined ? undefined : checkLength('incident', incident);
-  if (incidentTooLong) problems.push({ message: incidentTooLong, example: logExample });
-  const cluster = distinctClusters.length === 1 ? distinctClusters[0] : undefined;
-  return {
-    description,
-    resources,
-    ...(cluster !== undefined ? { cluster } : {}),
-    ...(owner !== undefined ? { owner } : {}),
-    ...(incident !== undefined ? { incident } : {}),
-    problems,
-  };
-}
-
-/**
- * Who owns the change, by explicit words only: `owner @x` (also `owner: @x`, `owner=@x`) or `for @x`.
- * A mention anywhere else (`restarted deploy/api after @bob asked`) is prose, not a hand-over. `owner`
- * wins over `for`; several distinct people under the winning word are returned for the caller to refuse.
- */
-function explicitOwners(tokens: string[]): string[] {
-  const byOwner: string[] = [];
-  const byFor: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const word = stripWrap(tokens[i] ?? '').toLowerCase();
-    const glued = /^owner[:=](.+)$/i.exec(tokens[i] ?? '');
-    if (glued?.[1] !== undefined) {
-      const id = mentionId(stripWrap(glued[1]));
-      if (id !== undefined) byOwner.push(id);
-      continue;
-    }
-    if (word !== 'owner' && word !== 'for') continue;
-    const id = mentionId(stripWrap(tokens[i + 1] ?? ''));
-    if (id === undefined) continue;
-    (word === 'owner' ? byOwner : byFor).push(id);
-  }
-  return unique(byOwner.length > 0 ? byOwner : byFor);
-}
-
-/**
- * Problems for names in log text that carry a hidden character (`input-limits.ts`): a resource ref, a
- * flag or its value, an `@cluster` or mention, an incident or change ID, a URL. Prose around them is
- * stripped instead.
- */
-function hiddenInNames(normalized: string, example: string): Problem[] {
-  const tokens = normalized.split(/\s+/).filter((t) => t !== '');
-  const problems: Problem[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i] ?? '';
-    const codePoint = hiddenCharacterIn(token);
-    if (codePoint === undefined) continue;
-    const clean = stripHiddenCharacters(token);
-    const previous = fixDashes(stripHiddenCharacters(tokens[i - 1] ?? ''));
-    const bare = stripWrap(plainText(clean));
-    const isName =
-      fixDashes(clean).startsWith('-') ||
-      /^(?:-n|--namespace|--cluster|--context)$/.test(previous) ||
-      bare.startsWith('@') ||
-      /<[@#]/.test(clean) ||
-      /(?:^|[^a-z0-9])(?:inc|sg)-\d/i.test(bare) ||
-      /^https?:/i.test(bare) ||
-      bare.split(',').some((part) => parseRef(stripWrap(part)) !== undefined);
-    if (isName) problems.push({ message: hiddenCharacterMessage(echo(clean), codePoint), example });
-  }
-  return problems;
-}
-
-function parseRef(s: string): RefMatch | undefined {
-  const slash = s.indexOf('/');
-  if (slash <= 0 || s.indexOf('/', slash + 1) !== -1) return undefined;
-  const kindPart = s.slice(0, slash);
-  const name = s.slice(slash + 1);
-  if (!/^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*$/.test(kindPart)) return undefined;
-  const lower = kindPart.toLowerCase();
-  const dot = lower.indexOf('.');
-  const head = dot === -1 ? lower : lower.slice(0, dot);
-  let group = dot === -1 ? undefined : lower.slice(dot + 1);
-  // `resource.version.group` is valid kubectl: the version is not part of the group.
-  const versioned = group === undefined ? null : /^v\d+(?:(?:alpha|beta)\d+)?\.(.+)$/.exec(group);
-  if (versioned?.[1] !== undefined) group = versioned[1];
-
-  if (NAMESPACE_ALIASES.has(head) && group === undefined) {
-    return isDnsLabel(name) ? { namespace: name } : undefined;
-  }
-  if (!isDnsSubdomain(name)) return undefined;
-  const builtin = KIND_ALIASES[head];
-  if (builtin !== undefined) {
-    return { ref: group === undefined ? { kind: builtin, name } : { kind: builtin, group, name } };
-  }
-  // An unknown kind is a custom resource only with a domain-like group (`rollout.argoproj.io/web`);
-  // this keeps `github.com/acme` and `ghcr.io/app` out.
-  if (group === undefined || !group.includes('.') || head === 'www') return undefined;
-  return { ref: { kind: singular(head), group, name } };
-}
-
-/** Best-effort singular for custom resource plurals (`rollouts` → `rollout`, `policies` → `policy`). */
-function singular(kind: string): string {
-  let out = kind;
-  if (kind.endsWith('ies')) out = `${kind.slice(0, -3)}y`;
-  else if (kind.endsWith('sses') || kind.endsWith('uses') || kind.endsWith('xes')) out = kind.slice(0, -2);
-  else if (kind.endsWith('s') && !kind.endsWith('ss') && !kind.endsWith('us')) out = kind.slice(0, -1);
-  return /^[a-z]/.test(out) ? out : kind;
-}
-
-function dedupeRefs(refs: ResourceRef[]): ResourceRef[] {
-  const seen = new Set<string>();
-  const out: ResourceRef[] = [];
-  for (const r of refs) {
-    const key = `${r.kind}|${r.group ?? ''}|${r.namespace ?? ''}|${r.name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(r);
-  }
-  return out;
-}
-
-function findIncident(normalized: string, channels: string[], ctx: ParseContext): string | undefined {
-  const inc = /(?<![A-Za-z0-9])inc-(\d{1,12})(?![A-Za-z0-9])/i.exec(normalized);
-  if (inc?.[1] !== undefined) return `INC-${inc[1]}`;
-  const pattern = safePattern(ctx.incidentChannelPattern);
-  for (const name of channels) {
-    const n = name.replace(/^#/, '');
-    if (n !== '' && pattern.test(n)) return `#${n}`;
-  }
-  return incidentFromChannel(ctx.channelName, pattern);
-}
-
-/** An incident channel (`inc-4821-payments`) is itself the incident reference: `#inc-4821-payments`. */
-export function incidentFromChannel(channelName: string | undefined, pattern?: RegExp): string | undefined {
-  const channel = typeof channelName === 'string' ? channelName.trim().replace(/^#/, '') : '';
-  return channel !== '' && safePattern(pattern).test(channel) ? `#${channel}` : undefined;
-}
-
-/** A caller's `/…/g` regex would carry `lastIndex` between calls; test with a stateless copy. */
-function safePattern(p: RegExp | undefined): RegExp {
-  if (!(p instanceof RegExp)) return DEFAULT_INCIDENT_CHANNEL;
-  return p.global || p.sticky ? new RegExp(p.source, p.flags.replace(/[gy]/g, '')) : p;
-}
-
-function matchCluster(name: string, configured: string[]): string | undefined {
-  if (name === '') return undefined;
-  return configured.find((c) => c === name) ?? configured.find((c) => c.toLowerCase() === name.toLowerCase());
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Slack text helpers
-
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-
-/**
- * Resolves Slack's `<…>` markup: user mentions become `<@U123>`, channel references `<#C123>`, links
- * their label (`label` mode) or their URL (`url` mode), broadcasts and user groups plain `@here`/`@team`.
- * The result is still entity-escaped (stray `<`, `>` and `&` are escaped too), so a `<` in it is always a
- * mention or channel reference and parsing can tell them from typed text. This is an intermediate form:
- * text handed back to callers goes through `plainText`, parts of URLs through `decodeEntities`.
- */
-function normalizeSlack(input: string, mode: 'label' | 'url'): { text: string; channels: string[] } {
-  const channels: string[] = [];
-  const text = input.replace(/<([^<>]*)>|[<>]|&(?!(?:amp|lt|gt);)/g, (whole, inner: string | undefined) => {
-    if (inner === undefined) return escapeChar(whole);
-    const bar = inner.indexOf('|');
-    const target = bar === -1 ? inner : inner.slice(0, bar);
-    const label = bar === -1 ? '' : inner.slice(bar + 1);
-    if (target.startsWith('@')) {
-      const id = target.slice(1);
-      return SLACK_USER_ID.test(id) ? `<@${id}>` : escapeText(label || id);
-    }
-    if (target.startsWith('#')) {
-      const id = target.slice(1);
-      if (label !== '') channels.push(label);
-      if (SLACK_CHANNEL_ID.test(id)) return `<#${id}>`;
-      return escapeText(label !== '' ? `#${label}` : id);
-    }
-    if (target.startsWith('!')) {
-      const special = target.slice(1).split('^')[0] ?? '';
-      if (/^(?:here|channel|everyone)$/.test(special)) return `@${special}`;
-      if (special === 'subteam') {
-        const name = label.replace(/^@/, '');
-        return escapeText(`@${name !== '' ? name : 'group'}`);
-      }
-      return escapeText(label !== '' ? label : special);
-    }
-    return escapeText(mode === 'url' ? target : label !== '' ? label : target);
-  });
-  return { text, channels };
-}
-
-/**
- * Masks credentials in Slack text, markup by markup: the target and the label of `<url|label>` apart,
- * so that a masked value cannot swallow the `|` and turn the label into part of the link. (What the
- * parse then hands back is masked again where it is stored: the ledger model and lifecycle.)
- */
-function redactSlackText(text: string): string {
-  return text.replace(/<([^<>]*)>|[^<]+|</g, (whole, inner: string | undefined) => {
-    if (inner === undefined) return redactSecrets(whole);
-    const bar = inner.indexOf('|');
-    if (bar === -1) return `<${redactSecrets(inner)}>`;
-    return `<${redactSecrets(inner.slice(0, bar))}|${redactSecrets(inner.slice(bar + 1))}>`;
-  });
-}
-
-function escapeChar(c: string): string {
-  if (c === '<') return '&lt;';
-  if (c === '>') return '&gt;';
-  return '&amp;';
-}
-
-function escapeText(s: string): string {
-  return s.replace(/[<>]|&(?!(?:amp|lt|gt);)/g, escapeChar);
-}
-
-/** Decodes Slack's three entities in one pass, so `&amp;lt;` is the literal text `&lt;`. */
-function decodeEntities(s: string): string {
-  return s.replace(/&(amp|lt|gt);/g, (_m, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
-}
-
-/**
- * Text as handed back to callers, from the `normalizeSlack` form: entities decoded, and a `<!` (only a
- * decoded `&lt;!` can make one: real broadcasts are already `@here`) broken with a word joiner so that
- * it reads the same but is never broadcast markup.
- */
-function plainText(s: string): string {
-  return decodeEntities(s).replace(/<!/g, '<\u2060!');
-}
-
-function argTokens(rest: string, mode: 'label' | 'url'): string[] {
-  return normalizeSlack(rest, mode).text.split(/\s+/).filter((t) => t !== '');
-}
-
-function mentionId(token: string): string | undefined {
-  const m = /^<@([UW][A-Z0-9]{2,})>$/.exec(token);
-  return m?.[1];
-}
-
-function collapse(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
-const LEADING_WRAP = /^[([{"'`*_~“‘]+/;
-const TRAILING_WRAP = /[)\]}"'`*_~,.;:!?”’]+$/;
-
-/** Drops the punctuation and mrkdwn around a word: `(deploy/x),` → `deploy/x`. */
-function stripWrap(s: string): string {
-  return s.replace(LEADING_WRAP, '').replace(TRAILING_WRAP, '');
-}
-
-/**
- * Like `stripWrap`, but a `)` or `]` closing a `(` or `[` inside the URL belongs to it (`Fix_(db)`, an
- * IPv6 host, a masked `?sig=[redacted]`).
- */
-function stripUrlWrap(s: string): string {
-  const out = s.replace(LEADING_WRAP, '');
-  const unclosed: Record<string, number> = { ')': 0, ']': 0 };
-  for (const c of out) {
-    if (c === ')' || c === ']') unclosed[c] = (unclosed[c] ?? 0) + 1;
-    else if (c === '(') unclosed[')'] = (unclosed[')'] ?? 0) - 1;
-    else if (c === '[') unclosed[']'] = (unclosed[']'] ?? 0) - 1;
-  }
-  let end = out.length;
-  while (end > 0) {
-    const c = out[end - 1] ?? '';
-    if ('}"\'`*_~,.;:!?”’'.includes(c)) end--;
-    else if ((c === ')' || c === ']') && (unclosed[c] ?? 0) > 0) {
-      end--;
-      unclosed[c] = (unclosed[c] ?? 0) - 1;
-    } else break;
-  }
-  return out.slice(0, end);
-}
-
-function stripTrailing(s: string): string {
-  return s.replace(TRAILING_WRAP, '');
-}
-
-/** macOS and phones turn `--cluster` into `—cluster`; treat those as the flag that was meant. */
-function fixDashes(token: string): string {
-  return token.replace(/^[—–]/, '--');
-}
-
-function isDnsLabel(s: string): boolean {
-  return s.length <= 63 && /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(s);
-}
-
-function isDnsSubdomain(s: string): boolean {
-  return s.length >= 1 && s.length <= 253 && s.split('.').every(isDnsLabel);
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
-
-/** Echoes `normalizeSlack` text inside a message, decoded like everything else handed back. */
-function echo(s: string): string {
-  return code(plainText(s));
-}
-
-/** Echoes plain user input inside a message: short, in code style, unable to break out of it. */
-function code(s: string): string {
-  return `\`${clip(s).replace(/`/g, "'")}\``;
-}
-
-function quoteName(s: string): string {
-  return `'${clip(s).replace(/'/g, '’')}'`;
-}
-
-function clip(s: string): string {
-  const chars = [...s];
-  return chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : s;
 }

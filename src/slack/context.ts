@@ -7,6 +7,7 @@ import type { ParseContext } from '../ledger/fix-command.js';
 import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { BotIdentity } from './identity.js';
+import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
   config: ServeConfig;
@@ -26,7 +27,8 @@ export interface SlackDeps {
 export interface SlackContext extends SlackDeps {
   /** Channel names that are incidents themselves (`inc-4821-payments`), compiled once. */
   incidentChannelPattern: RegExp;
-  parseContext(extra: Partial<ParseContext>): ParseContext;
+  /** How `/fix` text is read here: Slack's text format, the configured clusters and incident channels. */
+  parseContext(extra: Partial<Omit<ParseContext, 'codec'>>): ParseContext;
   isAdmin(userId: string): boolean;
   /**
    * Opens a modal for a trigger (valid three seconds, so never retried); false, counted and logged,
@@ -66,6 +68,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       now: deps.now(),
       clusters: deps.config.file.clusters.map((c) => c.name),
       incidentChannelPattern,
+      codec: slackTextCodec,
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { incidentFromChannel } from '../ledger/fix-command.js';
+import { incidentFromChannel } from '../ledger/change-draft.js';
 import type { ResourceRef } from '../ledger/model.js';
 import type { SlackContext } from './context.js';
 import { logChangeModal, type LogChangePrefill } from './views/index.js';

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFixCommand, type FixCommand, type ParseContext } from '../../src/ledger/fix-command.js';
 import { ResourceRef } from '../../src/ledger/model.js';
+import { slackTextCodec } from '../../src/slack/text-codec.js';
 
 const NOW = new Date('2025-06-04T10:00:00.000Z');
 const CLUSTERS = ['prod-eu', 'prod-us', 'arn:aws:eks:eu-west-1:1234:cluster/prod'];
@@ -12,6 +13,7 @@ function context(commandName?: string): ParseContext {
     now: NOW,
     clusters: CLUSTERS,
     channelName: 'inc-4821-payments',
+    codec: slackTextCodec,
     ...(commandName === undefined ? {} : { commandName }),
   };
 }

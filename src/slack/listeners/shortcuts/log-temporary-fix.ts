@@ -1,5 +1,5 @@
 import type { App as BoltApp, MessageShortcut } from '@slack/bolt';
-import { extractChangeDraft } from '../../../ledger/fix-command.js';
+import { extractChangeDraft } from '../../../ledger/change-draft.js';
 import type { SlackContext } from '../../context.js';
 import { FORM_UNAVAILABLE, messageLink, openLogChangeModal, resourceText } from '../../open-log-change.js';
 

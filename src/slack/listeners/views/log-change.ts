@@ -1,7 +1,8 @@
 import type { App as BoltApp } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { extractChangeDraft, isNamespaced } from '../../../ledger/fix-command.js';
+import { extractChangeDraft } from '../../../ledger/change-draft.js';
+import { isNamespaced } from '../../../ledger/resource-refs.js';
 import type { ResourceRef } from '../../../ledger/model.js';
 import { isStopgapError } from '../../../errors.js';
 import { redactSecrets } from '../../../redact.js';
