@@ -16,7 +16,7 @@
  * markup, so that masking never breaks a link.
  */
 import type { LinkMode, MarkedText, TextCodec } from '../ledger/fix-text.js';
-import { redactSecrets } from '../redact.js';
+import { endsWithCredentialKey, redactSecrets } from '../redact.js';
 
 /** Slack's text format, as the `/fix` grammar reads it. */
 export const slackTextCodec: TextCodec = {
@@ -74,8 +74,13 @@ function markSlackText(input: string, mode: LinkMode): MarkedText {
  * parse then hands back is masked again where it is stored: the ledger model and lifecycle.)
  */
 function redactSlackText(text: string): string {
+  let before = '';
   return text.replace(/<([^<>]*)>|[^<]+|</g, (whole, inner: string | undefined) => {
+    const preceding = before;
+    before = whole;
     if (inner === undefined) return redactSecrets(whole);
+    // `password=<https://…>`: Slack turned the credential itself into a link; the whole link is the secret.
+    if (endsWithCredentialKey(preceding)) return '[redacted]';
     const bar = inner.indexOf('|');
     if (bar === -1) return `<${redactSecrets(inner)}>`;
     return `<${redactSecrets(inner.slice(0, bar))}|${redactSecrets(inner.slice(bar + 1))}>`;

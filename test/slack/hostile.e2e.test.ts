@@ -338,6 +338,19 @@ describe('what goes back to Slack is what the ledger stored', () => {
     expect(res.body).not.toContain('hunt3rEIGHT');
   });
 
+  it('a credential Slack turned into a link is masked whole, in the ledger and the answer', async () => {
+    const key = await logChange();
+    const res = await sendSlashCommand(
+      app.url,
+      TEST_SIGNING_SECRET,
+      ownSlashCommandFields({ text: `dismiss ${key} leaked api_key=<https://hooks.example.com/T0/B0/s3cretPart9x|hooks.example.com/T0/B0/s3cretPart9x> in the runbook` }),
+    );
+    expect(res.body).not.toContain('s3cretPart9x');
+    const change = app.server.ledger.get(Number(key.slice(3)));
+    expect(change?.reason).toContain('api_key=[redacted]');
+    expect(JSON.stringify([change, app.server.ledger.events(change?.id ?? 0)])).not.toContain('s3cretPart9x');
+  });
+
   it('a form error never echoes a pasted token', async () => {
     const token = `ghp_${'A1b2C3d4E5f6G7h8I9j0K1l2'}`;
     const res = await sendInteraction(

@@ -5,6 +5,11 @@ import { slackTextCodec } from '../../src/slack/text-codec.js';
 import { ctx, logged, parse } from '../support/fix-parse.js';
 
 describe('slackTextCodec', () => {
+  it('masks a whole link that follows a credential name: Slack linked the secret itself', () => {
+    expect(slackTextCodec.redact('rotated api_key=<https://h.example.com/s3cretPart9x|h.example.com/s3cretPart9x> today')).toBe('rotated api_key=[redacted] today');
+    expect(slackTextCodec.redact('see <https://docs.example.com/runbook|the runbook>')).toBe('see <https://docs.example.com/runbook|the runbook>');
+  });
+
   it('marks text: mentions and channel references kept bare, links and broadcasts resolved, the rest escaped', () => {
     expect(
       slackTextCodec.mark('hi <@U024BE7LH|bob> in <#C0123ABC|inc-9-db> see <https://x.io/?a=1&amp;b=2|the doc> <!here> <!subteam^S1|@sre> a < b & c', 'label'),
