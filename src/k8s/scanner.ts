@@ -16,6 +16,7 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
+import type { Scheduler } from './scheduler.js';
 
 /** Timing knobs in milliseconds (config speaks seconds; tests speak milliseconds). */
 export interface ScanSettings {
@@ -228,6 +229,10 @@ export interface ScanDeps {
   emit?: DriftEventSink;
   diff?: DiffFn;
   signal?: AbortSignal;
+  /** Resyncs, backoffs and reloads are timed on it (real timers unless a test drives a fake). */
+  scheduler?: Scheduler;
+  /** The random source of backoff and resync jitter (Math.random unless a test says otherwise). */
+  random?: () => number;
 }
 
 export interface KindOutcome {
@@ -269,7 +274,7 @@ export function clusterContext(
   cluster: ClusterConfig,
   deps: ScanDeps,
   opened: OpenedCluster,
-): ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink } {
+): ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink; scheduler?: Scheduler; random?: () => number } {
   return {
     db: deps.db,
     cluster: cluster.name,
@@ -281,6 +286,8 @@ export function clusterContext(
     settings: deps.settings,
     ...(deps.emit ? { emit: deps.emit } : {}),
     ...(deps.diff ? { diff: deps.diff } : {}),
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ import type { ObserverContext } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
 import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
 import { clusterContext, coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
+import type { Scheduler } from './scheduler.js';
+import { realScheduler, sleep } from './scheduler.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
 export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
@@ -18,29 +20,16 @@ export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | '
   return Math.round(base - jitter);
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** A watch that lasted this long was not failing at once. */
 const HEALTHY_WATCH_MS = 1000;
 
-type WatchCtx = ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink };
+type WatchCtx = ObserverContext & {
+  client: KubeClient;
+  settings: ScanSettings;
+  emit?: DriftEventSink;
+  scheduler?: Scheduler;
+  random?: () => number;
+};
 
 /**
  * Keeps one resource (in one namespace, or all) under observation: list, then watch from the
@@ -55,6 +44,8 @@ export async function watchResource(
   options: { namespace?: string; source?: () => DesiredSource } = {},
 ): Promise<void> {
   const { settings } = ctx;
+  const scheduler = ctx.scheduler ?? realScheduler;
+  const random = ctx.random ?? Math.random;
   const namespace = resource.namespaced ? options.namespace : undefined;
   let resourceVersion: string | undefined;
   let listedAt = 0;
@@ -63,7 +54,7 @@ export async function watchResource(
 
   while (!signal.aborted) {
     const current = options.source ? { ...ctx, source: options.source() } : ctx;
-    if (resourceVersion === undefined || Date.now() - listedAt >= settings.resyncMs) {
+    if (resourceVersion === undefined || scheduler.now() - listedAt >= settings.resyncMs) {
       // A first list, or a relist after 410 Gone; else the periodic resync.
       const mode = resourceVersion === undefined ? 'list' : 'resync';
       const listed = await listKind(current, resource, mode, { ...(namespace !== undefined ? { namespace } : {}), signal });
@@ -71,15 +62,15 @@ export async function watchResource(
       if (!listed.ok) {
         // Keep the old resourceVersion: the watch may still resume while the list is failing, but a
         // failed list never resolves anything either way.
-        const delay = backoffDelay(settings, attempt);
+        const delay = backoffDelay(settings, attempt, random);
         attempt += 1;
         ctx.emit?.({ type: 'watch-ended', ...base, reason: 'failed', error: listed.error, retryInMs: delay, attempt, resourceVersion: resourceVersion ?? '' });
-        await sleep(delay, signal);
+        await sleep(scheduler, delay, signal);
         if (resourceVersion === undefined) continue;
-        listedAt = Date.now(); // retry the list after the next resync interval, watching meanwhile
+        listedAt = scheduler.now(); // retry the list after the next resync interval, watching meanwhile
       } else {
         resourceVersion = listed.resourceVersion;
-        listedAt = Date.now();
+        listedAt = scheduler.now();
         attempt = 0;
       }
     }
@@ -87,8 +78,8 @@ export async function watchResource(
     const watchSignal = new AbortController();
     const onAbort = (): void => watchSignal.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const resyncTimer = setTimeout(() => watchSignal.abort(), Math.max(0, settings.resyncMs - (Date.now() - listedAt)));
-    const started = Date.now();
+    const cancelResync = scheduler.after(Math.max(0, settings.resyncMs - (scheduler.now() - listedAt)), () => watchSignal.abort());
+    const started = scheduler.now();
     let watched: Awaited<ReturnType<typeof watchOnce>>;
     try {
       watched = await watchOnce(ctx.client, resource, {
@@ -120,7 +111,7 @@ export async function watchResource(
       const error = err instanceof KubeRequestError ? err : new KubeRequestError(`watch: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       watched = { end: { type: 'failed', error }, resourceVersion: resourceVersion ?? '', events: 0 };
     } finally {
-      clearTimeout(resyncTimer);
+      cancelResync();
       signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) return;
@@ -140,9 +131,9 @@ export async function watchResource(
       case 'closed':
         reason = 'closed';
         // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
-        if (watched.events > 0 || Date.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
+        if (watched.events > 0 || scheduler.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
         else {
-          delay = backoffDelay(settings, attempt);
+          delay = backoffDelay(settings, attempt, random);
           attempt += 1;
         }
         break;
@@ -152,8 +143,8 @@ export async function watchResource(
         reason = end.type;
         if (end.type !== 'inactive') error = errorValue(end.error);
         // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
-        if (watched.events > 0 || (end.type !== 'inactive' && Date.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
-        delay = backoffDelay(settings, attempt);
+        if (watched.events > 0 || (end.type !== 'inactive' && scheduler.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
+        delay = backoffDelay(settings, attempt, random);
         attempt += 1;
         break;
     }
@@ -166,7 +157,7 @@ export async function watchResource(
       attempt,
       resourceVersion: resourceVersion ?? '',
     });
-    await sleep(delay, signal);
+    await sleep(scheduler, delay, signal);
   }
 }
 
@@ -188,6 +179,7 @@ export interface DriftWatch {
  */
 async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: AbortSignal): Promise<void> {
   const { settings } = deps;
+  const scheduler = deps.scheduler ?? realScheduler;
   let attempt = 0;
   while (!signal.aborted) {
     const current = new AbortController();
@@ -205,13 +197,13 @@ async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: Abor
     if (signal.aborted || outcome.type === 'stopped') return;
     if (outcome.type === 'idle') {
       // Nothing could be watched (every kind failed discovery): look again at the next resync.
-      await sleep(settings.resyncMs, signal);
+      await sleep(scheduler, settings.resyncMs, signal);
       continue;
     }
-    const delay = backoffDelay(settings, attempt);
+    const delay = backoffDelay(settings, attempt, deps.random);
     attempt += 1;
     deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
-    await sleep(delay, signal);
+    await sleep(scheduler, delay, signal);
   }
 }
 
@@ -301,25 +293,48 @@ async function watchAttempt(
     startLoops(found.resolved);
   };
 
-  const refresh = setInterval(() => {
+  const scheduler = deps.scheduler ?? realScheduler;
+  const refresh = (): void => {
     openDesiredSource(cluster.desired, deps.baseDir)
       .then((next) => {
         source = next;
         for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
       })
       .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
-    if (pending.size > 0 && !rediscovery && !signal.aborted) {
-      rediscovery = rediscover()
-        .catch((err: unknown) => {
-          // A bug, not the cluster: fail the attempt like a failing loop would.
-          broken ??= { error: err };
-          attempt.abort();
-        })
-        .finally(() => {
-          rediscovery = undefined;
-        });
+    lookForPending();
+  };
+  // One look at a time; a resync that falls while one is in flight asks for another once it ends.
+  let lookAgain = false;
+  const lookForPending = (): void => {
+    if (pending.size === 0 || signal.aborted) return;
+    if (rediscovery) {
+      lookAgain = true;
+      return;
     }
-  }, settings.resyncMs);
+    rediscovery = rediscover()
+      .catch((err: unknown) => {
+        // A bug, not the cluster: fail the attempt like a failing loop would.
+        broken ??= { error: err };
+        attempt.abort();
+      })
+      .finally(() => {
+        rediscovery = undefined;
+        if (lookAgain) {
+          lookAgain = false;
+          lookForPending();
+        }
+      });
+  };
+  // Desired state is read again, and kinds not found yet looked for, at every resync.
+  let cancelRefresh = (): void => undefined;
+  const scheduleRefresh = (): void => {
+    cancelRefresh = scheduler.after(settings.resyncMs, () => {
+      if (signal.aborted) return;
+      scheduleRefresh();
+      refresh();
+    });
+  };
+  scheduleRefresh();
   try {
     startLoops(discovered.resolved);
     // Loops may be added while waiting: wait until every one, old and new, has ended. They end only
@@ -329,7 +344,7 @@ async function watchAttempt(
       const count = loops.length;
       settled = await Promise.allSettled([...loops]);
       if (loops.length > count) continue;
-      clearInterval(refresh);
+      cancelRefresh();
       await rediscovery;
       if (loops.length === count) break;
     }
@@ -338,7 +353,7 @@ async function watchAttempt(
     if (broken) throw broken.error;
     return { type: 'stopped' };
   } finally {
-    clearInterval(refresh);
+    cancelRefresh();
   }
 }
 

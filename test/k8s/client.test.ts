@@ -7,7 +7,7 @@ import type { ApiResource } from '../../src/k8s/discovery.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import { writeKubeconfig } from '../support/fake-k8s.js';
 import type { Harness } from './helpers.js';
-import { harness } from './helpers.js';
+import { harness, waitFor } from './helpers.js';
 
 const CONFIGMAPS: ApiResource = { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true };
 
@@ -131,7 +131,7 @@ describe('watch', () => {
     const events: WatchEvent[] = [];
     const result = await watchOnce(h.client(), CONFIGMAPS, {
       resourceVersion: rv,
-      timeoutSeconds: 1,
+      timeoutSeconds: 30,
       inactivityMs,
       onEvent: (e) => events.push(e),
     });
@@ -145,14 +145,15 @@ describe('watch', () => {
     h.fake.put({ ...configMap('a'), data: { changed: 'yes' } });
     h.fake.delete('v1', 'ConfigMap', 'b', 'shop');
     const pending = watch(rv);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => h.fake.openWatches('configmaps') === 1, 'the open watch');
     h.fake.bookmark();
+    h.fake.closeWatches('configmaps');
     const { events, result } = await pending;
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
     expect(result.end.type).toBe('closed');
     expect(result.resourceVersion).toBe(h.fake.resourceVersion);
     const request = h.fake.requestsFor('configmaps', 'watch')[0];
-    expect(request?.query).toMatchObject({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: rv, timeoutSeconds: '1' });
+    expect(request?.query).toMatchObject({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: rv, timeoutSeconds: '30' });
   });
 
   it('ends with gone on an ERROR 410 event', async () => {

@@ -9,6 +9,7 @@ import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, waitFor } from './helpers.js';
 import { liveConfigMap, liveDeployment } from './objects.js';
+import { FakeScheduler } from '../support/fake-scheduler.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 
@@ -38,6 +39,15 @@ function listed(): Extract<DriftEvent, { type: 'kind-listed' }>[] {
 
 async function watching(plural = 'deployments', n = 1): Promise<void> {
   await waitFor(() => h.fake.openWatches(plural) >= n, `${n} open watch(es) on ${plural}`);
+}
+
+/** Waits until the API server has been asked for the `n`th watch of a plural (its resync is scheduled by then). */
+async function watchRequested(plural: string, n: number): Promise<void> {
+  await waitFor(() => h.fake.requestsFor(plural, 'watch').length >= n, `watch request ${n} on ${plural}`);
+}
+
+function requestsTo(path: string): number {
+  return h.fake.requests.filter((r) => r.path === path).length;
 }
 
 describe('drift watch', () => {
@@ -79,9 +89,9 @@ describe('drift watch', () => {
     h.fake.put(liveConfigMap({ name: 'b', data: { x: '1' } }));
     const bookmarked = h.fake.resourceVersion;
     h.fake.bookmark();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    h.fake.dropWatches('deployments');
-    await waitFor(() => h.fake.requestsFor('deployments', 'watch').length >= 2, 'the second watch');
+    // The server ends the watch after the bookmark, as at its timeout: the next one resumes from it.
+    h.fake.closeWatches('deployments');
+    await watchRequested('deployments', 2);
     const watches = h.fake.requestsFor('deployments', 'watch');
     expect(watches[1]?.query['resourceVersion']).toBe(bookmarked);
     expect(watches[0]?.query['resourceVersion']).not.toBe(bookmarked);
@@ -158,19 +168,33 @@ describe('drift watch', () => {
 
   it('relists at every resync interval', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
-    start([h.cluster({ kinds: ['Deployment'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await waitFor(() => listed().filter((e) => e.mode === 'resync').length >= 2, 'two resyncs');
-    expect(ended('resync').length).toBeGreaterThanOrEqual(2);
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'] })], { scheduler });
+    await watchRequested('deployments', 1);
+    scheduler.advance(FAST.resyncMs - 1);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1);
+    for (let n = 1; n <= 2; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => listed().filter((e) => e.mode === 'resync').length >= n, `resync ${n}`);
+      await watchRequested('deployments', n + 1);
+    }
+    expect(ended('resync')).toHaveLength(2);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(3);
   });
 
   it('starts watching a configured CRD installed after the watch started, leaving the running watches alone', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
-    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await watching();
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { scheduler });
+    await watchRequested('deployments', 1);
     const widgetFailures = (): number => h.events.filter((e) => e.type === 'kind-failed' && e.kind === 'Widget').length;
     expect(widgetFailures()).toBe(1);
     // Looked up again at every resync, the same failure is not reported again.
-    await waitFor(() => h.fake.requests.filter((r) => r.path === '/apis').length >= 4, 'three more discoveries');
+    for (let n = 1; n <= 3; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => requestsTo('/apis') >= 1 + n, `discovery at resync ${n}`);
+      await watchRequested('deployments', 1 + n);
+    }
     expect(widgetFailures()).toBe(1);
 
     h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
@@ -180,6 +204,7 @@ describe('drift watch', () => {
       metadata: { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } },
       spec: { size: 2 },
     });
+    scheduler.advance(FAST.resyncMs);
     await watching('widgets');
     const [finding] = await waitFor(() => {
       const active = listActiveFindings(h.db);
@@ -188,26 +213,29 @@ describe('drift watch', () => {
     expect(finding).toMatchObject({ ref: { kind: 'Widget', name: 'w' }, path: '/spec/size', desired: 1, live: 2 });
     expect(widgetFailures()).toBe(1);
 
-    // The Deployment loop ran on undisturbed: listed once, then only resynced; never restarted.
+    // The Deployment loop ran on undisturbed: listed once, then resynced at each of the 4 resyncs; never restarted.
+    await watchRequested('deployments', 5);
     const deployments = listed().filter((e) => e.resource.kind === 'Deployment');
-    expect(deployments.filter((e) => e.mode === 'list')).toHaveLength(1);
-    // (A resync's list may be on its way, not yet reported.)
-    expect(h.fake.requestsFor('deployments', 'list').length).toBeLessThanOrEqual(deployments.length + 1);
-    expect(ended('resync').length).toBeGreaterThan(0);
+    expect(deployments.map((e) => e.mode)).toEqual(['list', 'resync', 'resync', 'resync', 'resync']);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(5);
     expect(h.events.filter((e) => e.type === 'watch-ended' && e.resource.kind === 'Deployment' && e.reason !== 'resync')).toEqual([]);
     expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
-    // A resync briefly closes a watch: only ever one per resource.
     await waitFor(() => h.fake.openWatches('deployments') === 1 && h.fake.openWatches('widgets') === 1, 'one watch each');
   });
 
   it('reports a pending kind again only when its discovery fails differently', async () => {
-    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await watching();
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { scheduler });
+    await watchRequested('deployments', 1);
     const widgetFailures = (): string[] => h.events.flatMap((e) => (e.type === 'kind-failed' && e.kind === 'Widget' ? [e.error.message] : []));
     expect(widgetFailures()).toEqual([expect.stringContaining('does not serve')]);
     // The CRD arrives, but its group's discovery fails for a while: that is news, once.
     h.fake.inject('apis/widgets.example.com/v1alpha1', { type: 'status', code: 503, times: 3 });
     h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+    for (let n = 1; n <= 4; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => requestsTo('/apis/widgets.example.com/v1alpha1') >= n, `discovery of the widget group at resync ${n}`);
+    }
     await watching('widgets');
     expect(widgetFailures()).toEqual([expect.stringContaining('does not serve'), expect.stringContaining('503')]);
   });
