@@ -62,6 +62,8 @@ export type DriftEvent =
   | { type: 'source-problem'; cluster: string; problem: SourceProblem }
   | { type: 'object-skipped'; cluster: string; object: string; message: string }
   | { type: 'findings-changed'; cluster: string; created: Finding[]; resolved: Finding[] }
+  /** A kind's list/watch loop failed unexpectedly (a bug, not the cluster): it starts over alone after `retryInMs`. */
+  | { type: 'loop-failed'; cluster: string; resource: ApiResource; namespace?: string; error: ErrorValue; retryInMs: number; attempt: number }
   | {
       type: 'watch-ended';
       cluster: string;

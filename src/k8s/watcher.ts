@@ -8,7 +8,7 @@ import { discoverKinds } from './discovery.js';
 import { watchOnce } from './list-watch.js';
 import type { ObserverContext } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
-import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
+import type { DriftEvent, DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
 import { clusterContext, coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
 import type { Scheduler } from './scheduler.js';
 import { realScheduler, sleep } from './scheduler.js';
@@ -161,6 +161,50 @@ export async function watchResource(
   }
 }
 
+/**
+ * Runs one kind's loop (`watchResource`) until `signal` aborts, whatever it does: when it rejects
+ * (a bug, not the cluster, whose failures are values), the failure is reported and the loop starts
+ * over, alone, after a backoff. The returned promise never rejects, so a loop started at any time
+ * (a kind found at a resync) can never become an unhandled rejection.
+ */
+export async function superviseResource(
+  ctx: WatchCtx,
+  resource: ApiResource,
+  signal: AbortSignal,
+  options: { namespace?: string; source?: () => DesiredSource } = {},
+): Promise<void> {
+  const scheduler = ctx.scheduler ?? realScheduler;
+  const namespace = resource.namespaced ? options.namespace : undefined;
+  let attempt = 0;
+  while (!signal.aborted) {
+    const started = scheduler.now();
+    try {
+      await watchResource(ctx, resource, signal, options);
+      return;
+    } catch (err) {
+      if (signal.aborted) return;
+      // A loop that ran a good while before failing starts its backoff over.
+      if (scheduler.now() - started >= ctx.settings.backoffMaxMs) attempt = 0;
+      const delay = backoffDelay(ctx.settings, attempt, ctx.random);
+      attempt += 1;
+      try {
+        ctx.emit?.({
+          type: 'loop-failed',
+          cluster: ctx.cluster,
+          resource,
+          ...(namespace !== undefined ? { namespace } : {}),
+          error: errorValue(err),
+          retryInMs: delay,
+          attempt,
+        });
+      } catch {
+        // The sink failing as well changes nothing: the loop is retried all the same.
+      }
+      await sleep(scheduler, delay, signal);
+    }
+  }
+}
+
 export interface DriftWatch {
   /** Stops every watch and resolves when all loops have ended. */
   stop(): Promise<void>;
@@ -170,12 +214,13 @@ export interface DriftWatch {
 
 /**
  * Watches one cluster until stopped: opens it (kubeconfig, desired state, discovery), retrying
- * with backoff while that fails, then runs one list/watch loop per kind (and namespace). Desired
- * state is re-read at every resync so that a manifest directory may move on underneath.
+ * with backoff while that fails, then runs one supervised list/watch loop per kind (and
+ * namespace). Desired state is re-read at every resync so that a manifest directory may move on
+ * underneath.
  *
- * Each attempt has its own AbortController: when one loop fails unexpectedly (rejects), its
- * siblings are stopped and awaited before the next attempt starts a fresh set, so that a cluster
- * never has two loops for the same kind.
+ * Each attempt has its own AbortController; a failed attempt (opening the cluster, or a bug in
+ * looking for kinds again) has stopped and awaited all its loops before the next one starts, so
+ * that a cluster never has two loops for the same kind. Never rejects.
  */
 async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: AbortSignal): Promise<void> {
   const { settings } = deps;
@@ -202,14 +247,24 @@ async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: Abor
     }
     const delay = backoffDelay(settings, attempt, deps.random);
     attempt += 1;
-    deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
+    tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
     await sleep(scheduler, delay, signal);
+  }
+}
+
+/** Reports from callbacks nobody awaits: a sink that throws there must not become an unhandled rejection. */
+function tell(deps: Pick<ScanDeps, 'emit'>, event: DriftEvent): void {
+  try {
+    deps.emit?.(event);
+  } catch {
+    // Nothing to tell it with: the sink is what failed.
   }
 }
 
 /**
  * One attempt at watching a cluster. Resolves `stopped` once `attempt` is aborted from outside and
- * every loop has ended; throws (after every loop has ended) when opening the cluster or a loop fails.
+ * every loop has ended; throws (after every loop has ended) when opening the cluster fails, or
+ * when looking for kinds again fails unexpectedly. A loop that fails is retried on its own.
  *
  * Kinds that fail discovery (a CRD not installed yet, a group whose discovery failed) are looked
  * up again at every resync while the attempt runs; each one found then gets its own loop, next to
@@ -253,7 +308,8 @@ async function watchAttempt(
 
   let source = opened.source;
   const watched = new Set<string>();
-  const loops: Promise<void>[] = [];
+  /** Supervised loops: none of them ever rejects. */
+  const loops = new Set<Promise<void>>();
   const startLoops = (resolved: readonly Resolved[]): void => {
     const fresh = resolved.filter(({ resource }) => {
       const key = `${resource.group}/${resource.resource}`;
@@ -262,15 +318,9 @@ async function watchAttempt(
       return true;
     });
     for (const { resource, namespace } of targetsOf(fresh)) {
-      loops.push(
-        watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }).catch(
-          (err: unknown) => {
-            // One loop failed unexpectedly: stop its siblings, so the retry starts alone.
-            attempt.abort();
-            throw err;
-          },
-        ),
-      );
+      const loop = superviseResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source });
+      loops.add(loop);
+      void loop.finally(() => loops.delete(loop));
     }
   };
 
@@ -298,9 +348,9 @@ async function watchAttempt(
     openDesiredSource(cluster.desired, deps.baseDir)
       .then((next) => {
         source = next;
-        for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+        for (const problem of next.problems) tell(deps, { type: 'source-problem', cluster: cluster.name, problem });
       })
-      .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
+      .catch((err: unknown) => tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
     lookForPending();
   };
   // One look at a time; a resync that falls while one is in flight asks for another once it ends.
@@ -337,19 +387,15 @@ async function watchAttempt(
   scheduleRefresh();
   try {
     startLoops(discovered.resolved);
-    // Loops may be added while waiting: wait until every one, old and new, has ended. They end only
-    // once the attempt is aborted, after which a look still in flight starts none.
-    let settled: PromiseSettledResult<void>[];
-    for (;;) {
-      const count = loops.length;
-      settled = await Promise.allSettled([...loops]);
-      if (loops.length > count) continue;
-      cancelRefresh();
-      await rediscovery;
-      if (loops.length === count) break;
-    }
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The loops run until the attempt is aborted (stopped from outside, or a failed look for kinds).
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    cancelRefresh();
+    // A look still in flight starts no loop once aborted; then every loop, old and new, ends.
+    await rediscovery;
+    while (loops.size > 0) await Promise.all([...loops]);
     if (broken) throw broken.error;
     return { type: 'stopped' };
   } finally {
@@ -361,7 +407,15 @@ async function watchAttempt(
 export function startDriftWatch(clusters: readonly ClusterConfig[], deps: ScanDeps): DriftWatch {
   const controller = new AbortController();
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  const done = Promise.all(clusters.map((cluster) => watchCluster(cluster, deps, controller.signal))).then(() => undefined);
+  const done = Promise.all(
+    clusters.map((cluster) =>
+      watchCluster(cluster, deps, controller.signal).catch((err: unknown) => {
+        // watchCluster retries every failure it knows of; this is the last line, so that nothing can
+        // become an unhandled rejection while `done` is not awaited yet.
+        tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) });
+      }),
+    ),
+  ).then(() => undefined);
   return {
     done,
     async stop() {

@@ -252,11 +252,74 @@ describe('drift watch', () => {
 });
 
 describe('drift watch, failures inside a loop', () => {
-  it('stops the sibling loops of an attempt a loop failed in before retrying: afterwards each kind is watched once', async () => {
+  it('a kind found at a resync whose loop fails is retried alone with backoff: no unhandled rejection, other kinds undisturbed', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      h.fake.put(liveDeployment({ name: 'web' }));
+      const scheduler = new FakeScheduler();
+      let armed = false;
+      let thrown = 0;
+      const aboutWidgets = (e: DriftEvent): boolean =>
+        (e.type === 'kind-listed' && e.resource.kind === 'Widget') || (e.type === 'kind-failed' && e.kind.endsWith('/Widget'));
+      start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], {
+        scheduler,
+        // A bug outside the cluster's control: the event sink throws on the new kind's list, twice
+        // (its success, then its failure), so that the kind's loop rejects; and again on the retry.
+        emit: (event) => {
+          h.events.push(event);
+          if (armed && thrown < 4 && aboutWidgets(event)) {
+            thrown += 1;
+            throw new Error('event sink failed');
+          }
+        },
+      });
+      await watchRequested('deployments', 1);
+
+      h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+      const widget = { apiVersion: 'widgets.example.com/v1alpha1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' }, spec: { size: 1 } };
+      h.fake.put({
+        ...widget,
+        metadata: { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } },
+        spec: { size: 2 },
+      });
+      armed = true;
+      scheduler.advance(FAST.resyncMs);
+      const loopFailures = (): Extract<DriftEvent, { type: 'loop-failed' }>[] =>
+        h.events.filter((e): e is Extract<DriftEvent, { type: 'loop-failed' }> => e.type === 'loop-failed');
+      await waitFor(() => loopFailures().length >= 1, 'the failed loop reported');
+      scheduler.advance(FAST.backoffInitialMs);
+      await waitFor(() => loopFailures().length >= 2, 'the retry failing too');
+      scheduler.advance(FAST.backoffInitialMs * 2);
+      await watching('widgets');
+      await waitFor(() => listActiveFindings(h.db).length === 1, 'the widget’s finding');
+
+      expect(loopFailures().map((e) => [e.cluster, e.resource.kind, e.error.message, e.retryInMs])).toEqual([
+        ['prod', 'Widget', 'event sink failed', FAST.backoffInitialMs],
+        ['prod', 'Widget', 'event sink failed', FAST.backoffInitialMs * 2],
+      ]);
+      expect(unhandled).toEqual([]);
+      // The Deployment loop ran on: listed once, resynced once, never restarted; the cluster never failed.
+      expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+      expect(h.events.filter((e) => e.type === 'watch-ended' && e.resource.kind === 'Deployment' && e.reason !== 'resync')).toEqual([]);
+      expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
+      h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+      await waitFor(() => listActiveFindings(h.db).length === 2, 'the Deployment’s finding');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a loop that fails is restarted alone after a backoff: its siblings run on, and each kind is watched once', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
     h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' } }));
+    const scheduler = new FakeScheduler();
     let thrown = false;
     start([h.cluster({ kinds: ['Deployment', 'ConfigMap'] })], {
+      scheduler,
       // A bug outside the cluster's control (here: the event sink throws once) rejects one loop.
       emit: (event) => {
         h.events.push(event);
@@ -269,20 +332,22 @@ describe('drift watch, failures inside a loop', () => {
     await watching('deployments');
     await watching('configmaps');
     h.fake.dropWatches('deployments');
-    await waitFor(() => h.events.some((e) => e.type === 'cluster-failed' && e.error.message === 'event sink failed'), 'the failed attempt');
-    await waitFor(() => h.fake.requestsFor('configmaps', 'list').length >= 2, 'the retry');
-    await watching('deployments');
-    await watching('configmaps');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(h.fake.openWatches('deployments')).toBe(1);
-    expect(h.fake.openWatches('configmaps')).toBe(1);
-    // One list per kind and attempt: no leftover loop of the first attempt lists or watches again.
-    const watches = h.fake.requestsFor('configmaps', 'watch').length;
-    expect(h.fake.requestsFor('configmaps', 'list')).toHaveLength(2);
-    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+    await waitFor(() => h.events.some((e) => e.type === 'loop-failed'), 'the failed loop');
+    expect(h.events.filter((e) => e.type === 'loop-failed')).toEqual([
+      expect.objectContaining({ resource: expect.objectContaining({ kind: 'Deployment' }), error: expect.objectContaining({ message: 'event sink failed' }), retryInMs: FAST.backoffInitialMs }),
+    ]);
+    scheduler.advance(FAST.backoffInitialMs);
+    await waitFor(() => h.fake.requestsFor('deployments', 'list').length === 2, 'the restarted loop’s list');
+    await waitFor(() => h.fake.openWatches('deployments') === 1, 'one watch on deployments');
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
     h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' }, liveData: { a: '2' }, editedBy: SCALED }));
-    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding');
-    expect(h.fake.requestsFor('configmaps', 'watch')).toHaveLength(watches);
+    await waitFor(() => listActiveFindings(h.db).length === 2, 'a finding from each kind');
+    // The ConfigMap loop was never disturbed, and no leftover Deployment loop lists or watches.
+    expect(h.fake.requestsFor('configmaps', 'list')).toHaveLength(1);
+    expect(h.fake.requestsFor('configmaps', 'watch')).toHaveLength(1);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+    expect(h.fake.openWatches('deployments')).toBe(1);
+    expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
   });
 
   it('a store failure while recording a list is a value: the loop retries with backoff and never rejects', async () => {
