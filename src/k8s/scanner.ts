@@ -106,10 +106,27 @@ export async function listKind(
   const started = Date.now();
   const namespace = resource.namespaced ? options.namespace : undefined;
   let listed = new Set<string>();
+  /** What committed transactions changed: a transaction that rolls back adds nothing here. */
   const changes: FindingsChange = { created: [], resolved: [] };
-  const collect = (change: FindingsChange): void => {
+  const commit = (change: FindingsChange): void => {
     changes.created.push(...change.created);
     changes.resolved.push(...change.resolved);
+  };
+  const collector = (): { change: FindingsChange; collect: (change: FindingsChange) => void } => {
+    const change: FindingsChange = { created: [], resolved: [] };
+    return {
+      change,
+      collect: (more) => {
+        change.created.push(...more.created);
+        change.resolved.push(...more.resolved);
+      },
+    };
+  };
+  let told = false;
+  const tellChanges = (): void => {
+    if (told || (changes.created.length === 0 && changes.resolved.length === 0)) return;
+    told = true;
+    ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
   };
   const run = {
     cluster: ctx.cluster,
@@ -129,20 +146,24 @@ export async function listKind(
         listed = new Set();
       },
       onPage: (items) => {
+        const page = collector();
+        const skipped: { object: string; message: string }[] = [];
         ctx.db.transaction(() => {
           for (const item of items) {
-            const ref = refOf(item);
-            if (ref) listed.add(objectKey(ref));
             const outcome = observeObject(ctx, item);
-            if (outcome.status === 'skipped') {
-              ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
-            } else {
-              collect(outcome.change);
-            }
+            if (outcome.status === 'skipped') skipped.push(outcome);
+            else page.collect(outcome.change);
           }
         })();
+        for (const item of items) {
+          const ref = refOf(item);
+          if (ref) listed.add(objectKey(ref));
+        }
+        commit(page.change);
+        for (const { object, message } of skipped) ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object, message });
       },
     });
+    const closing = collector();
     ctx.db.transaction(() => {
       const declaredAbsent = new Set<string>();
       for (const declared of ctx.source.declared(resource.group, resource.kind, resource.namespaced)) {
@@ -150,9 +171,9 @@ export async function listKind(
         const key = objectKey(declared.ref);
         if (listed.has(key)) continue;
         declaredAbsent.add(key);
-        collect(observeAbsent(ctx, { ...declared.ref, version: resource.version }));
+        closing.collect(observeAbsent(ctx, { ...declared.ref, version: resource.version }));
       }
-      changes.resolved.push(
+      closing.change.resolved.push(
         ...resolveUnlistedObjects(
           ctx.db,
           {
@@ -167,6 +188,7 @@ export async function listKind(
         ),
       );
     })();
+    commit(closing.change);
     const findings = countActiveFindings(ctx.db, {
       cluster: ctx.cluster,
       group: resource.group,
@@ -174,9 +196,7 @@ export async function listKind(
       ...(namespace !== undefined ? { namespace } : {}),
     });
     recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings });
-    if (changes.created.length > 0 || changes.resolved.length > 0) {
-      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
-    }
+    tellChanges();
     ctx.emit?.({
       type: 'kind-listed',
       cluster: ctx.cluster,
@@ -191,9 +211,7 @@ export async function listKind(
   } catch (err) {
     const error = errorValue(err);
     // Findings recorded from the pages that did arrive are real observations and stay; nothing is resolved.
-    if (changes.created.length > 0 || changes.resolved.length > 0) {
-      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
-    }
+    tellChanges();
     try {
       recordScanRun(ctx.db, {
         ...run,

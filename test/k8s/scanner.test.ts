@@ -102,6 +102,44 @@ describe('scan, last-applied desired state', () => {
     expect(listActiveFindings(h.db).map((f) => f.ref.name)).toEqual(['a-web', 'z-web']);
   });
 
+  it('a transaction that rolls back reports nothing it wrote: findings-changed tells only what was committed', async () => {
+    h.fake.put(liveDeployment({ name: 'a-web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.fake.put(liveDeployment({ name: 'b-web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    // The store refuses b-web's finding after a-web's was written in the same transaction.
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.name = 'b-web'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    const outcome = await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps());
+    expect(outcome.kinds).toEqual([expect.objectContaining({ kind: 'Deployment', ok: false, error: expect.objectContaining({ message: expect.stringContaining('disk I/O error') }) })]);
+    expect(listActiveFindings(h.db)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'findings-changed')).toEqual([]);
+
+    // The same for the transaction that closes a list: declared objects found missing.
+    h.db.exec('DROP TRIGGER refuse');
+    h.events.length = 0;
+    const dir = manifests([desiredConfigMap({ name: 'a-gone', data: { a: '1' } }), desiredConfigMap({ name: 'b-gone', data: { a: '1' } })]);
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.name = 'b-gone'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    await scanCluster(h.cluster({ desired: { type: 'directory', path: dir }, kinds: ['ConfigMap'], namespaces: ['shop'] }), h.deps());
+    expect(listActiveFindings(h.db)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'findings-changed')).toEqual([]);
+  });
+
+  it('tells committed findings once, even when reporting the list fails afterwards', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    const events: string[] = [];
+    await scanCluster(
+      h.cluster({ kinds: ['Deployment'] }),
+      h.deps({
+        emit: (event) => {
+          events.push(event.type);
+          if (event.type === 'kind-listed') throw new Error('event sink failed');
+        },
+      }),
+    );
+    expect(events.filter((type) => type === 'findings-changed')).toHaveLength(1);
+    expect(listActiveFindings(h.db)).toHaveLength(1);
+  });
+
   it('one broken cluster (closed port) never hides another cluster’s drift', async () => {
     h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
     const outcomes = await scanClusters(

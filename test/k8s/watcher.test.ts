@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
 import { lastAppliedSource } from '../../src/drift/sources/index.js';
 import { backoffDelay, startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
@@ -8,7 +11,7 @@ import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
 import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, waitFor } from './helpers.js';
-import { liveConfigMap, liveDeployment } from './objects.js';
+import { desiredDeployment, liveConfigMap, liveDeployment } from './objects.js';
 import { FakeScheduler } from '../support/fake-scheduler.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
@@ -78,6 +81,29 @@ describe('drift watch', () => {
     h.fake.delete('apps/v1', 'Deployment', 'web', 'shop');
     await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution');
     expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['deleted']);
+  });
+
+  it('a declared object deleted by hand is one transaction: a failed write rolls back its resolutions too, and the replay reports them', async () => {
+    const dir = join(h.dir, 'manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'web.yaml'), stringify(desiredDeployment({ name: 'web', replicas: 3 })));
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    start([h.cluster({ kinds: ['Deployment'], desired: { type: 'directory', path: dir } })]);
+    await watching();
+    const [replicas] = listActiveFindings(h.db);
+    expect(replicas?.path).toBe('/spec/replicas');
+
+    // The store refuses the "declared object is missing" finding for a while.
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.path = ''
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    h.fake.delete('apps/v1', 'Deployment', 'web', 'shop');
+    await waitFor(() => ended('failed').length > 0, 'the failed event');
+    expect(listActiveFindings(h.db).map((f) => f.id)).toEqual([replicas?.id]);
+    h.db.exec('DROP TRIGGER refuse');
+    await waitFor(() => listActiveFindings(h.db).some((f) => f.path === ''), 'the missing-object finding');
+    const changed = h.events.flatMap((e) => (e.type === 'findings-changed' ? [e] : []));
+    expect(changed.flatMap((e) => e.resolved.map((f) => [f.id, f.resolution]))).toEqual([[replicas?.id, 'deleted']]);
+    expect(changed.flatMap((e) => e.created.map((f) => f.path))).toEqual(['/spec/replicas', '']);
   });
 
   it('bookmarks advance the resourceVersion the next watch resumes from', async () => {
