@@ -249,6 +249,8 @@ export interface ScanDeps {
   emit?: DriftEventSink;
   diff?: DiffFn;
   signal?: AbortSignal;
+  /** How desired state is read (`openDesiredSource` unless a test says otherwise). */
+  desiredSource?: typeof openDesiredSource;
   /** Resyncs, backoffs and reloads are timed on it (real timers unless a test drives a fake). */
   scheduler?: Scheduler;
   /** The random source of backoff and resync jitter (Math.random unless a test says otherwise). */
@@ -311,7 +313,7 @@ export function clusterContext(
   };
 }
 
-export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir'>): Promise<OpenedCluster> {
+export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir' | 'desiredSource'>): Promise<OpenedCluster> {
   const baseDir = deps.baseDir ?? process.cwd();
   const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
   const kc = loadKubeConfig(
@@ -322,7 +324,7 @@ export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, '
     deps.env ?? process.env,
   );
   const client = createKubeClient(kc);
-  const source = await openDesiredSource(cluster.desired, baseDir);
+  const source = await (deps.desiredSource ?? openDesiredSource)(cluster.desired, baseDir);
   const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
   return { client, source, specs };
 }

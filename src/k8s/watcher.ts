@@ -344,13 +344,23 @@ async function watchAttempt(
   };
 
   const scheduler = deps.scheduler ?? realScheduler;
+  // Reloads may overlap (a slow directory): the newest one that finishes wins, and an older one
+  // finishing after it is dropped, whatever it read or however it failed.
+  let reloads = 0;
+  let loaded = 0;
   const refresh = (): void => {
-    openDesiredSource(cluster.desired, deps.baseDir)
+    const reload = ++reloads;
+    (deps.desiredSource ?? openDesiredSource)(cluster.desired, deps.baseDir)
       .then((next) => {
+        if (reload < loaded) return;
+        loaded = reload;
         source = next;
         for (const problem of next.problems) tell(deps, { type: 'source-problem', cluster: cluster.name, problem });
       })
-      .catch((err: unknown) => tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
+      .catch((err: unknown) => {
+        if (reload < loaded) return;
+        tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) });
+      });
     lookForPending();
   };
   // One look at a time; a resync that falls while one is in flight asks for another once it ends.

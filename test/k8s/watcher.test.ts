@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
-import { lastAppliedSource } from '../../src/drift/sources/index.js';
+import { lastAppliedSource, openDesiredSource } from '../../src/drift/sources/index.js';
+import type { DesiredSource } from '../../src/drift/sources/index.js';
 import { backoffDelay, startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
 import type { DriftWatch } from '../../src/k8s/watcher.js';
 import { scanCluster } from '../../src/k8s/scanner.js';
@@ -264,6 +265,50 @@ describe('drift watch', () => {
     }
     await watching('widgets');
     expect(widgetFailures()).toEqual([expect.stringContaining('does not serve'), expect.stringContaining('503')]);
+  });
+
+  it('overlapping reloads of desired state keep the newest: an older, slower one finishing last changes nothing', async () => {
+    const dir = join(h.dir, 'manifests');
+    mkdirSync(dir);
+    const declare = (replicas: number): void => writeFileSync(join(dir, 'web.yaml'), stringify(desiredDeployment({ name: 'web', replicas })));
+    declare(3);
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    // Reads the directory as it is when called; hands the result back when the test says so.
+    let release = (): void => undefined;
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const never = new Promise<void>(() => undefined);
+    const gates: Promise<void>[] = [Promise.resolve(), slow, Promise.resolve(), never];
+    let read = 0;
+    let finished = 0;
+    const desiredSource = async (...args: Parameters<typeof openDesiredSource>): Promise<DesiredSource> => {
+      const call = read;
+      const opened = await openDesiredSource(...args);
+      read += 1;
+      await gates[call];
+      finished += 1;
+      return opened;
+    };
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'], desired: { type: 'directory', path: dir } })], { scheduler, desiredSource });
+    await watchRequested('deployments', 1);
+    expect(listActiveFindings(h.db)).toEqual([]);
+
+    declare(4);
+    scheduler.advance(FAST.resyncMs); // reload 1 reads 4, and is slow
+    await waitFor(() => read === 2, 'reload 1 read');
+    await watchRequested('deployments', 2);
+    declare(5);
+    scheduler.advance(FAST.resyncMs); // reload 2 reads 5, and is done at once
+    await waitFor(() => finished === 2, 'reload 2 done');
+    await watchRequested('deployments', 3);
+    release(); // reload 1 finishes last
+    await waitFor(() => finished === 3, 'reload 1 done');
+
+    scheduler.advance(FAST.resyncMs); // the relist diffs against what desired state now is
+    await waitFor(() => listed().filter((e) => e.mode === 'resync').length === 3, 'the third resync');
+    expect(listActiveFindings(h.db).map((f) => [f.path, f.desired, f.live])).toEqual([['/spec/replicas', 5, 3]]);
   });
 
   it('keeps watching a healthy cluster while a broken one is retried with backoff', async () => {
