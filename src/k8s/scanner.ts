@@ -25,6 +25,11 @@ export interface ScanSettings {
   inactivityMs: number;
   watchTimeoutSeconds: number;
   resyncMs: number;
+  /**
+   * 0..1: how much earlier than `resyncMs` each relist may fall, drawn anew every time, so that the
+   * kinds of a cluster (and clusters) do not all relist at once.
+   */
+  resyncJitter: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
   /** 0..1: how much of each backoff delay is randomised, so that clusters do not retry in step. */
@@ -38,6 +43,7 @@ export function scanSettingsFrom(drift: DriftConfig): ScanSettings {
     inactivityMs: drift.inactivitySeconds * 1000,
     watchTimeoutSeconds: drift.watchTimeoutSeconds,
     resyncMs: drift.resyncSeconds * 1000,
+    resyncJitter: 0.1,
     backoffInitialMs: drift.backoffInitialSeconds * 1000,
     backoffMaxMs: drift.backoffMaxSeconds * 1000,
     backoffJitter: 0.2,

@@ -48,13 +48,17 @@ export async function watchResource(
   const random = ctx.random ?? Math.random;
   const namespace = resource.namespaced ? options.namespace : undefined;
   let resourceVersion: string | undefined;
-  let listedAt = 0;
+  /** When the next relist is due: a resync interval after the last list, less a random part of it. */
+  let resyncAt = 0;
+  const scheduleResync = (): void => {
+    resyncAt = scheduler.now() + Math.round(settings.resyncMs * (1 - settings.resyncJitter * random()));
+  };
   let attempt = 0;
   const base = { cluster: ctx.cluster, resource, ...(namespace !== undefined ? { namespace } : {}) };
 
   while (!signal.aborted) {
     const current = options.source ? { ...ctx, source: options.source() } : ctx;
-    if (resourceVersion === undefined || scheduler.now() - listedAt >= settings.resyncMs) {
+    if (resourceVersion === undefined || scheduler.now() >= resyncAt) {
       // A first list, or a relist after 410 Gone; else the periodic resync.
       const mode = resourceVersion === undefined ? 'list' : 'resync';
       const listed = await listKind(current, resource, mode, { ...(namespace !== undefined ? { namespace } : {}), signal });
@@ -67,10 +71,10 @@ export async function watchResource(
         ctx.emit?.({ type: 'watch-ended', ...base, reason: 'failed', error: listed.error, retryInMs: delay, attempt, resourceVersion: resourceVersion ?? '' });
         await sleep(scheduler, delay, signal);
         if (resourceVersion === undefined) continue;
-        listedAt = scheduler.now(); // retry the list after the next resync interval, watching meanwhile
+        scheduleResync(); // retry the list after the next resync interval, watching meanwhile
       } else {
         resourceVersion = listed.resourceVersion;
-        listedAt = scheduler.now();
+        scheduleResync();
         attempt = 0;
       }
     }
@@ -78,7 +82,7 @@ export async function watchResource(
     const watchSignal = new AbortController();
     const onAbort = (): void => watchSignal.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const cancelResync = scheduler.after(Math.max(0, settings.resyncMs - (scheduler.now() - listedAt)), () => watchSignal.abort());
+    const cancelResync = scheduler.after(Math.max(0, resyncAt - scheduler.now()), () => watchSignal.abort());
     const started = scheduler.now();
     let watched: Awaited<ReturnType<typeof watchOnce>>;
     try {

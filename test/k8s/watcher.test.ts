@@ -13,7 +13,7 @@ import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, waitFor } from './helpers.js';
 import { desiredDeployment, liveConfigMap, liveDeployment } from './objects.js';
-import { FakeScheduler } from '../support/fake-scheduler.js';
+import { FakeScheduler, sequence } from '../support/fake-scheduler.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 
@@ -207,6 +207,26 @@ describe('drift watch', () => {
     }
     expect(ended('resync')).toHaveLength(2);
     expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(3);
+  });
+
+  it('jitters the resyncs of different kinds apart instead of relisting them in lockstep', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' } }));
+    const scheduler = new FakeScheduler();
+    // Up to half the interval earlier; the random source draws 0.8 for one kind and 0.2 for the other.
+    start([h.cluster({ kinds: ['Deployment', 'ConfigMap'] })], { scheduler, random: sequence(0.8, 0.2), settings: { ...FAST, resyncJitter: 0.5 } });
+    await watchRequested('deployments', 1);
+    await watchRequested('configmaps', 1);
+    const early = FAST.resyncMs * 0.6;
+    const late = FAST.resyncMs * 0.9;
+    // The two kinds' resyncs, and the cluster's desired-state reload at the full interval.
+    expect(scheduler.pending()).toEqual([early, late, FAST.resyncMs]);
+    const lists = (): number[] => [h.fake.requestsFor('deployments', 'list').length, h.fake.requestsFor('configmaps', 'list').length];
+    scheduler.advance(early);
+    await waitFor(() => lists().includes(2), 'the first kind’s resync');
+    expect([...lists()].sort()).toEqual([1, 2]);
+    scheduler.advance(late - early);
+    await waitFor(() => lists().every((n) => n === 2), 'the other kind’s resync');
   });
 
   it('starts watching a configured CRD installed after the watch started, leaving the running watches alone', async () => {
