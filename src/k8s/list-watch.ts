@@ -11,8 +11,8 @@ export interface ListOptions {
   signal?: AbortSignal;
   /** How many times an expired `continue` token restarts the list before giving up. */
   maxRelists?: number;
-  /** Each page's items, apiVersion and kind filled in (list items carry neither). */
-  onPage: (items: KubeObject[]) => void;
+  /** Each page's items, apiVersion and kind filled in (list items carry neither); awaited before the next page. */
+  onPage: (items: KubeObject[]) => void | Promise<void>;
   /** The list restarted from the first page: forget what the earlier pages said. */
   onRestart?: () => void;
 }
@@ -70,7 +70,7 @@ export async function listAll(client: KubeClient, resource: ApiResource, options
       const items = (body['items'] as unknown[]).filter(isRecord).map((item) => completeObject(item, resource));
       pages += 1;
       objects += items.length;
-      options.onPage(items);
+      await options.onPage(items);
       const next = metadata['continue'];
       token = typeof next === 'string' && next !== '' ? next : undefined;
       if (token === undefined) {

@@ -17,6 +17,7 @@ import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
 import type { Scheduler } from './scheduler.js';
+import { yieldToEventLoop } from './scheduler.js';
 
 /** Timing knobs in milliseconds (config speaks seconds; tests speak milliseconds). */
 export interface ScanSettings {
@@ -89,6 +90,12 @@ export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kin
   return resource.group === '' ? `${resource.version}/${resource.kind}` : `${resource.group}/${resource.version}/${resource.kind}`;
 }
 
+/**
+ * At most this many objects are diffed and recorded in one transaction; then the event loop gets a
+ * turn (a Slack request waiting is answered), whatever the page size.
+ */
+export const OBJECTS_PER_TURN = 25;
+
 export interface ListKindResult {
   ok: true;
   resourceVersion: string;
@@ -151,22 +158,28 @@ export async function listKind(
       onRestart: () => {
         listed = new Set();
       },
-      onPage: (items) => {
-        const page = collector();
-        const skipped: { object: string; message: string }[] = [];
-        ctx.db.transaction(() => {
-          for (const item of items) {
-            const outcome = observeObject(ctx, item);
-            if (outcome.status === 'skipped') skipped.push(outcome);
-            else page.collect(outcome.change);
+      onPage: async (items) => {
+        // Small transactions, each followed by a turn of the event loop: a page of thousands of
+        // objects never holds the process (and its Slack acks) for long.
+        for (let start = 0; start < items.length; start += OBJECTS_PER_TURN) {
+          const chunk = items.slice(start, start + OBJECTS_PER_TURN);
+          const part = collector();
+          const skipped: { object: string; message: string }[] = [];
+          ctx.db.transaction(() => {
+            for (const item of chunk) {
+              const outcome = observeObject(ctx, item);
+              if (outcome.status === 'skipped') skipped.push(outcome);
+              else part.collect(outcome.change);
+            }
+          })();
+          for (const item of chunk) {
+            const ref = refOf(item);
+            if (ref) listed.add(objectKey(ref));
           }
-        })();
-        for (const item of items) {
-          const ref = refOf(item);
-          if (ref) listed.add(objectKey(ref));
+          commit(part.change);
+          for (const { object, message } of skipped) ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object, message });
+          await yieldToEventLoop();
         }
-        commit(page.change);
-        for (const { object, message } of skipped) ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object, message });
       },
     });
     const closing = collector();

@@ -73,7 +73,7 @@ describe('paginated list', () => {
   it('follows continue tokens across pages and fills in apiVersion and kind', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) h.fake.put(configMap(name));
     const pages: KubeObject[][] = [];
-    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 2, idleTimeoutMs: 1000, onPage: (items) => pages.push(items) });
+    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 2, idleTimeoutMs: 1000, onPage: (items) => void pages.push(items) });
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat().map((o) => (o['metadata'] as { name: string }).name)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(pages.flat().every((o) => o['apiVersion'] === 'v1' && o['kind'] === 'ConfigMap')).toBe(true);
@@ -96,7 +96,7 @@ describe('paginated list', () => {
         restarts += 1;
         seen.length = 0;
       },
-      onPage: (items) => seen.push(...items.map((o) => (o['metadata'] as { name: string }).name)),
+      onPage: (items) => void seen.push(...items.map((o) => (o['metadata'] as { name: string }).name)),
     });
     expect(restarts).toBe(1);
     expect(seen).toEqual(['a', 'b', 'c']);

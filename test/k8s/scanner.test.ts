@@ -4,10 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DriftConfig } from '../../src/config/clusters.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
-import { scanCluster, scanClusters } from '../../src/k8s/scanner.js';
+import { diffObjects } from '../../src/drift/diff.js';
+import type { DiffFn } from '../../src/k8s/observe.js';
+import { OBJECTS_PER_TURN, scanCluster, scanClusters } from '../../src/k8s/scanner.js';
+import { openDb } from '../../src/store/db.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import type { Harness } from './helpers.js';
-import { harness } from './helpers.js';
+import { FAST, harness } from './helpers.js';
 import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
 import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
 
@@ -370,5 +373,46 @@ describe('scan, field managers only', () => {
     ]);
     expect(findings[0]?.live).toMatch(/^hmac-sha256:/);
     expect(findings.every((f) => f.source === 'managers')).toBe(true);
+  });
+});
+
+describe('scan, sharing the event loop', () => {
+  it('diffs a large page in small transactions, letting other work run every few objects', async () => {
+    const count = OBJECTS_PER_TURN * 4 + 3;
+    for (let i = 0; i < count; i++) {
+      h.fake.put(liveDeployment({ name: `app-${String(i).padStart(4, '0')}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
+    }
+    // Another connection, as another process would read the database.
+    const reader = openDb(h.dbPath);
+    const findingsSeen = reader.prepare('SELECT count(*) AS n FROM drift_findings');
+    // Work waiting for the event loop (a Slack request, say): how many objects are diffed before it runs?
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    const visible: number[] = [];
+    const diff: DiffFn = (desired, live, options) => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      longest = Math.max(longest, sinceTurn);
+      visible.push((findingsSeen.get() as { n: number }).n);
+      return diffObjects(desired, live, options);
+    };
+    try {
+      const outcome = await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps({ diff, settings: { ...FAST, pageSize: 1000 } }));
+      expect(outcome.kinds).toEqual([expect.objectContaining({ ok: true, objects: count, findings: count })]);
+    } finally {
+      reader.close();
+    }
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1); // one page
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
+    // Committed as it went: before the page's last object, the others' findings were visible outside.
+    expect(visible).toHaveLength(count);
+    expect(visible.at(-1)).toBeGreaterThanOrEqual(count - OBJECTS_PER_TURN);
   });
 });
