@@ -16,6 +16,7 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
+import { whenNotBusy } from './busy.js';
 import type { Scheduler } from './scheduler.js';
 import { yieldToEventLoop } from './scheduler.js';
 
@@ -96,6 +97,15 @@ export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kin
  */
 export const OBJECTS_PER_TURN = 25;
 
+/** What listing and watching one opened cluster needs. */
+export type ClusterContext = ObserverContext & {
+  client: KubeClient;
+  settings: ScanSettings;
+  emit?: DriftEventSink;
+  scheduler?: Scheduler;
+  random?: () => number;
+};
+
 export interface ListKindResult {
   ok: true;
   resourceVersion: string;
@@ -110,7 +120,7 @@ export interface ListKindResult {
  * recording are returned as values, never thrown.
  */
 export async function listKind(
-  ctx: ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink },
+  ctx: ClusterContext,
   resource: ApiResource,
   mode: ScanMode,
   options: { namespace?: string; signal?: AbortSignal } = {},
@@ -135,6 +145,14 @@ export async function listKind(
       },
     };
   };
+  // Each write is one transaction, taken at once (BEGIN IMMEDIATE); while another writer holds
+  // the database, it is tried again later on timers, the event loop free meanwhile.
+  const write = <T>(work: () => T): Promise<T> =>
+    whenNotBusy(() => ctx.db.transaction(work).immediate(), {
+      ...(ctx.scheduler ? { scheduler: ctx.scheduler } : {}),
+      ...(ctx.random ? { random: ctx.random } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   let told = false;
   const tellChanges = (): void => {
     if (told || (changes.created.length === 0 && changes.resolved.length === 0)) return;
@@ -165,13 +183,17 @@ export async function listKind(
           const chunk = items.slice(start, start + OBJECTS_PER_TURN);
           const part = collector();
           const skipped: { object: string; message: string }[] = [];
-          ctx.db.transaction(() => {
+          await write(() => {
+            // Tried again from scratch when the database was busy: nothing of a try that failed is kept.
+            part.change.created.length = 0;
+            part.change.resolved.length = 0;
+            skipped.length = 0;
             for (const item of chunk) {
               const outcome = observeObject(ctx, item);
               if (outcome.status === 'skipped') skipped.push(outcome);
               else part.collect(outcome.change);
             }
-          })();
+          });
           for (const item of chunk) {
             const ref = refOf(item);
             if (ref) listed.add(objectKey(ref));
@@ -183,7 +205,9 @@ export async function listKind(
       },
     });
     const closing = collector();
-    ctx.db.transaction(() => {
+    await write(() => {
+      closing.change.created.length = 0;
+      closing.change.resolved.length = 0;
       const declaredAbsent = new Set<string>();
       for (const declared of ctx.source.declared(resource.group, resource.kind, resource.namespaced)) {
         if (namespace !== undefined && declared.ref.namespace !== namespace) continue;
@@ -206,7 +230,7 @@ export async function listKind(
           { declaredAbsent, desiredComplete: ctx.source.complete },
         ),
       );
-    })();
+    });
     commit(closing.change);
     const findings = countActiveFindings(ctx.db, {
       cluster: ctx.cluster,
@@ -214,7 +238,7 @@ export async function listKind(
       kind: resource.kind,
       ...(namespace !== undefined ? { namespace } : {}),
     });
-    recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings });
+    await write(() => recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings }));
     tellChanges();
     ctx.emit?.({
       type: 'kind-listed',
@@ -232,15 +256,17 @@ export async function listKind(
     // Findings recorded from the pages that did arrive are real observations and stay; nothing is resolved.
     tellChanges();
     try {
-      recordScanRun(ctx.db, {
-        ...run,
-        finishedAt: ctx.now(),
-        outcome: 'failed',
-        objects: 0,
-        findings: 0,
-        errorCode: error.code,
-        errorMessage: error.message,
-      });
+      await write(() =>
+        recordScanRun(ctx.db, {
+          ...run,
+          finishedAt: ctx.now(),
+          outcome: 'failed',
+          objects: 0,
+          findings: 0,
+          errorCode: error.code,
+          errorMessage: error.message,
+        }),
+      );
     } catch {
       // The store failing too (it may be why the list failed): the event below still reports it.
     }
@@ -305,17 +331,12 @@ export interface OpenedCluster {
   specs: KindSpec[];
 }
 
-/**
- * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
- * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
- * file's directory, whatever the working directory.
- */
 /** What listing and watching one opened cluster needs, for one pass or one watch attempt. */
 export function clusterContext(
   cluster: ClusterConfig,
   deps: ScanDeps,
   opened: OpenedCluster,
-): ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink; scheduler?: Scheduler; random?: () => number } {
+): ClusterContext {
   return {
     db: deps.db,
     cluster: cluster.name,
@@ -332,6 +353,11 @@ export function clusterContext(
   };
 }
 
+/**
+ * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
+ * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
+ * file's directory, whatever the working directory.
+ */
 export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir' | 'desiredSource'>): Promise<OpenedCluster> {
   const baseDir = deps.baseDir ?? process.cwd();
   const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
@@ -409,7 +435,7 @@ export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promi
       outcome.kinds.push(kindOutcome);
     }
   }
-  resolveOutOfCoverage(ctx, coverage);
+  await resolveOutOfCoverage(ctx, coverage, deps.signal);
   return { ...outcome, coverage };
 }
 
@@ -429,8 +455,16 @@ export function coverageOf(cluster: ClusterConfig, discovered: DiscoveryResult):
 }
 
 /** Clears findings the configuration no longer covers (kinds, namespaces, CRDs no longer served). */
-export function resolveOutOfCoverage(ctx: Pick<ObserverContext, 'db' | 'cluster' | 'now'> & { emit?: DriftEventSink }, coverage: ScanCoverage): void {
-  const resolved = resolveUncovered(ctx.db, coverage, ctx.now());
+export async function resolveOutOfCoverage(
+  ctx: Pick<ClusterContext, 'db' | 'cluster' | 'now' | 'emit' | 'scheduler' | 'random'>,
+  coverage: ScanCoverage,
+  signal?: AbortSignal,
+): Promise<void> {
+  const resolved = await whenNotBusy(() => resolveUncovered(ctx.db, coverage, ctx.now()), {
+    ...(ctx.scheduler ? { scheduler: ctx.scheduler } : {}),
+    ...(ctx.random ? { random: ctx.random } : {}),
+    ...(signal ? { signal } : {}),
+  });
   if (resolved.length > 0) ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, created: [], resolved });
 }
 

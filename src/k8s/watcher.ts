@@ -1,17 +1,18 @@
 import type { ClusterConfig } from '../config/clusters.js';
 import { openDesiredSource } from '../drift/sources/index.js';
 import type { DesiredSource } from '../drift/sources/source.js';
-import type { KubeClient } from './client.js';
+import type { KubeObject } from '../drift/types.js';
+import { whenNotBusy } from './busy.js';
 import { KubeRequestError } from './client.js';
 import type { ApiResource, KindSpec, Resolved, Unresolved } from './discovery.js';
 import { discoverKinds } from './discovery.js';
 import { watchOnce } from './list-watch.js';
-import type { ObserverContext } from './observe.js';
+import type { WatchEvent } from './list-watch.js';
+import type { FindingsChange } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
-import type { DriftEvent, DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
-import { clusterContext, coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
-import type { Scheduler } from './scheduler.js';
-import { realScheduler, sleep } from './scheduler.js';
+import type { ClusterContext, DriftEvent, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
+import { clusterContext, coverageOf, errorValue, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
+import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
 export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
@@ -20,16 +21,33 @@ export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | '
   return Math.round(base - jitter);
 }
 
+/** Records what one watch event says, against desired state as it is now; reports what changed. */
+function observeEvent(ctx: ClusterContext, resource: ApiResource, event: Exclude<WatchEvent, { type: 'BOOKMARK' }>, source?: () => DesiredSource): void {
+  const current = source ? { ...ctx, source: source() } : ctx;
+  let change: FindingsChange;
+  if (event.type === 'DELETED') change = observeDeleted(current, event.object, resource.namespaced);
+  else {
+    const outcome = observeObject(current, event.object);
+    if (outcome.status === 'skipped') {
+      ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
+      return;
+    }
+    change = outcome.change;
+  }
+  if (change.created.length > 0 || change.resolved.length > 0) {
+    ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...change });
+  }
+}
+
+function resourceVersionOf(object: KubeObject): string | undefined {
+  const metadata = object['metadata'];
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const rv = (metadata as Record<string, unknown>)['resourceVersion'];
+  return typeof rv === 'string' ? rv : undefined;
+}
+
 /** A watch that lasted this long was not failing at once. */
 const HEALTHY_WATCH_MS = 1000;
-
-type WatchCtx = ObserverContext & {
-  client: KubeClient;
-  settings: ScanSettings;
-  emit?: DriftEventSink;
-  scheduler?: Scheduler;
-  random?: () => number;
-};
 
 /**
  * Keeps one resource (in one namespace, or all) under observation: list, then watch from the
@@ -38,7 +56,7 @@ type WatchCtx = ObserverContext & {
  * Failures of the cluster or the store are values (events, retries): it rejects only on a bug.
  */
 export async function watchResource(
-  ctx: WatchCtx,
+  ctx: ClusterContext,
   resource: ApiResource,
   signal: AbortSignal,
   options: { namespace?: string; source?: () => DesiredSource } = {},
@@ -84,30 +102,41 @@ export async function watchResource(
     signal.addEventListener('abort', onAbort, { once: true });
     const cancelResync = scheduler.after(Math.max(0, resyncAt - scheduler.now()), () => watchSignal.abort());
     const started = scheduler.now();
+    // Events are recorded in order, one at a time, behind the stream: a busy database is waited out
+    // on timers while the stream goes on. The next watch resumes after the last event recorded.
+    let recordedVersion = resourceVersion ?? '';
+    let recordFailure: { error: unknown } | undefined;
+    let recording: Promise<void> = Promise.resolve();
+    let sinceTurn = 0;
+    const record = async (event: WatchEvent): Promise<void> => {
+      if (recordFailure || signal.aborted) return;
+      try {
+        if (event.type !== 'BOOKMARK') {
+          await whenNotBusy(() => observeEvent(ctx, resource, event, options.source), { scheduler, signal, random });
+          // A burst of events (a rollout touching hundreds of objects) takes turns with the rest too.
+          sinceTurn += 1;
+          if (sinceTurn >= OBJECTS_PER_TURN) {
+            sinceTurn = 0;
+            await yieldToEventLoop();
+          }
+        }
+        recordedVersion = event.type === 'BOOKMARK' ? event.resourceVersion : (resourceVersionOf(event.object) ?? recordedVersion);
+      } catch (error) {
+        // The event is not recorded: end the watch, and resume from before it after a backoff.
+        recordFailure = { error };
+        watchSignal.abort();
+      }
+    };
     let watched: Awaited<ReturnType<typeof watchOnce>>;
     try {
       watched = await watchOnce(ctx.client, resource, {
         ...(namespace !== undefined ? { namespace } : {}),
-        resourceVersion: resourceVersion,
+        resourceVersion: resourceVersion ?? '',
         timeoutSeconds: settings.watchTimeoutSeconds,
         inactivityMs: settings.inactivityMs,
         signal: watchSignal.signal,
         onEvent: (event) => {
-          if (event.type === 'BOOKMARK') return;
-          const change =
-            event.type === 'DELETED'
-              ? observeDeleted(current, event.object, resource.namespaced)
-              : (() => {
-                  const outcome = observeObject(current, event.object);
-                  if (outcome.status === 'skipped') {
-                    ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
-                    return { created: [], resolved: [] };
-                  }
-                  return outcome.change;
-                })();
-          if (change.created.length > 0 || change.resolved.length > 0) {
-            ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...change });
-          }
+          recording = recording.then(() => record(event));
         },
       });
     } catch (err) {
@@ -116,41 +145,50 @@ export async function watchResource(
       watched = { end: { type: 'failed', error }, resourceVersion: resourceVersion ?? '', events: 0 };
     } finally {
       cancelResync();
-      signal.removeEventListener('abort', onAbort);
     }
+    await recording;
+    signal.removeEventListener('abort', onAbort);
     if (signal.aborted) return;
-    resourceVersion = watched.resourceVersion;
+    resourceVersion = recordedVersion;
     const end = watched.end;
     let reason: 'closed' | 'inactive' | 'dropped' | 'failed' | 'gone' | 'resync';
     let error: ErrorValue | undefined;
     let delay = 0;
-    switch (end.type) {
-      case 'aborted':
-        reason = 'resync';
-        break;
-      case 'gone':
-        reason = 'gone';
-        resourceVersion = undefined; // relist at once: the list is the recovery
-        break;
-      case 'closed':
-        reason = 'closed';
-        // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
-        if (watched.events > 0 || scheduler.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
-        else {
+    if (recordFailure) {
+      // Recording failed (the store, or a bug): no healthy watch to start the backoff over from.
+      reason = 'failed';
+      error = errorValue(recordFailure.error);
+      delay = backoffDelay(settings, attempt, random);
+      attempt += 1;
+    } else {
+      switch (end.type) {
+        case 'aborted':
+          reason = 'resync';
+          break;
+        case 'gone':
+          reason = 'gone';
+          resourceVersion = undefined; // relist at once: the list is the recovery
+          break;
+        case 'closed':
+          reason = 'closed';
+          // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
+          if (watched.events > 0 || scheduler.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
+          else {
+            delay = backoffDelay(settings, attempt, random);
+            attempt += 1;
+          }
+          break;
+        case 'inactive':
+        case 'dropped':
+        case 'failed':
+          reason = end.type;
+          if (end.type !== 'inactive') error = errorValue(end.error);
+          // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
+          if (watched.events > 0 || (end.type !== 'inactive' && scheduler.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
           delay = backoffDelay(settings, attempt, random);
           attempt += 1;
-        }
-        break;
-      case 'inactive':
-      case 'dropped':
-      case 'failed':
-        reason = end.type;
-        if (end.type !== 'inactive') error = errorValue(end.error);
-        // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
-        if (watched.events > 0 || (end.type !== 'inactive' && scheduler.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
-        delay = backoffDelay(settings, attempt, random);
-        attempt += 1;
-        break;
+          break;
+      }
     }
     ctx.emit?.({
       type: 'watch-ended',
@@ -172,7 +210,7 @@ export async function watchResource(
  * (a kind found at a resync) can never become an unhandled rejection.
  */
 export async function superviseResource(
-  ctx: WatchCtx,
+  ctx: ClusterContext,
   resource: ApiResource,
   signal: AbortSignal,
   options: { namespace?: string; source?: () => DesiredSource } = {},
@@ -300,9 +338,9 @@ async function watchAttempt(
     deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: value });
   };
   for (const { spec, reason, error } of discovered.unresolved) reportFailure(spec, reason, error);
-  const ctx: WatchCtx = clusterContext(cluster, deps, opened);
+  const ctx: ClusterContext = clusterContext(cluster, deps, opened);
   // Findings of kinds and namespaces the configuration no longer covers would never resolve.
-  resolveOutOfCoverage(ctx, coverageOf(cluster, discovered));
+  await resolveOutOfCoverage(ctx, coverageOf(cluster, discovered), signal);
   const targetsOf = (resolved: readonly Resolved[]): { resource: ApiResource; namespace: string | undefined }[] =>
     resolved.flatMap(({ resource }) =>
       (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) => ({ resource, namespace })),

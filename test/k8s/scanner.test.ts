@@ -10,7 +10,8 @@ import { OBJECTS_PER_TURN, scanCluster, scanClusters } from '../../src/k8s/scann
 import { openDb } from '../../src/store/db.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import type { Harness } from './helpers.js';
-import { FAST, harness } from './helpers.js';
+import { FAST, harness, waitFor } from './helpers.js';
+import { FakeScheduler } from '../support/fake-scheduler.js';
 import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
 import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
 
@@ -414,5 +415,37 @@ describe('scan, sharing the event loop', () => {
     // Committed as it went: before the page's last object, the others' findings were visible outside.
     expect(visible).toHaveLength(count);
     expect(visible.at(-1)).toBeGreaterThanOrEqual(count - OBJECTS_PER_TURN);
+  });
+});
+
+describe('scan, busy database', () => {
+  it('waits out another writer without blocking: its writes are tried again on timers until the lock is released', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.db.pragma('busy_timeout = 0'); // as with a short busy timeout: SQLITE_BUSY at once
+    const other = openDb(h.dbPath);
+    other.exec('BEGIN IMMEDIATE'); // another process is writing
+    const scheduler = new FakeScheduler();
+    let settled = false;
+    const scan = scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps({ scheduler, random: () => 1 })).finally(() => {
+      settled = true;
+    });
+    try {
+      await waitFor(() => scheduler.pending().length > 0, 'a write tried again later');
+      const first = scheduler.pending()[0] as number;
+      scheduler.advance(first);
+      await waitFor(() => scheduler.pending().length > 0, 'a second try, later still');
+      expect((scheduler.pending()[0] as number) - first).toBeGreaterThan(first);
+      expect(settled).toBe(false);
+      expect(listActiveFindings(h.db)).toEqual([]);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    // The next try finds the lock released; nothing after it has to wait.
+    scheduler.advance((scheduler.pending()[0] as number) - scheduler.now());
+    const outcome = await scan;
+    expect(outcome).toMatchObject({ ok: true, kinds: [{ kind: 'Deployment', ok: true, objects: 1, findings: 1 }] });
+    expect(listActiveFindings(h.db).map((f) => f.path)).toEqual(['/spec/replicas']);
+    expect(h.events.filter((e) => e.type === 'kind-failed')).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { openDb } from '../../src/store/db.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
 import { lastAppliedSource, openDesiredSource } from '../../src/drift/sources/index.js';
 import type { DesiredSource } from '../../src/drift/sources/index.js';
@@ -484,6 +485,35 @@ describe('drift watch, failures inside a loop', () => {
     await watching('configmaps');
     await waitFor(() => listActiveFindings(h.db).length === 0, 'the finding cleared');
     expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['cleared']);
+  });
+});
+
+describe('drift watch, busy database', () => {
+  it('records an event that arrives while another writer holds the lock once it is released, without restarting the watch', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'] })], { scheduler, random: () => 1 });
+    await watchRequested('deployments', 1);
+    const timers = scheduler.pending().length; // the resync and the reload
+    h.db.pragma('busy_timeout = 0'); // as with a short busy timeout: SQLITE_BUSY at once
+    const other = openDb(h.dbPath);
+    other.exec('BEGIN IMMEDIATE'); // another process is writing
+    try {
+      h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+      await waitFor(() => scheduler.pending().length > timers, 'the write tried again later');
+      expect(listActiveFindings(h.db)).toEqual([]);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    scheduler.advance((scheduler.pending()[0] as number) - scheduler.now());
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding');
+    expect(h.events.filter((e) => e.type === 'watch-ended')).toEqual([]);
+    expect(h.fake.requestsFor('deployments', 'watch')).toHaveLength(1);
+    expect(h.fake.openWatches('deployments')).toBe(1);
+    // Later events carry on as usual.
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution');
   });
 });
 
