@@ -84,6 +84,17 @@ describe('paginated list', () => {
     expect(lists[1]?.query['continue']).toBeTruthy();
   });
 
+  it('asks for fewer objects per page when they are large, keeping each page near 512 KB', async () => {
+    const blob = 'x'.repeat(60 * 1024);
+    for (let i = 0; i < 30; i++) h.fake.put({ ...configMap(`cm-${String(i).padStart(2, '0')}`), data: { blob } });
+    const pages: number[] = [];
+    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 10, idleTimeoutMs: 1000, onPage: (items) => void pages.push(items.length) });
+    expect(result.objects).toBe(30);
+    // The configured page size first; then as many ~62 KB objects as fit in 512 KB.
+    expect(h.fake.requestsFor('configmaps', 'list').map((r) => r.query['limit'])).toEqual(['10', '8', '8', '8']);
+    expect(pages).toEqual([10, 8, 8, 4]);
+  });
+
   it('restarts the list when a continue token expired (410)', async () => {
     for (const name of ['a', 'b', 'c']) h.fake.put(configMap(name));
     h.fake.inject('configmaps', { type: 'expire-continue' });

@@ -379,7 +379,7 @@ describe('scan, field managers only', () => {
 
 describe('scan, sharing the event loop', () => {
   it('diffs a large page in small transactions, letting other work run every few objects', async () => {
-    const count = OBJECTS_PER_TURN * 4 + 3;
+    const count = OBJECTS_PER_TURN * 3 + 3; // one page of them
     for (let i = 0; i < count; i++) {
       h.fake.put(liveDeployment({ name: `app-${String(i).padStart(4, '0')}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
     }
