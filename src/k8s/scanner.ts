@@ -5,9 +5,11 @@ import type { Finding, ScanCoverage } from '../drift/findings.js';
 import { countActiveFindings, objectKey, recordScanRun, resolveUncovered, resolveUnlistedObjects } from '../drift/findings.js';
 import type { ScanMode } from '../drift/findings.js';
 import { openDesiredSource } from '../drift/sources/index.js';
-import type { DesiredSource, SourceProblem } from '../drift/sources/source.js';
+import type { DeclaredObject, DesiredSource, SourceProblem } from '../drift/sources/source.js';
 import { refOf } from '../drift/sources/source.js';
+import type { ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
+import { whenNotBusy } from './busy.js';
 import type { KubeClient } from './client.js';
 import { createKubeClient } from './client.js';
 import type { ApiResource, DiscoveryResult, KindSpec } from './discovery.js';
@@ -16,7 +18,6 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
-import { whenNotBusy } from './busy.js';
 import type { Scheduler } from './scheduler.js';
 import { yieldToEventLoop } from './scheduler.js';
 
@@ -96,6 +97,8 @@ export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kin
  * turn (a Slack request waiting is answered), whatever the page size.
  */
 export const OBJECTS_PER_TURN = 25;
+/** Declared objects checked against the list between turns (a set lookup each). */
+const KEYS_PER_TURN = 2000;
 
 /** What listing and watching one opened cluster needs. */
 export type ClusterContext = ObserverContext & {
@@ -204,34 +207,45 @@ export async function listKind(
         }
       },
     });
-    const closing = collector();
-    await write(() => {
-      closing.change.created.length = 0;
-      closing.change.resolved.length = 0;
-      const declaredAbsent = new Set<string>();
-      for (const declared of ctx.source.declared(resource.group, resource.kind, resource.namespaced)) {
-        if (namespace !== undefined && declared.ref.namespace !== namespace) continue;
-        const key = objectKey(declared.ref);
-        if (listed.has(key)) continue;
-        declaredAbsent.add(key);
-        closing.collect(observeAbsent(ctx, { ...declared.ref, version: resource.version }));
-      }
-      closing.change.resolved.push(
-        ...resolveUnlistedObjects(
-          ctx.db,
-          {
-            cluster: ctx.cluster,
-            group: resource.group,
-            kind: resource.kind,
-            ...(namespace !== undefined ? { namespaces: [namespace] } : {}),
-          },
-          listed,
-          ctx.now(),
-          { declaredAbsent, desiredComplete: ctx.source.complete },
-        ),
-      );
-    });
-    commit(closing.change);
+    // Declared objects the list did not return are missing: recorded as such, a few at a time too.
+    const declaredAbsent = new Set<string>();
+    const absent: ObjectRef[] = [];
+    const declared = ctx.source.declared(resource.group, resource.kind, resource.namespaced);
+    for (let i = 0; i < declared.length; i++) {
+      if (i > 0 && i % KEYS_PER_TURN === 0) await yieldToEventLoop();
+      const ref = (declared[i] as DeclaredObject).ref;
+      if (namespace !== undefined && ref.namespace !== namespace) continue;
+      const key = objectKey(ref);
+      if (listed.has(key)) continue;
+      declaredAbsent.add(key);
+      absent.push({ ...ref, version: resource.version });
+    }
+    for (let start = 0; start < absent.length; start += OBJECTS_PER_TURN) {
+      const part = collector();
+      await write(() => {
+        part.change.created.length = 0;
+        part.change.resolved.length = 0;
+        for (const ref of absent.slice(start, start + OBJECTS_PER_TURN)) part.collect(observeAbsent(ctx, ref));
+      });
+      commit(part.change);
+      await yieldToEventLoop();
+    }
+    // Only now that every page arrived: findings of objects the list did not return are over.
+    const unlisted = await write(() =>
+      resolveUnlistedObjects(
+        ctx.db,
+        {
+          cluster: ctx.cluster,
+          group: resource.group,
+          kind: resource.kind,
+          ...(namespace !== undefined ? { namespaces: [namespace] } : {}),
+        },
+        listed,
+        ctx.now(),
+        { declaredAbsent, desiredComplete: ctx.source.complete },
+      ),
+    );
+    commit({ created: [], resolved: unlisted });
     const findings = countActiveFindings(ctx.db, {
       cluster: ctx.cluster,
       group: resource.group,

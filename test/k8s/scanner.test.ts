@@ -416,6 +416,31 @@ describe('scan, sharing the event loop', () => {
     expect(visible).toHaveLength(count);
     expect(visible.at(-1)).toBeGreaterThanOrEqual(count - OBJECTS_PER_TURN);
   });
+  it('records many declared objects missing from the cluster in small transactions too', async () => {
+    const count = OBJECTS_PER_TURN * 3 + 3;
+    const dir = manifests(Array.from({ length: count }, (_, i) => desiredConfigMap({ name: `gone-${String(i).padStart(3, '0')}`, data: { a: '1' } })));
+    // Each finding recorded asks for the time: how many are recorded before other work gets a turn?
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    const now = (): Date => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      longest = Math.max(longest, sinceTurn);
+      return new Date();
+    };
+    const outcome = await scanCluster(h.cluster({ desired: { type: 'directory', path: dir }, kinds: ['ConfigMap'], namespaces: ['shop'] }), h.deps({ now }));
+    expect(outcome.kinds).toEqual([expect.objectContaining({ ok: true, objects: 0, findings: count })]);
+    expect(listActiveFindings(h.db)).toHaveLength(count);
+    // A few calls besides the findings' own (the run's start and end).
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN + 3);
+  });
 });
 
 describe('scan, busy database', () => {
