@@ -7,6 +7,9 @@ import { listActiveFindings, listResolvedFindings } from '../../src/drift/findin
 import { lastAppliedSource, openDesiredSource } from '../../src/drift/sources/index.js';
 import type { DesiredSource } from '../../src/drift/sources/index.js';
 import { backoffDelay, startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
+import { diffObjects } from '../../src/drift/diff.js';
+import type { DiffFn } from '../../src/k8s/observe.js';
+import { OBJECTS_PER_TURN } from '../../src/k8s/scanner.js';
 import type { DriftWatch } from '../../src/k8s/watcher.js';
 import { scanCluster } from '../../src/k8s/scanner.js';
 import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
@@ -106,6 +109,36 @@ describe('drift watch', () => {
     const changed = h.events.flatMap((e) => (e.type === 'findings-changed' ? [e] : []));
     expect(changed.flatMap((e) => e.resolved.map((f) => [f.id, f.resolution]))).toEqual([[replicas?.id, 'deleted']]);
     expect(changed.flatMap((e) => e.created.map((f) => f.path))).toEqual(['/spec/replicas', '']);
+  });
+
+  it('a burst of watch events takes turns with other work every few objects', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    let diffed = 0;
+    const diff: DiffFn = (desired, live, options) => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      diffed += 1;
+      longest = Math.max(longest, sinceTurn);
+      return diffObjects(desired, live, options);
+    };
+    start([h.cluster({ kinds: ['Deployment'] })], { diff });
+    await watching();
+    longest = 0;
+    // A rollout touching many objects at once: their events arrive together.
+    const count = OBJECTS_PER_TURN * 4;
+    for (let i = 0; i < count; i++) h.fake.put(liveDeployment({ name: `app-${i}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db).length === count, 'a finding for each');
+    expect(diffed).toBe(1 + count);
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
   });
 
   it('bookmarks advance the resourceVersion the next watch resumes from', async () => {
