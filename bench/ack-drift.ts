@@ -103,8 +103,7 @@ function signedBody(slack: FakeSlack, tag: string, i: number): string {
  * (the bot mostly idle: latency is what the request itself waits for, such as drift work holding
  * the event loop).
  */
-async function load(port: number, slack: FakeSlack, count: number, tag: string, perSecond?: number): Promise<Run> {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
+async function load(pool: Pool, slack: FakeSlack, count: number, tag: string, perSecond?: number): Promise<Run> {
   const latencies: number[] = [];
   let failures = 0;
   const startedAt = Date.now();
@@ -138,17 +137,24 @@ async function load(port: number, slack: FakeSlack, count: number, tag: string, 
     }
     await Promise.all(sent);
   }
-  await pool.close();
   latencies.sort((a, b) => a - b);
   return { latencies, wall: (performance.now() - started) / 1000, failures, startedAt, endedAt: Date.now() };
 }
 
-/** Warm-up, then the saturating run, then the paced one: what each bot is measured with. */
+/**
+ * Warm-up, then the saturating run, then the paced one, over one pool of keep-alive connections
+ * (as Slack's senders keep theirs): what each bot is measured with.
+ */
 async function measure(bot: Bot, slack: FakeSlack, tag: string): Promise<{ saturated: Run; paced: Run }> {
-  await load(bot.port, slack, WARMUP, `${tag}-warmup`);
-  const saturated = await load(bot.port, slack, REQUESTS, `${tag}-saturated`);
-  const paced = await load(bot.port, slack, PACED_REQUESTS, `${tag}-paced`, PACED_PER_SECOND);
-  return { saturated, paced };
+  const pool = new Pool(`http://127.0.0.1:${bot.port}`, { connections: CONCURRENCY });
+  try {
+    await load(pool, slack, WARMUP, `${tag}-warmup`);
+    const saturated = await load(pool, slack, REQUESTS, `${tag}-saturated`);
+    const paced = await load(pool, slack, PACED_REQUESTS, `${tag}-paced`, PACED_PER_SECOND);
+    return { saturated, paced };
+  } finally {
+    await pool.close();
+  }
 }
 
 const ms = (v: number): string => v.toFixed(2);
