@@ -2,6 +2,7 @@
 const only = process.argv.slice(2);
 const suites: Record<string, () => Promise<void>> = {
   slack: async () => (await import('./slack-ack.js')).benchSlackAck(),
+  'ack-drift': async () => (await import('./ack-drift.js')).benchAckDrift(),
   diff: async () => (await import('./diff.js')).benchDiff(),
   scan: async () => (await import('./scan.js')).benchScan(),
   redact: async () => (await import('./redact.js')).benchRedact(),

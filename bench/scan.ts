@@ -383,16 +383,14 @@ async function scanRuns(label: string, desired: unknown, work: string, kubeconfi
   return figures;
 }
 
-export async function benchScan(): Promise<void> {
-  buildOnce();
-  const started = Date.now();
-  const { proc: cluster, value: info } = await child<ChildInfo>('serveBenchCluster()');
-  console.log(
-    `fake cluster (own process): ${info.objects} objects, Deployments/ConfigMaps/Services with managedFields and ` +
-      `last-applied, 1% changed by hand; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
-  const work = mkdtempSync(join(tmpdir(), 'stopgap-bench-db-'));
-  const kubeconfig = join(work, 'kubeconfig.yaml');
+/**
+ * The 20,000-object fake cluster in a child process of its own, and a kubeconfig (context `bench`)
+ * pointing at it; `stop` ends the child and removes both.
+ */
+export async function benchCluster(): Promise<{ info: ChildInfo; kubeconfig: string; stop: () => void }> {
+  const { proc, value: info } = await child<ChildInfo>('serveBenchCluster()');
+  const dir = mkdtempSync(join(tmpdir(), 'stopgap-bench-kube-'));
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
   writeFileSync(
     kubeconfig,
     stringify({
@@ -404,6 +402,25 @@ export async function benchScan(): Promise<void> {
       'current-context': 'bench',
     }),
   );
+  return {
+    info,
+    kubeconfig,
+    stop: () => {
+      proc.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function benchScan(): Promise<void> {
+  buildOnce();
+  const started = Date.now();
+  const { info, kubeconfig, stop } = await benchCluster();
+  console.log(
+    `fake cluster (own process): ${info.objects} objects, Deployments/ConfigMaps/Services with managedFields and ` +
+      `last-applied, 1% changed by hand; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const work = mkdtempSync(join(tmpdir(), 'stopgap-bench-db-'));
   try {
     // Baseline: the same CLI doing nothing but start up and load its modules.
     const baseWall: number[] = [];
@@ -458,7 +475,7 @@ export async function benchScan(): Promise<void> {
       }
     }
   } finally {
-    cluster.kill('SIGTERM');
+    stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

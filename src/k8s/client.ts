@@ -25,6 +25,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** No bytes for this long → the request fails. */
   idleTimeoutMs?: number;
+  /** Told the length (in characters) of a successful response body before it is parsed. */
+  onBodyLength?: (chars: number) => void;
 }
 
 /** How a watch stream ended. Only `closed` is the server ending the watch normally. */
@@ -166,6 +168,7 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
       body += decoder.end();
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) throw statusError(path, status, body);
+      options.onBodyLength?.(body.length);
       try {
         return JSON.parse(body) as unknown;
       } catch (cause) {

@@ -39,6 +39,12 @@ export function logDriftEvent(log: Logger, event: DriftEvent): void {
       );
       return;
     }
+    case 'loop-failed':
+      log.error(
+        { cluster: event.cluster, kind: kindLabel(event.resource), namespace: event.namespace, error: event.error, retryInMs: event.retryInMs, attempt: event.attempt },
+        'drift watch loop failed',
+      );
+      return;
     case 'watch-ended': {
       const fields = { cluster: event.cluster, kind: kindLabel(event.resource), namespace: event.namespace, reason: event.reason, retryInMs: event.retryInMs, attempt: event.attempt, error: event.error };
       if (event.reason === 'failed' || event.reason === 'dropped') log.warn(fields, 'drift watch ended');

@@ -11,8 +11,8 @@ export interface ListOptions {
   signal?: AbortSignal;
   /** How many times an expired `continue` token restarts the list before giving up. */
   maxRelists?: number;
-  /** Each page's items, apiVersion and kind filled in (list items carry neither). */
-  onPage: (items: KubeObject[]) => void;
+  /** Each page's items, apiVersion and kind filled in (list items carry neither); awaited before the next page. */
+  onPage: (items: KubeObject[]) => void | Promise<void>;
   /** The list restarted from the first page: forget what the earlier pages said. */
   onRestart?: () => void;
 }
@@ -34,13 +34,23 @@ export function completeObject(item: Record<string, unknown>, resource: ApiResou
 }
 
 /**
- * Lists every object of a resource page by page (`limit`/`continue`). An expired continue token
- * (410) restarts the list from scratch. Throws on any other failure: a partial list is not a list.
+ * Pages are kept near this size, whatever the objects weigh: a page is parsed (`JSON.parse`) in one
+ * go, holding the event loop (and the Slack acks behind it) for as long as that takes.
+ */
+const PAGE_BYTES = 512 * 1024;
+/** Objects on a first page, before anything is known of their size. */
+const FIRST_PAGE = 100;
+
+/**
+ * Lists every object of a resource page by page (`limit`/`continue`), `pageSize` objects at most
+ * per page, fewer when they are large. An expired continue token (410) restarts the list from
+ * scratch. Throws on any other failure: a partial list is not a list.
  */
 export async function listAll(client: KubeClient, resource: ApiResource, options: ListOptions): Promise<ListResult> {
   const path = collectionPath(resource, options.namespace);
   const maxRelists = options.maxRelists ?? 3;
   let relists = 0;
+  let limit = Math.min(options.pageSize, FIRST_PAGE);
   for (;;) {
     let token: string | undefined;
     let objects = 0;
@@ -48,11 +58,18 @@ export async function listAll(client: KubeClient, resource: ApiResource, options
     let restarted = false;
     do {
       let body: unknown;
+      let chars = 0;
       try {
         body = await client.getJson(
           path,
-          { limit: options.pageSize, continue: token },
-          { idleTimeoutMs: options.idleTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+          { limit, continue: token },
+          {
+            idleTimeoutMs: options.idleTimeoutMs,
+            onBodyLength: (length) => {
+              chars = length;
+            },
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
         );
       } catch (err) {
         if (token !== undefined && err instanceof KubeRequestError && err.status === 410 && relists < maxRelists) {
@@ -70,7 +87,8 @@ export async function listAll(client: KubeClient, resource: ApiResource, options
       const items = (body['items'] as unknown[]).filter(isRecord).map((item) => completeObject(item, resource));
       pages += 1;
       objects += items.length;
-      options.onPage(items);
+      if (items.length > 0) limit = Math.max(1, Math.min(options.pageSize, Math.floor(PAGE_BYTES / (chars / items.length))));
+      await options.onPage(items);
       const next = metadata['continue'];
       token = typeof next === 'string' && next !== '' ? next : undefined;
       if (token === undefined) {

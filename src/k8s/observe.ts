@@ -162,14 +162,20 @@ export function observeAbsent(ctx: ObserverContext, ref: ObjectRef): FindingsCha
   return { created: result.created, resolved: result.resolved };
 }
 
-/** A watch DELETED event: field findings end; a declared object's absence becomes a finding. */
+/**
+ * A watch DELETED event: field findings end; a declared object's absence becomes a finding. One
+ * transaction: when the second write fails, the first is undone too, and the replayed event
+ * reports both.
+ */
 export function observeDeleted(ctx: ObserverContext, object: KubeObject, namespaced: boolean): FindingsChange {
   const ref = refOf(object);
   if (!ref) return { created: [], resolved: [] };
-  const resolved = recordObjectDeleted(ctx.db, ctx.cluster, ref, ctx.now());
-  const key = objectKey(ref);
-  const declared = ctx.source.declared(ref.group, ref.kind, namespaced).some((d) => objectKey(d.ref) === key);
-  if (!declared) return { created: [], resolved };
-  const absent = observeAbsent(ctx, { ...ref, uid: undefined });
-  return { created: absent.created, resolved: [...resolved, ...absent.resolved] };
+  return ctx.db.transaction((): FindingsChange => {
+    const resolved = recordObjectDeleted(ctx.db, ctx.cluster, ref, ctx.now());
+    const key = objectKey(ref);
+    const declared = ctx.source.declared(ref.group, ref.kind, namespaced).some((d) => objectKey(d.ref) === key);
+    if (!declared) return { created: [], resolved };
+    const absent = observeAbsent(ctx, { ...ref, uid: undefined });
+    return { created: absent.created, resolved: [...resolved, ...absent.resolved] };
+  })();
 }

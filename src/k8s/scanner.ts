@@ -5,9 +5,11 @@ import type { Finding, ScanCoverage } from '../drift/findings.js';
 import { countActiveFindings, objectKey, recordScanRun, resolveUncovered, resolveUnlistedObjects } from '../drift/findings.js';
 import type { ScanMode } from '../drift/findings.js';
 import { openDesiredSource } from '../drift/sources/index.js';
-import type { DesiredSource, SourceProblem } from '../drift/sources/source.js';
+import type { DeclaredObject, DesiredSource, SourceProblem } from '../drift/sources/source.js';
 import { refOf } from '../drift/sources/source.js';
+import type { ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
+import { whenNotBusy } from './busy.js';
 import type { KubeClient } from './client.js';
 import { createKubeClient } from './client.js';
 import type { ApiResource, DiscoveryResult, KindSpec } from './discovery.js';
@@ -16,6 +18,8 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
+import type { Scheduler } from './scheduler.js';
+import { yieldToEventLoop } from './scheduler.js';
 
 /** Timing knobs in milliseconds (config speaks seconds; tests speak milliseconds). */
 export interface ScanSettings {
@@ -24,6 +28,11 @@ export interface ScanSettings {
   inactivityMs: number;
   watchTimeoutSeconds: number;
   resyncMs: number;
+  /**
+   * 0..1: how much earlier than `resyncMs` each relist may fall, drawn anew every time, so that the
+   * kinds of a cluster (and clusters) do not all relist at once.
+   */
+  resyncJitter: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
   /** 0..1: how much of each backoff delay is randomised, so that clusters do not retry in step. */
@@ -37,6 +46,7 @@ export function scanSettingsFrom(drift: DriftConfig): ScanSettings {
     inactivityMs: drift.inactivitySeconds * 1000,
     watchTimeoutSeconds: drift.watchTimeoutSeconds,
     resyncMs: drift.resyncSeconds * 1000,
+    resyncJitter: 0.1,
     backoffInitialMs: drift.backoffInitialSeconds * 1000,
     backoffMaxMs: drift.backoffMaxSeconds * 1000,
     backoffJitter: 0.2,
@@ -61,6 +71,8 @@ export type DriftEvent =
   | { type: 'source-problem'; cluster: string; problem: SourceProblem }
   | { type: 'object-skipped'; cluster: string; object: string; message: string }
   | { type: 'findings-changed'; cluster: string; created: Finding[]; resolved: Finding[] }
+  /** A kind's list/watch loop failed unexpectedly (a bug, not the cluster): it starts over alone after `retryInMs`. */
+  | { type: 'loop-failed'; cluster: string; resource: ApiResource; namespace?: string; error: ErrorValue; retryInMs: number; attempt: number }
   | {
       type: 'watch-ended';
       cluster: string;
@@ -80,6 +92,23 @@ export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kin
   return resource.group === '' ? `${resource.version}/${resource.kind}` : `${resource.group}/${resource.version}/${resource.kind}`;
 }
 
+/**
+ * At most this many objects are diffed and recorded in one transaction; then the event loop gets a
+ * turn (a Slack request waiting is answered), whatever the page size.
+ */
+export const OBJECTS_PER_TURN = 25;
+/** Declared objects checked against the list between turns (a set lookup each). */
+const KEYS_PER_TURN = 2000;
+
+/** What listing and watching one opened cluster needs. */
+export type ClusterContext = ObserverContext & {
+  client: KubeClient;
+  settings: ScanSettings;
+  emit?: DriftEventSink;
+  scheduler?: Scheduler;
+  random?: () => number;
+};
+
 export interface ListKindResult {
   ok: true;
   resourceVersion: string;
@@ -94,7 +123,7 @@ export interface ListKindResult {
  * recording are returned as values, never thrown.
  */
 export async function listKind(
-  ctx: ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink },
+  ctx: ClusterContext,
   resource: ApiResource,
   mode: ScanMode,
   options: { namespace?: string; signal?: AbortSignal } = {},
@@ -103,10 +132,35 @@ export async function listKind(
   const started = Date.now();
   const namespace = resource.namespaced ? options.namespace : undefined;
   let listed = new Set<string>();
+  /** What committed transactions changed: a transaction that rolls back adds nothing here. */
   const changes: FindingsChange = { created: [], resolved: [] };
-  const collect = (change: FindingsChange): void => {
+  const commit = (change: FindingsChange): void => {
     changes.created.push(...change.created);
     changes.resolved.push(...change.resolved);
+  };
+  const collector = (): { change: FindingsChange; collect: (change: FindingsChange) => void } => {
+    const change: FindingsChange = { created: [], resolved: [] };
+    return {
+      change,
+      collect: (more) => {
+        change.created.push(...more.created);
+        change.resolved.push(...more.resolved);
+      },
+    };
+  };
+  // Each write is one transaction, taken at once (BEGIN IMMEDIATE); while another writer holds
+  // the database, it is tried again later on timers, the event loop free meanwhile.
+  const write = <T>(work: () => T): Promise<T> =>
+    whenNotBusy(() => ctx.db.transaction(work).immediate(), {
+      ...(ctx.scheduler ? { scheduler: ctx.scheduler } : {}),
+      ...(ctx.random ? { random: ctx.random } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  let told = false;
+  const tellChanges = (): void => {
+    if (told || (changes.created.length === 0 && changes.resolved.length === 0)) return;
+    told = true;
+    ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
   };
   const run = {
     cluster: ctx.cluster,
@@ -125,55 +179,81 @@ export async function listKind(
       onRestart: () => {
         listed = new Set();
       },
-      onPage: (items) => {
-        ctx.db.transaction(() => {
-          for (const item of items) {
+      onPage: async (items) => {
+        // Small transactions, each followed by a turn of the event loop: a page of thousands of
+        // objects never holds the process (and its Slack acks) for long.
+        for (let start = 0; start < items.length; start += OBJECTS_PER_TURN) {
+          const chunk = items.slice(start, start + OBJECTS_PER_TURN);
+          const part = collector();
+          const skipped: { object: string; message: string }[] = [];
+          await write(() => {
+            // Tried again from scratch when the database was busy: nothing of a try that failed is kept.
+            part.change.created.length = 0;
+            part.change.resolved.length = 0;
+            skipped.length = 0;
+            for (const item of chunk) {
+              const outcome = observeObject(ctx, item);
+              if (outcome.status === 'skipped') skipped.push(outcome);
+              else part.collect(outcome.change);
+            }
+          });
+          for (const item of chunk) {
             const ref = refOf(item);
             if (ref) listed.add(objectKey(ref));
-            const outcome = observeObject(ctx, item);
-            if (outcome.status === 'skipped') {
-              ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
-            } else {
-              collect(outcome.change);
-            }
           }
-        })();
+          commit(part.change);
+          for (const { object, message } of skipped) ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object, message });
+          await yieldToEventLoop();
+        }
       },
     });
-    ctx.db.transaction(() => {
-      const declaredAbsent = new Set<string>();
-      for (const declared of ctx.source.declared(resource.group, resource.kind, resource.namespaced)) {
-        if (namespace !== undefined && declared.ref.namespace !== namespace) continue;
-        const key = objectKey(declared.ref);
-        if (listed.has(key)) continue;
-        declaredAbsent.add(key);
-        collect(observeAbsent(ctx, { ...declared.ref, version: resource.version }));
-      }
-      changes.resolved.push(
-        ...resolveUnlistedObjects(
-          ctx.db,
-          {
-            cluster: ctx.cluster,
-            group: resource.group,
-            kind: resource.kind,
-            ...(namespace !== undefined ? { namespaces: [namespace] } : {}),
-          },
-          listed,
-          ctx.now(),
-          { declaredAbsent, desiredComplete: ctx.source.complete },
-        ),
-      );
-    })();
+    // Declared objects the list did not return are missing: recorded as such, a few at a time too.
+    const declaredAbsent = new Set<string>();
+    const absent: ObjectRef[] = [];
+    const declared = ctx.source.declared(resource.group, resource.kind, resource.namespaced);
+    for (let i = 0; i < declared.length; i++) {
+      if (i > 0 && i % KEYS_PER_TURN === 0) await yieldToEventLoop();
+      const ref = (declared[i] as DeclaredObject).ref;
+      if (namespace !== undefined && ref.namespace !== namespace) continue;
+      const key = objectKey(ref);
+      if (listed.has(key)) continue;
+      declaredAbsent.add(key);
+      absent.push({ ...ref, version: resource.version });
+    }
+    for (let start = 0; start < absent.length; start += OBJECTS_PER_TURN) {
+      const part = collector();
+      await write(() => {
+        part.change.created.length = 0;
+        part.change.resolved.length = 0;
+        for (const ref of absent.slice(start, start + OBJECTS_PER_TURN)) part.collect(observeAbsent(ctx, ref));
+      });
+      commit(part.change);
+      await yieldToEventLoop();
+    }
+    // Only now that every page arrived: findings of objects the list did not return are over.
+    const unlisted = await write(() =>
+      resolveUnlistedObjects(
+        ctx.db,
+        {
+          cluster: ctx.cluster,
+          group: resource.group,
+          kind: resource.kind,
+          ...(namespace !== undefined ? { namespaces: [namespace] } : {}),
+        },
+        listed,
+        ctx.now(),
+        { declaredAbsent, desiredComplete: ctx.source.complete },
+      ),
+    );
+    commit({ created: [], resolved: unlisted });
     const findings = countActiveFindings(ctx.db, {
       cluster: ctx.cluster,
       group: resource.group,
       kind: resource.kind,
       ...(namespace !== undefined ? { namespace } : {}),
     });
-    recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings });
-    if (changes.created.length > 0 || changes.resolved.length > 0) {
-      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
-    }
+    await write(() => recordScanRun(ctx.db, { ...run, finishedAt: ctx.now(), outcome: 'ok', objects: list.objects, findings }));
+    tellChanges();
     ctx.emit?.({
       type: 'kind-listed',
       cluster: ctx.cluster,
@@ -188,19 +268,19 @@ export async function listKind(
   } catch (err) {
     const error = errorValue(err);
     // Findings recorded from the pages that did arrive are real observations and stay; nothing is resolved.
-    if (changes.created.length > 0 || changes.resolved.length > 0) {
-      ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...changes });
-    }
+    tellChanges();
     try {
-      recordScanRun(ctx.db, {
-        ...run,
-        finishedAt: ctx.now(),
-        outcome: 'failed',
-        objects: 0,
-        findings: 0,
-        errorCode: error.code,
-        errorMessage: error.message,
-      });
+      await write(() =>
+        recordScanRun(ctx.db, {
+          ...run,
+          finishedAt: ctx.now(),
+          outcome: 'failed',
+          objects: 0,
+          findings: 0,
+          errorCode: error.code,
+          errorMessage: error.message,
+        }),
+      );
     } catch {
       // The store failing too (it may be why the list failed): the event below still reports it.
     }
@@ -228,6 +308,12 @@ export interface ScanDeps {
   emit?: DriftEventSink;
   diff?: DiffFn;
   signal?: AbortSignal;
+  /** How desired state is read (`openDesiredSource` unless a test says otherwise). */
+  desiredSource?: typeof openDesiredSource;
+  /** Resyncs, backoffs and reloads are timed on it (real timers unless a test drives a fake). */
+  scheduler?: Scheduler;
+  /** The random source of backoff and resync jitter (Math.random unless a test says otherwise). */
+  random?: () => number;
 }
 
 export interface KindOutcome {
@@ -259,17 +345,12 @@ export interface OpenedCluster {
   specs: KindSpec[];
 }
 
-/**
- * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
- * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
- * file's directory, whatever the working directory.
- */
 /** What listing and watching one opened cluster needs, for one pass or one watch attempt. */
 export function clusterContext(
   cluster: ClusterConfig,
   deps: ScanDeps,
   opened: OpenedCluster,
-): ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink } {
+): ClusterContext {
   return {
     db: deps.db,
     cluster: cluster.name,
@@ -281,10 +362,17 @@ export function clusterContext(
     settings: deps.settings,
     ...(deps.emit ? { emit: deps.emit } : {}),
     ...(deps.diff ? { diff: deps.diff } : {}),
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
   };
 }
 
-export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir'>): Promise<OpenedCluster> {
+/**
+ * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
+ * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
+ * file's directory, whatever the working directory.
+ */
+export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir' | 'desiredSource'>): Promise<OpenedCluster> {
   const baseDir = deps.baseDir ?? process.cwd();
   const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
   const kc = loadKubeConfig(
@@ -295,7 +383,7 @@ export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, '
     deps.env ?? process.env,
   );
   const client = createKubeClient(kc);
-  const source = await openDesiredSource(cluster.desired, baseDir);
+  const source = await (deps.desiredSource ?? openDesiredSource)(cluster.desired, baseDir);
   const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
   return { client, source, specs };
 }
@@ -361,7 +449,7 @@ export async function scanCluster(cluster: ClusterConfig, deps: ScanDeps): Promi
       outcome.kinds.push(kindOutcome);
     }
   }
-  resolveOutOfCoverage(ctx, coverage);
+  await resolveOutOfCoverage(ctx, coverage, deps.signal);
   return { ...outcome, coverage };
 }
 
@@ -381,8 +469,16 @@ export function coverageOf(cluster: ClusterConfig, discovered: DiscoveryResult):
 }
 
 /** Clears findings the configuration no longer covers (kinds, namespaces, CRDs no longer served). */
-export function resolveOutOfCoverage(ctx: Pick<ObserverContext, 'db' | 'cluster' | 'now'> & { emit?: DriftEventSink }, coverage: ScanCoverage): void {
-  const resolved = resolveUncovered(ctx.db, coverage, ctx.now());
+export async function resolveOutOfCoverage(
+  ctx: Pick<ClusterContext, 'db' | 'cluster' | 'now' | 'emit' | 'scheduler' | 'random'>,
+  coverage: ScanCoverage,
+  signal?: AbortSignal,
+): Promise<void> {
+  const resolved = await whenNotBusy(() => resolveUncovered(ctx.db, coverage, ctx.now()), {
+    ...(ctx.scheduler ? { scheduler: ctx.scheduler } : {}),
+    ...(ctx.random ? { random: ctx.random } : {}),
+    ...(signal ? { signal } : {}),
+  });
   if (resolved.length > 0) ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, created: [], resolved });
 }
 

@@ -1,15 +1,18 @@
 import type { ClusterConfig } from '../config/clusters.js';
 import { openDesiredSource } from '../drift/sources/index.js';
 import type { DesiredSource } from '../drift/sources/source.js';
-import type { KubeClient } from './client.js';
+import type { KubeObject } from '../drift/types.js';
+import { whenNotBusy } from './busy.js';
 import { KubeRequestError } from './client.js';
 import type { ApiResource, KindSpec, Resolved, Unresolved } from './discovery.js';
 import { discoverKinds } from './discovery.js';
 import { watchOnce } from './list-watch.js';
-import type { ObserverContext } from './observe.js';
+import type { WatchEvent } from './list-watch.js';
+import type { FindingsChange } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
-import type { DriftEventSink, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
-import { clusterContext, coverageOf, errorValue, listKind, openCluster, resolveOutOfCoverage } from './scanner.js';
+import type { ClusterContext, DriftEvent, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
+import { clusterContext, coverageOf, errorValue, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
+import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
 export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
@@ -18,29 +21,33 @@ export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | '
   return Math.round(base - jitter);
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) {
-      resolve();
+/** Records what one watch event says, against desired state as it is now; reports what changed. */
+function observeEvent(ctx: ClusterContext, resource: ApiResource, event: Exclude<WatchEvent, { type: 'BOOKMARK' }>, source?: () => DesiredSource): void {
+  const current = source ? { ...ctx, source: source() } : ctx;
+  let change: FindingsChange;
+  if (event.type === 'DELETED') change = observeDeleted(current, event.object, resource.namespaced);
+  else {
+    const outcome = observeObject(current, event.object);
+    if (outcome.status === 'skipped') {
+      ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
       return;
     }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+    change = outcome.change;
+  }
+  if (change.created.length > 0 || change.resolved.length > 0) {
+    ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...change });
+  }
+}
+
+function resourceVersionOf(object: KubeObject): string | undefined {
+  const metadata = object['metadata'];
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const rv = (metadata as Record<string, unknown>)['resourceVersion'];
+  return typeof rv === 'string' ? rv : undefined;
 }
 
 /** A watch that lasted this long was not failing at once. */
 const HEALTHY_WATCH_MS = 1000;
-
-type WatchCtx = ObserverContext & { client: KubeClient; settings: ScanSettings; emit?: DriftEventSink };
 
 /**
  * Keeps one resource (in one namespace, or all) under observation: list, then watch from the
@@ -49,21 +56,27 @@ type WatchCtx = ObserverContext & { client: KubeClient; settings: ScanSettings; 
  * Failures of the cluster or the store are values (events, retries): it rejects only on a bug.
  */
 export async function watchResource(
-  ctx: WatchCtx,
+  ctx: ClusterContext,
   resource: ApiResource,
   signal: AbortSignal,
   options: { namespace?: string; source?: () => DesiredSource } = {},
 ): Promise<void> {
   const { settings } = ctx;
+  const scheduler = ctx.scheduler ?? realScheduler;
+  const random = ctx.random ?? Math.random;
   const namespace = resource.namespaced ? options.namespace : undefined;
   let resourceVersion: string | undefined;
-  let listedAt = 0;
+  /** When the next relist is due: a resync interval after the last list, less a random part of it. */
+  let resyncAt = 0;
+  const scheduleResync = (): void => {
+    resyncAt = scheduler.now() + Math.round(settings.resyncMs * (1 - settings.resyncJitter * random()));
+  };
   let attempt = 0;
   const base = { cluster: ctx.cluster, resource, ...(namespace !== undefined ? { namespace } : {}) };
 
   while (!signal.aborted) {
     const current = options.source ? { ...ctx, source: options.source() } : ctx;
-    if (resourceVersion === undefined || Date.now() - listedAt >= settings.resyncMs) {
+    if (resourceVersion === undefined || scheduler.now() >= resyncAt) {
       // A first list, or a relist after 410 Gone; else the periodic resync.
       const mode = resourceVersion === undefined ? 'list' : 'resync';
       const listed = await listKind(current, resource, mode, { ...(namespace !== undefined ? { namespace } : {}), signal });
@@ -71,15 +84,15 @@ export async function watchResource(
       if (!listed.ok) {
         // Keep the old resourceVersion: the watch may still resume while the list is failing, but a
         // failed list never resolves anything either way.
-        const delay = backoffDelay(settings, attempt);
+        const delay = backoffDelay(settings, attempt, random);
         attempt += 1;
         ctx.emit?.({ type: 'watch-ended', ...base, reason: 'failed', error: listed.error, retryInMs: delay, attempt, resourceVersion: resourceVersion ?? '' });
-        await sleep(delay, signal);
+        await sleep(scheduler, delay, signal);
         if (resourceVersion === undefined) continue;
-        listedAt = Date.now(); // retry the list after the next resync interval, watching meanwhile
+        scheduleResync(); // retry the list after the next resync interval, watching meanwhile
       } else {
         resourceVersion = listed.resourceVersion;
-        listedAt = Date.now();
+        scheduleResync();
         attempt = 0;
       }
     }
@@ -87,32 +100,43 @@ export async function watchResource(
     const watchSignal = new AbortController();
     const onAbort = (): void => watchSignal.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const resyncTimer = setTimeout(() => watchSignal.abort(), Math.max(0, settings.resyncMs - (Date.now() - listedAt)));
-    const started = Date.now();
+    const cancelResync = scheduler.after(Math.max(0, resyncAt - scheduler.now()), () => watchSignal.abort());
+    const started = scheduler.now();
+    // Events are recorded in order, one at a time, behind the stream: a busy database is waited out
+    // on timers while the stream goes on. The next watch resumes after the last event recorded.
+    let recordedVersion = resourceVersion ?? '';
+    let recordFailure: { error: unknown } | undefined;
+    let recording: Promise<void> = Promise.resolve();
+    let sinceTurn = 0;
+    const record = async (event: WatchEvent): Promise<void> => {
+      if (recordFailure || signal.aborted) return;
+      try {
+        if (event.type !== 'BOOKMARK') {
+          await whenNotBusy(() => observeEvent(ctx, resource, event, options.source), { scheduler, signal, random });
+          // A burst of events (a rollout touching hundreds of objects) takes turns with the rest too.
+          sinceTurn += 1;
+          if (sinceTurn >= OBJECTS_PER_TURN) {
+            sinceTurn = 0;
+            await yieldToEventLoop();
+          }
+        }
+        recordedVersion = event.type === 'BOOKMARK' ? event.resourceVersion : (resourceVersionOf(event.object) ?? recordedVersion);
+      } catch (error) {
+        // The event is not recorded: end the watch, and resume from before it after a backoff.
+        recordFailure = { error };
+        watchSignal.abort();
+      }
+    };
     let watched: Awaited<ReturnType<typeof watchOnce>>;
     try {
       watched = await watchOnce(ctx.client, resource, {
         ...(namespace !== undefined ? { namespace } : {}),
-        resourceVersion: resourceVersion,
+        resourceVersion: resourceVersion ?? '',
         timeoutSeconds: settings.watchTimeoutSeconds,
         inactivityMs: settings.inactivityMs,
         signal: watchSignal.signal,
         onEvent: (event) => {
-          if (event.type === 'BOOKMARK') return;
-          const change =
-            event.type === 'DELETED'
-              ? observeDeleted(current, event.object, resource.namespaced)
-              : (() => {
-                  const outcome = observeObject(current, event.object);
-                  if (outcome.status === 'skipped') {
-                    ctx.emit?.({ type: 'object-skipped', cluster: ctx.cluster, object: outcome.object, message: outcome.message });
-                    return { created: [], resolved: [] };
-                  }
-                  return outcome.change;
-                })();
-          if (change.created.length > 0 || change.resolved.length > 0) {
-            ctx.emit?.({ type: 'findings-changed', cluster: ctx.cluster, ...change });
-          }
+          recording = recording.then(() => record(event));
         },
       });
     } catch (err) {
@@ -120,42 +144,51 @@ export async function watchResource(
       const error = err instanceof KubeRequestError ? err : new KubeRequestError(`watch: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       watched = { end: { type: 'failed', error }, resourceVersion: resourceVersion ?? '', events: 0 };
     } finally {
-      clearTimeout(resyncTimer);
-      signal.removeEventListener('abort', onAbort);
+      cancelResync();
     }
+    await recording;
+    signal.removeEventListener('abort', onAbort);
     if (signal.aborted) return;
-    resourceVersion = watched.resourceVersion;
+    resourceVersion = recordedVersion;
     const end = watched.end;
     let reason: 'closed' | 'inactive' | 'dropped' | 'failed' | 'gone' | 'resync';
     let error: ErrorValue | undefined;
     let delay = 0;
-    switch (end.type) {
-      case 'aborted':
-        reason = 'resync';
-        break;
-      case 'gone':
-        reason = 'gone';
-        resourceVersion = undefined; // relist at once: the list is the recovery
-        break;
-      case 'closed':
-        reason = 'closed';
-        // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
-        if (watched.events > 0 || Date.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
-        else {
-          delay = backoffDelay(settings, attempt);
+    if (recordFailure) {
+      // Recording failed (the store, or a bug): no healthy watch to start the backoff over from.
+      reason = 'failed';
+      error = errorValue(recordFailure.error);
+      delay = backoffDelay(settings, attempt, random);
+      attempt += 1;
+    } else {
+      switch (end.type) {
+        case 'aborted':
+          reason = 'resync';
+          break;
+        case 'gone':
+          reason = 'gone';
+          resourceVersion = undefined; // relist at once: the list is the recovery
+          break;
+        case 'closed':
+          reason = 'closed';
+          // The server ends watches at timeoutSeconds; one that ends at once, empty, is a failing server.
+          if (watched.events > 0 || scheduler.now() - started >= HEALTHY_WATCH_MS) attempt = 0;
+          else {
+            delay = backoffDelay(settings, attempt, random);
+            attempt += 1;
+          }
+          break;
+        case 'inactive':
+        case 'dropped':
+        case 'failed':
+          reason = end.type;
+          if (end.type !== 'inactive') error = errorValue(end.error);
+          // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
+          if (watched.events > 0 || (end.type !== 'inactive' && scheduler.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
+          delay = backoffDelay(settings, attempt, random);
           attempt += 1;
-        }
-        break;
-      case 'inactive':
-      case 'dropped':
-      case 'failed':
-        reason = end.type;
-        if (end.type !== 'inactive') error = errorValue(end.error);
-        // A watch that delivered events, or stayed up a while, was healthy: start the backoff over.
-        if (watched.events > 0 || (end.type !== 'inactive' && Date.now() - started >= HEALTHY_WATCH_MS)) attempt = 0;
-        delay = backoffDelay(settings, attempt);
-        attempt += 1;
-        break;
+          break;
+      }
     }
     ctx.emit?.({
       type: 'watch-ended',
@@ -166,7 +199,51 @@ export async function watchResource(
       attempt,
       resourceVersion: resourceVersion ?? '',
     });
-    await sleep(delay, signal);
+    await sleep(scheduler, delay, signal);
+  }
+}
+
+/**
+ * Runs one kind's loop (`watchResource`) until `signal` aborts, whatever it does: when it rejects
+ * (a bug, not the cluster, whose failures are values), the failure is reported and the loop starts
+ * over, alone, after a backoff. The returned promise never rejects, so a loop started at any time
+ * (a kind found at a resync) can never become an unhandled rejection.
+ */
+export async function superviseResource(
+  ctx: ClusterContext,
+  resource: ApiResource,
+  signal: AbortSignal,
+  options: { namespace?: string; source?: () => DesiredSource } = {},
+): Promise<void> {
+  const scheduler = ctx.scheduler ?? realScheduler;
+  const namespace = resource.namespaced ? options.namespace : undefined;
+  let attempt = 0;
+  while (!signal.aborted) {
+    const started = scheduler.now();
+    try {
+      await watchResource(ctx, resource, signal, options);
+      return;
+    } catch (err) {
+      if (signal.aborted) return;
+      // A loop that ran a good while before failing starts its backoff over.
+      if (scheduler.now() - started >= ctx.settings.backoffMaxMs) attempt = 0;
+      const delay = backoffDelay(ctx.settings, attempt, ctx.random);
+      attempt += 1;
+      try {
+        ctx.emit?.({
+          type: 'loop-failed',
+          cluster: ctx.cluster,
+          resource,
+          ...(namespace !== undefined ? { namespace } : {}),
+          error: errorValue(err),
+          retryInMs: delay,
+          attempt,
+        });
+      } catch {
+        // The sink failing as well changes nothing: the loop is retried all the same.
+      }
+      await sleep(scheduler, delay, signal);
+    }
   }
 }
 
@@ -179,15 +256,17 @@ export interface DriftWatch {
 
 /**
  * Watches one cluster until stopped: opens it (kubeconfig, desired state, discovery), retrying
- * with backoff while that fails, then runs one list/watch loop per kind (and namespace). Desired
- * state is re-read at every resync so that a manifest directory may move on underneath.
+ * with backoff while that fails, then runs one supervised list/watch loop per kind (and
+ * namespace). Desired state is re-read at every resync so that a manifest directory may move on
+ * underneath.
  *
- * Each attempt has its own AbortController: when one loop fails unexpectedly (rejects), its
- * siblings are stopped and awaited before the next attempt starts a fresh set, so that a cluster
- * never has two loops for the same kind.
+ * Each attempt has its own AbortController; a failed attempt (opening the cluster, or a bug in
+ * looking for kinds again) has stopped and awaited all its loops before the next one starts, so
+ * that a cluster never has two loops for the same kind. Never rejects.
  */
 async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: AbortSignal): Promise<void> {
   const { settings } = deps;
+  const scheduler = deps.scheduler ?? realScheduler;
   let attempt = 0;
   while (!signal.aborted) {
     const current = new AbortController();
@@ -205,19 +284,29 @@ async function watchCluster(cluster: ClusterConfig, deps: ScanDeps, signal: Abor
     if (signal.aborted || outcome.type === 'stopped') return;
     if (outcome.type === 'idle') {
       // Nothing could be watched (every kind failed discovery): look again at the next resync.
-      await sleep(settings.resyncMs, signal);
+      await sleep(scheduler, settings.resyncMs, signal);
       continue;
     }
-    const delay = backoffDelay(settings, attempt);
+    const delay = backoffDelay(settings, attempt, deps.random);
     attempt += 1;
-    deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
-    await sleep(delay, signal);
+    tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(outcome.error), retryInMs: delay });
+    await sleep(scheduler, delay, signal);
+  }
+}
+
+/** Reports from callbacks nobody awaits: a sink that throws there must not become an unhandled rejection. */
+function tell(deps: Pick<ScanDeps, 'emit'>, event: DriftEvent): void {
+  try {
+    deps.emit?.(event);
+  } catch {
+    // Nothing to tell it with: the sink is what failed.
   }
 }
 
 /**
  * One attempt at watching a cluster. Resolves `stopped` once `attempt` is aborted from outside and
- * every loop has ended; throws (after every loop has ended) when opening the cluster or a loop fails.
+ * every loop has ended; throws (after every loop has ended) when opening the cluster fails, or
+ * when looking for kinds again fails unexpectedly. A loop that fails is retried on its own.
  *
  * Kinds that fail discovery (a CRD not installed yet, a group whose discovery failed) are looked
  * up again at every resync while the attempt runs; each one found then gets its own loop, next to
@@ -249,9 +338,9 @@ async function watchAttempt(
     deps.emit?.({ type: 'kind-failed', cluster: cluster.name, kind: spec.kind, mode: 'list', error: value });
   };
   for (const { spec, reason, error } of discovered.unresolved) reportFailure(spec, reason, error);
-  const ctx: WatchCtx = clusterContext(cluster, deps, opened);
+  const ctx: ClusterContext = clusterContext(cluster, deps, opened);
   // Findings of kinds and namespaces the configuration no longer covers would never resolve.
-  resolveOutOfCoverage(ctx, coverageOf(cluster, discovered));
+  await resolveOutOfCoverage(ctx, coverageOf(cluster, discovered), signal);
   const targetsOf = (resolved: readonly Resolved[]): { resource: ApiResource; namespace: string | undefined }[] =>
     resolved.flatMap(({ resource }) =>
       (resource.namespaced && cluster.namespaces ? cluster.namespaces : [undefined]).map((namespace) => ({ resource, namespace })),
@@ -261,7 +350,8 @@ async function watchAttempt(
 
   let source = opened.source;
   const watched = new Set<string>();
-  const loops: Promise<void>[] = [];
+  /** Supervised loops: none of them ever rejects. */
+  const loops = new Set<Promise<void>>();
   const startLoops = (resolved: readonly Resolved[]): void => {
     const fresh = resolved.filter(({ resource }) => {
       const key = `${resource.group}/${resource.resource}`;
@@ -270,15 +360,9 @@ async function watchAttempt(
       return true;
     });
     for (const { resource, namespace } of targetsOf(fresh)) {
-      loops.push(
-        watchResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source }).catch(
-          (err: unknown) => {
-            // One loop failed unexpectedly: stop its siblings, so the retry starts alone.
-            attempt.abort();
-            throw err;
-          },
-        ),
-      );
+      const loop = superviseResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source });
+      loops.add(loop);
+      void loop.finally(() => loops.delete(loop));
     }
   };
 
@@ -301,44 +385,73 @@ async function watchAttempt(
     startLoops(found.resolved);
   };
 
-  const refresh = setInterval(() => {
-    openDesiredSource(cluster.desired, deps.baseDir)
+  const scheduler = deps.scheduler ?? realScheduler;
+  // Reloads may overlap (a slow directory): the newest one that finishes wins, and an older one
+  // finishing after it is dropped, whatever it read or however it failed.
+  let reloads = 0;
+  let loaded = 0;
+  const refresh = (): void => {
+    const reload = ++reloads;
+    (deps.desiredSource ?? openDesiredSource)(cluster.desired, deps.baseDir)
       .then((next) => {
+        if (reload < loaded) return;
+        loaded = reload;
         source = next;
-        for (const problem of next.problems) deps.emit?.({ type: 'source-problem', cluster: cluster.name, problem });
+        for (const problem of next.problems) tell(deps, { type: 'source-problem', cluster: cluster.name, problem });
       })
-      .catch((err: unknown) => deps.emit?.({ type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) }));
-    if (pending.size > 0 && !rediscovery && !signal.aborted) {
-      rediscovery = rediscover()
-        .catch((err: unknown) => {
-          // A bug, not the cluster: fail the attempt like a failing loop would.
-          broken ??= { error: err };
-          attempt.abort();
-        })
-        .finally(() => {
-          rediscovery = undefined;
-        });
+      .catch((err: unknown) => {
+        if (reload < loaded) return;
+        tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) });
+      });
+    lookForPending();
+  };
+  // One look at a time; a resync that falls while one is in flight asks for another once it ends.
+  let lookAgain = false;
+  const lookForPending = (): void => {
+    if (pending.size === 0 || signal.aborted) return;
+    if (rediscovery) {
+      lookAgain = true;
+      return;
     }
-  }, settings.resyncMs);
+    rediscovery = rediscover()
+      .catch((err: unknown) => {
+        // A bug, not the cluster: fail the attempt like a failing loop would.
+        broken ??= { error: err };
+        attempt.abort();
+      })
+      .finally(() => {
+        rediscovery = undefined;
+        if (lookAgain) {
+          lookAgain = false;
+          lookForPending();
+        }
+      });
+  };
+  // Desired state is read again, and kinds not found yet looked for, at every resync.
+  let cancelRefresh = (): void => undefined;
+  const scheduleRefresh = (): void => {
+    cancelRefresh = scheduler.after(settings.resyncMs, () => {
+      if (signal.aborted) return;
+      scheduleRefresh();
+      refresh();
+    });
+  };
+  scheduleRefresh();
   try {
     startLoops(discovered.resolved);
-    // Loops may be added while waiting: wait until every one, old and new, has ended. They end only
-    // once the attempt is aborted, after which a look still in flight starts none.
-    let settled: PromiseSettledResult<void>[];
-    for (;;) {
-      const count = loops.length;
-      settled = await Promise.allSettled([...loops]);
-      if (loops.length > count) continue;
-      clearInterval(refresh);
-      await rediscovery;
-      if (loops.length === count) break;
-    }
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The loops run until the attempt is aborted (stopped from outside, or a failed look for kinds).
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    cancelRefresh();
+    // A look still in flight starts no loop once aborted; then every loop, old and new, ends.
+    await rediscovery;
+    while (loops.size > 0) await Promise.all([...loops]);
     if (broken) throw broken.error;
     return { type: 'stopped' };
   } finally {
-    clearInterval(refresh);
+    cancelRefresh();
   }
 }
 
@@ -346,7 +459,15 @@ async function watchAttempt(
 export function startDriftWatch(clusters: readonly ClusterConfig[], deps: ScanDeps): DriftWatch {
   const controller = new AbortController();
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  const done = Promise.all(clusters.map((cluster) => watchCluster(cluster, deps, controller.signal))).then(() => undefined);
+  const done = Promise.all(
+    clusters.map((cluster) =>
+      watchCluster(cluster, deps, controller.signal).catch((err: unknown) => {
+        // watchCluster retries every failure it knows of; this is the last line, so that nothing can
+        // become an unhandled rejection while `done` is not awaited yet.
+        tell(deps, { type: 'cluster-failed', cluster: cluster.name, error: errorValue(err) });
+      }),
+    ),
+  ).then(() => undefined);
   return {
     done,
     async stop() {

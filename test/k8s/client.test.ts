@@ -7,7 +7,7 @@ import type { ApiResource } from '../../src/k8s/discovery.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import { writeKubeconfig } from '../support/fake-k8s.js';
 import type { Harness } from './helpers.js';
-import { harness } from './helpers.js';
+import { harness, waitFor } from './helpers.js';
 
 const CONFIGMAPS: ApiResource = { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true };
 
@@ -73,7 +73,7 @@ describe('paginated list', () => {
   it('follows continue tokens across pages and fills in apiVersion and kind', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) h.fake.put(configMap(name));
     const pages: KubeObject[][] = [];
-    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 2, idleTimeoutMs: 1000, onPage: (items) => pages.push(items) });
+    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 2, idleTimeoutMs: 1000, onPage: (items) => void pages.push(items) });
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat().map((o) => (o['metadata'] as { name: string }).name)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(pages.flat().every((o) => o['apiVersion'] === 'v1' && o['kind'] === 'ConfigMap')).toBe(true);
@@ -82,6 +82,17 @@ describe('paginated list', () => {
     expect(lists.map((r) => r.query['limit'])).toEqual(['2', '2', '2']);
     expect(lists[0]?.query['continue']).toBeUndefined();
     expect(lists[1]?.query['continue']).toBeTruthy();
+  });
+
+  it('asks for fewer objects per page when they are large, keeping each page near 512 KB', async () => {
+    const blob = 'x'.repeat(60 * 1024);
+    for (let i = 0; i < 30; i++) h.fake.put({ ...configMap(`cm-${String(i).padStart(2, '0')}`), data: { blob } });
+    const pages: number[] = [];
+    const result = await listAll(h.client(), CONFIGMAPS, { pageSize: 10, idleTimeoutMs: 1000, onPage: (items) => void pages.push(items.length) });
+    expect(result.objects).toBe(30);
+    // The configured page size first; then as many ~62 KB objects as fit in 512 KB.
+    expect(h.fake.requestsFor('configmaps', 'list').map((r) => r.query['limit'])).toEqual(['10', '8', '8', '8']);
+    expect(pages).toEqual([10, 8, 8, 4]);
   });
 
   it('restarts the list when a continue token expired (410)', async () => {
@@ -96,7 +107,7 @@ describe('paginated list', () => {
         restarts += 1;
         seen.length = 0;
       },
-      onPage: (items) => seen.push(...items.map((o) => (o['metadata'] as { name: string }).name)),
+      onPage: (items) => void seen.push(...items.map((o) => (o['metadata'] as { name: string }).name)),
     });
     expect(restarts).toBe(1);
     expect(seen).toEqual(['a', 'b', 'c']);
@@ -131,7 +142,7 @@ describe('watch', () => {
     const events: WatchEvent[] = [];
     const result = await watchOnce(h.client(), CONFIGMAPS, {
       resourceVersion: rv,
-      timeoutSeconds: 1,
+      timeoutSeconds: 30,
       inactivityMs,
       onEvent: (e) => events.push(e),
     });
@@ -145,14 +156,15 @@ describe('watch', () => {
     h.fake.put({ ...configMap('a'), data: { changed: 'yes' } });
     h.fake.delete('v1', 'ConfigMap', 'b', 'shop');
     const pending = watch(rv);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => h.fake.openWatches('configmaps') === 1, 'the open watch');
     h.fake.bookmark();
+    h.fake.closeWatches('configmaps');
     const { events, result } = await pending;
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
     expect(result.end.type).toBe('closed');
     expect(result.resourceVersion).toBe(h.fake.resourceVersion);
     const request = h.fake.requestsFor('configmaps', 'watch')[0];
-    expect(request?.query).toMatchObject({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: rv, timeoutSeconds: '1' });
+    expect(request?.query).toMatchObject({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: rv, timeoutSeconds: '30' });
   });
 
   it('ends with gone on an ERROR 410 event', async () => {

@@ -21,6 +21,7 @@ export const FAST: ScanSettings = {
   inactivityMs: 2000,
   watchTimeoutSeconds: 30,
   resyncMs: 60_000,
+  resyncJitter: 0,
   backoffInitialMs: 20,
   backoffMaxMs: 200,
   backoffJitter: 0,

@@ -4,10 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DriftConfig } from '../../src/config/clusters.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
-import { scanCluster, scanClusters } from '../../src/k8s/scanner.js';
+import { diffObjects } from '../../src/drift/diff.js';
+import type { DiffFn } from '../../src/k8s/observe.js';
+import { OBJECTS_PER_TURN, scanCluster, scanClusters } from '../../src/k8s/scanner.js';
+import { openDb } from '../../src/store/db.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import type { Harness } from './helpers.js';
-import { harness } from './helpers.js';
+import { FAST, harness, waitFor } from './helpers.js';
+import { FakeScheduler } from '../support/fake-scheduler.js';
 import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
 import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
 
@@ -100,6 +104,44 @@ describe('scan, last-applied desired state', () => {
     expect(outcome.ok).toBe(false);
     // z-web was on the page that never arrived: still drift as far as anyone knows.
     expect(listActiveFindings(h.db).map((f) => f.ref.name)).toEqual(['a-web', 'z-web']);
+  });
+
+  it('a transaction that rolls back reports nothing it wrote: findings-changed tells only what was committed', async () => {
+    h.fake.put(liveDeployment({ name: 'a-web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.fake.put(liveDeployment({ name: 'b-web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    // The store refuses b-web's finding after a-web's was written in the same transaction.
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.name = 'b-web'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    const outcome = await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps());
+    expect(outcome.kinds).toEqual([expect.objectContaining({ kind: 'Deployment', ok: false, error: expect.objectContaining({ message: expect.stringContaining('disk I/O error') }) })]);
+    expect(listActiveFindings(h.db)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'findings-changed')).toEqual([]);
+
+    // The same for the transaction that closes a list: declared objects found missing.
+    h.db.exec('DROP TRIGGER refuse');
+    h.events.length = 0;
+    const dir = manifests([desiredConfigMap({ name: 'a-gone', data: { a: '1' } }), desiredConfigMap({ name: 'b-gone', data: { a: '1' } })]);
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.name = 'b-gone'
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    await scanCluster(h.cluster({ desired: { type: 'directory', path: dir }, kinds: ['ConfigMap'], namespaces: ['shop'] }), h.deps());
+    expect(listActiveFindings(h.db)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'findings-changed')).toEqual([]);
+  });
+
+  it('tells committed findings once, even when reporting the list fails afterwards', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    const events: string[] = [];
+    await scanCluster(
+      h.cluster({ kinds: ['Deployment'] }),
+      h.deps({
+        emit: (event) => {
+          events.push(event.type);
+          if (event.type === 'kind-listed') throw new Error('event sink failed');
+        },
+      }),
+    );
+    expect(events.filter((type) => type === 'findings-changed')).toHaveLength(1);
+    expect(listActiveFindings(h.db)).toHaveLength(1);
   });
 
   it('one broken cluster (closed port) never hides another cluster’s drift', async () => {
@@ -332,5 +374,103 @@ describe('scan, field managers only', () => {
     ]);
     expect(findings[0]?.live).toMatch(/^hmac-sha256:/);
     expect(findings.every((f) => f.source === 'managers')).toBe(true);
+  });
+});
+
+describe('scan, sharing the event loop', () => {
+  it('diffs a large page in small transactions, letting other work run every few objects', async () => {
+    const count = OBJECTS_PER_TURN * 3 + 3; // one page of them
+    for (let i = 0; i < count; i++) {
+      h.fake.put(liveDeployment({ name: `app-${String(i).padStart(4, '0')}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
+    }
+    // Another connection, as another process would read the database.
+    const reader = openDb(h.dbPath);
+    const findingsSeen = reader.prepare('SELECT count(*) AS n FROM drift_findings');
+    // Work waiting for the event loop (a Slack request, say): how many objects are diffed before it runs?
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    const visible: number[] = [];
+    const diff: DiffFn = (desired, live, options) => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      longest = Math.max(longest, sinceTurn);
+      visible.push((findingsSeen.get() as { n: number }).n);
+      return diffObjects(desired, live, options);
+    };
+    try {
+      const outcome = await scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps({ diff, settings: { ...FAST, pageSize: 1000 } }));
+      expect(outcome.kinds).toEqual([expect.objectContaining({ ok: true, objects: count, findings: count })]);
+    } finally {
+      reader.close();
+    }
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1); // one page
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
+    // Committed as it went: before the page's last object, the others' findings were visible outside.
+    expect(visible).toHaveLength(count);
+    expect(visible.at(-1)).toBeGreaterThanOrEqual(count - OBJECTS_PER_TURN);
+  });
+  it('records many declared objects missing from the cluster in small transactions too', async () => {
+    const count = OBJECTS_PER_TURN * 3 + 3;
+    const dir = manifests(Array.from({ length: count }, (_, i) => desiredConfigMap({ name: `gone-${String(i).padStart(3, '0')}`, data: { a: '1' } })));
+    // Each finding recorded asks for the time: how many are recorded before other work gets a turn?
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    const now = (): Date => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      longest = Math.max(longest, sinceTurn);
+      return new Date();
+    };
+    const outcome = await scanCluster(h.cluster({ desired: { type: 'directory', path: dir }, kinds: ['ConfigMap'], namespaces: ['shop'] }), h.deps({ now }));
+    expect(outcome.kinds).toEqual([expect.objectContaining({ ok: true, objects: 0, findings: count })]);
+    expect(listActiveFindings(h.db)).toHaveLength(count);
+    // A few calls besides the findings' own (the run's start and end).
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN + 3);
+  });
+});
+
+describe('scan, busy database', () => {
+  it('waits out another writer without blocking: its writes are tried again on timers until the lock is released', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 6, scaledBy: SCALED }));
+    h.db.pragma('busy_timeout = 0'); // as with a short busy timeout: SQLITE_BUSY at once
+    const other = openDb(h.dbPath);
+    other.exec('BEGIN IMMEDIATE'); // another process is writing
+    const scheduler = new FakeScheduler();
+    let settled = false;
+    const scan = scanCluster(h.cluster({ kinds: ['Deployment'] }), h.deps({ scheduler, random: () => 1 })).finally(() => {
+      settled = true;
+    });
+    try {
+      await waitFor(() => scheduler.pending().length > 0, 'a write tried again later');
+      const first = scheduler.pending()[0] as number;
+      scheduler.advance(first);
+      await waitFor(() => scheduler.pending().length > 0, 'a second try, later still');
+      expect((scheduler.pending()[0] as number) - first).toBeGreaterThan(first);
+      expect(settled).toBe(false);
+      expect(listActiveFindings(h.db)).toEqual([]);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    // The next try finds the lock released; nothing after it has to wait.
+    scheduler.advance((scheduler.pending()[0] as number) - scheduler.now());
+    const outcome = await scan;
+    expect(outcome).toMatchObject({ ok: true, kinds: [{ kind: 'Deployment', ok: true, objects: 1, findings: 1 }] });
+    expect(listActiveFindings(h.db).map((f) => f.path)).toEqual(['/spec/replicas']);
+    expect(h.events.filter((e) => e.type === 'kind-failed')).toEqual([]);
   });
 });

@@ -1,14 +1,23 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { openDb } from '../../src/store/db.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
-import { lastAppliedSource } from '../../src/drift/sources/index.js';
+import { lastAppliedSource, openDesiredSource } from '../../src/drift/sources/index.js';
+import type { DesiredSource } from '../../src/drift/sources/index.js';
 import { backoffDelay, startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
+import { diffObjects } from '../../src/drift/diff.js';
+import type { DiffFn } from '../../src/k8s/observe.js';
+import { OBJECTS_PER_TURN } from '../../src/k8s/scanner.js';
 import type { DriftWatch } from '../../src/k8s/watcher.js';
 import { scanCluster } from '../../src/k8s/scanner.js';
 import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
 import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, waitFor } from './helpers.js';
-import { liveConfigMap, liveDeployment } from './objects.js';
+import { desiredDeployment, liveConfigMap, liveDeployment } from './objects.js';
+import { FakeScheduler, sequence } from '../support/fake-scheduler.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 
@@ -38,6 +47,15 @@ function listed(): Extract<DriftEvent, { type: 'kind-listed' }>[] {
 
 async function watching(plural = 'deployments', n = 1): Promise<void> {
   await waitFor(() => h.fake.openWatches(plural) >= n, `${n} open watch(es) on ${plural}`);
+}
+
+/** Waits until the API server has been asked for the `n`th watch of a plural (its resync is scheduled by then). */
+async function watchRequested(plural: string, n: number): Promise<void> {
+  await waitFor(() => h.fake.requestsFor(plural, 'watch').length >= n, `watch request ${n} on ${plural}`);
+}
+
+function requestsTo(path: string): number {
+  return h.fake.requests.filter((r) => r.path === path).length;
 }
 
 describe('drift watch', () => {
@@ -70,6 +88,59 @@ describe('drift watch', () => {
     expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['deleted']);
   });
 
+  it('a declared object deleted by hand is one transaction: a failed write rolls back its resolutions too, and the replay reports them', async () => {
+    const dir = join(h.dir, 'manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'web.yaml'), stringify(desiredDeployment({ name: 'web', replicas: 3 })));
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    start([h.cluster({ kinds: ['Deployment'], desired: { type: 'directory', path: dir } })]);
+    await watching();
+    const [replicas] = listActiveFindings(h.db);
+    expect(replicas?.path).toBe('/spec/replicas');
+
+    // The store refuses the "declared object is missing" finding for a while.
+    h.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON drift_findings WHEN NEW.path = ''
+      BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    h.fake.delete('apps/v1', 'Deployment', 'web', 'shop');
+    await waitFor(() => ended('failed').length > 0, 'the failed event');
+    expect(listActiveFindings(h.db).map((f) => f.id)).toEqual([replicas?.id]);
+    h.db.exec('DROP TRIGGER refuse');
+    await waitFor(() => listActiveFindings(h.db).some((f) => f.path === ''), 'the missing-object finding');
+    const changed = h.events.flatMap((e) => (e.type === 'findings-changed' ? [e] : []));
+    expect(changed.flatMap((e) => e.resolved.map((f) => [f.id, f.resolution]))).toEqual([[replicas?.id, 'deleted']]);
+    expect(changed.flatMap((e) => e.created.map((f) => f.path))).toEqual(['/spec/replicas', '']);
+  });
+
+  it('a burst of watch events takes turns with other work every few objects', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    let waiting = false;
+    let sinceTurn = 0;
+    let longest = 0;
+    let diffed = 0;
+    const diff: DiffFn = (desired, live, options) => {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      diffed += 1;
+      longest = Math.max(longest, sinceTurn);
+      return diffObjects(desired, live, options);
+    };
+    start([h.cluster({ kinds: ['Deployment'] })], { diff });
+    await watching();
+    longest = 0;
+    // A rollout touching many objects at once: their events arrive together.
+    const count = OBJECTS_PER_TURN * 4;
+    for (let i = 0; i < count; i++) h.fake.put(liveDeployment({ name: `app-${i}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
+    await waitFor(() => listActiveFindings(h.db).length === count, 'a finding for each');
+    expect(diffed).toBe(1 + count);
+    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
+  });
+
   it('bookmarks advance the resourceVersion the next watch resumes from', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
     start();
@@ -79,9 +150,9 @@ describe('drift watch', () => {
     h.fake.put(liveConfigMap({ name: 'b', data: { x: '1' } }));
     const bookmarked = h.fake.resourceVersion;
     h.fake.bookmark();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    h.fake.dropWatches('deployments');
-    await waitFor(() => h.fake.requestsFor('deployments', 'watch').length >= 2, 'the second watch');
+    // The server ends the watch after the bookmark, as at its timeout: the next one resumes from it.
+    h.fake.closeWatches('deployments');
+    await watchRequested('deployments', 2);
     const watches = h.fake.requestsFor('deployments', 'watch');
     expect(watches[1]?.query['resourceVersion']).toBe(bookmarked);
     expect(watches[0]?.query['resourceVersion']).not.toBe(bookmarked);
@@ -158,19 +229,53 @@ describe('drift watch', () => {
 
   it('relists at every resync interval', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
-    start([h.cluster({ kinds: ['Deployment'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await waitFor(() => listed().filter((e) => e.mode === 'resync').length >= 2, 'two resyncs');
-    expect(ended('resync').length).toBeGreaterThanOrEqual(2);
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'] })], { scheduler });
+    await watchRequested('deployments', 1);
+    scheduler.advance(FAST.resyncMs - 1);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1);
+    for (let n = 1; n <= 2; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => listed().filter((e) => e.mode === 'resync').length >= n, `resync ${n}`);
+      await watchRequested('deployments', n + 1);
+    }
+    expect(ended('resync')).toHaveLength(2);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(3);
+  });
+
+  it('jitters the resyncs of different kinds apart instead of relisting them in lockstep', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' } }));
+    const scheduler = new FakeScheduler();
+    // Up to half the interval earlier; the random source draws 0.8 for one kind and 0.2 for the other.
+    start([h.cluster({ kinds: ['Deployment', 'ConfigMap'] })], { scheduler, random: sequence(0.8, 0.2), settings: { ...FAST, resyncJitter: 0.5 } });
+    await watchRequested('deployments', 1);
+    await watchRequested('configmaps', 1);
+    const early = FAST.resyncMs * 0.6;
+    const late = FAST.resyncMs * 0.9;
+    // The two kinds' resyncs, and the cluster's desired-state reload at the full interval.
+    expect(scheduler.pending()).toEqual([early, late, FAST.resyncMs]);
+    const lists = (): number[] => [h.fake.requestsFor('deployments', 'list').length, h.fake.requestsFor('configmaps', 'list').length];
+    scheduler.advance(early);
+    await waitFor(() => lists().includes(2), 'the first kind’s resync');
+    expect([...lists()].sort()).toEqual([1, 2]);
+    scheduler.advance(late - early);
+    await waitFor(() => lists().every((n) => n === 2), 'the other kind’s resync');
   });
 
   it('starts watching a configured CRD installed after the watch started, leaving the running watches alone', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
-    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await watching();
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { scheduler });
+    await watchRequested('deployments', 1);
     const widgetFailures = (): number => h.events.filter((e) => e.type === 'kind-failed' && e.kind === 'Widget').length;
     expect(widgetFailures()).toBe(1);
     // Looked up again at every resync, the same failure is not reported again.
-    await waitFor(() => h.fake.requests.filter((r) => r.path === '/apis').length >= 4, 'three more discoveries');
+    for (let n = 1; n <= 3; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => requestsTo('/apis') >= 1 + n, `discovery at resync ${n}`);
+      await watchRequested('deployments', 1 + n);
+    }
     expect(widgetFailures()).toBe(1);
 
     h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
@@ -180,6 +285,7 @@ describe('drift watch', () => {
       metadata: { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } },
       spec: { size: 2 },
     });
+    scheduler.advance(FAST.resyncMs);
     await watching('widgets');
     const [finding] = await waitFor(() => {
       const active = listActiveFindings(h.db);
@@ -188,28 +294,75 @@ describe('drift watch', () => {
     expect(finding).toMatchObject({ ref: { kind: 'Widget', name: 'w' }, path: '/spec/size', desired: 1, live: 2 });
     expect(widgetFailures()).toBe(1);
 
-    // The Deployment loop ran on undisturbed: listed once, then only resynced; never restarted.
+    // The Deployment loop ran on undisturbed: listed once, then resynced at each of the 4 resyncs; never restarted.
+    await watchRequested('deployments', 5);
     const deployments = listed().filter((e) => e.resource.kind === 'Deployment');
-    expect(deployments.filter((e) => e.mode === 'list')).toHaveLength(1);
-    // (A resync's list may be on its way, not yet reported.)
-    expect(h.fake.requestsFor('deployments', 'list').length).toBeLessThanOrEqual(deployments.length + 1);
-    expect(ended('resync').length).toBeGreaterThan(0);
+    expect(deployments.map((e) => e.mode)).toEqual(['list', 'resync', 'resync', 'resync', 'resync']);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(5);
     expect(h.events.filter((e) => e.type === 'watch-ended' && e.resource.kind === 'Deployment' && e.reason !== 'resync')).toEqual([]);
     expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
-    // A resync briefly closes a watch: only ever one per resource.
     await waitFor(() => h.fake.openWatches('deployments') === 1 && h.fake.openWatches('widgets') === 1, 'one watch each');
   });
 
   it('reports a pending kind again only when its discovery fails differently', async () => {
-    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { settings: { ...FAST, resyncMs: 100 } });
-    await watching();
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], { scheduler });
+    await watchRequested('deployments', 1);
     const widgetFailures = (): string[] => h.events.flatMap((e) => (e.type === 'kind-failed' && e.kind === 'Widget' ? [e.error.message] : []));
     expect(widgetFailures()).toEqual([expect.stringContaining('does not serve')]);
     // The CRD arrives, but its group's discovery fails for a while: that is news, once.
     h.fake.inject('apis/widgets.example.com/v1alpha1', { type: 'status', code: 503, times: 3 });
     h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+    for (let n = 1; n <= 4; n++) {
+      scheduler.advance(FAST.resyncMs);
+      await waitFor(() => requestsTo('/apis/widgets.example.com/v1alpha1') >= n, `discovery of the widget group at resync ${n}`);
+    }
     await watching('widgets');
     expect(widgetFailures()).toEqual([expect.stringContaining('does not serve'), expect.stringContaining('503')]);
+  });
+
+  it('overlapping reloads of desired state keep the newest: an older, slower one finishing last changes nothing', async () => {
+    const dir = join(h.dir, 'manifests');
+    mkdirSync(dir);
+    const declare = (replicas: number): void => writeFileSync(join(dir, 'web.yaml'), stringify(desiredDeployment({ name: 'web', replicas })));
+    declare(3);
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    // Reads the directory as it is when called; hands the result back when the test says so.
+    let release = (): void => undefined;
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const never = new Promise<void>(() => undefined);
+    const gates: Promise<void>[] = [Promise.resolve(), slow, Promise.resolve(), never];
+    let read = 0;
+    let finished = 0;
+    const desiredSource = async (...args: Parameters<typeof openDesiredSource>): Promise<DesiredSource> => {
+      const call = read;
+      const opened = await openDesiredSource(...args);
+      read += 1;
+      await gates[call];
+      finished += 1;
+      return opened;
+    };
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'], desired: { type: 'directory', path: dir } })], { scheduler, desiredSource });
+    await watchRequested('deployments', 1);
+    expect(listActiveFindings(h.db)).toEqual([]);
+
+    declare(4);
+    scheduler.advance(FAST.resyncMs); // reload 1 reads 4, and is slow
+    await waitFor(() => read === 2, 'reload 1 read');
+    await watchRequested('deployments', 2);
+    declare(5);
+    scheduler.advance(FAST.resyncMs); // reload 2 reads 5, and is done at once
+    await waitFor(() => finished === 2, 'reload 2 done');
+    await watchRequested('deployments', 3);
+    release(); // reload 1 finishes last
+    await waitFor(() => finished === 3, 'reload 1 done');
+
+    scheduler.advance(FAST.resyncMs); // the relist diffs against what desired state now is
+    await waitFor(() => listed().filter((e) => e.mode === 'resync').length === 3, 'the third resync');
+    expect(listActiveFindings(h.db).map((f) => [f.path, f.desired, f.live])).toEqual([['/spec/replicas', 5, 3]]);
   });
 
   it('keeps watching a healthy cluster while a broken one is retried with backoff', async () => {
@@ -224,11 +377,74 @@ describe('drift watch', () => {
 });
 
 describe('drift watch, failures inside a loop', () => {
-  it('stops the sibling loops of an attempt a loop failed in before retrying: afterwards each kind is watched once', async () => {
+  it('a kind found at a resync whose loop fails is retried alone with backoff: no unhandled rejection, other kinds undisturbed', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      h.fake.put(liveDeployment({ name: 'web' }));
+      const scheduler = new FakeScheduler();
+      let armed = false;
+      let thrown = 0;
+      const aboutWidgets = (e: DriftEvent): boolean =>
+        (e.type === 'kind-listed' && e.resource.kind === 'Widget') || (e.type === 'kind-failed' && e.kind.endsWith('/Widget'));
+      start([h.cluster({ kinds: ['Deployment', 'widgets.example.com/v1alpha1/Widget'] })], {
+        scheduler,
+        // A bug outside the cluster's control: the event sink throws on the new kind's list, twice
+        // (its success, then its failure), so that the kind's loop rejects; and again on the retry.
+        emit: (event) => {
+          h.events.push(event);
+          if (armed && thrown < 4 && aboutWidgets(event)) {
+            thrown += 1;
+            throw new Error('event sink failed');
+          }
+        },
+      });
+      await watchRequested('deployments', 1);
+
+      h.fake.serve({ group: 'widgets.example.com', version: 'v1alpha1', kind: 'Widget', plural: 'widgets', namespaced: true });
+      const widget = { apiVersion: 'widgets.example.com/v1alpha1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' }, spec: { size: 1 } };
+      h.fake.put({
+        ...widget,
+        metadata: { ...widget.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(widget) } },
+        spec: { size: 2 },
+      });
+      armed = true;
+      scheduler.advance(FAST.resyncMs);
+      const loopFailures = (): Extract<DriftEvent, { type: 'loop-failed' }>[] =>
+        h.events.filter((e): e is Extract<DriftEvent, { type: 'loop-failed' }> => e.type === 'loop-failed');
+      await waitFor(() => loopFailures().length >= 1, 'the failed loop reported');
+      scheduler.advance(FAST.backoffInitialMs);
+      await waitFor(() => loopFailures().length >= 2, 'the retry failing too');
+      scheduler.advance(FAST.backoffInitialMs * 2);
+      await watching('widgets');
+      await waitFor(() => listActiveFindings(h.db).length === 1, 'the widget’s finding');
+
+      expect(loopFailures().map((e) => [e.cluster, e.resource.kind, e.error.message, e.retryInMs])).toEqual([
+        ['prod', 'Widget', 'event sink failed', FAST.backoffInitialMs],
+        ['prod', 'Widget', 'event sink failed', FAST.backoffInitialMs * 2],
+      ]);
+      expect(unhandled).toEqual([]);
+      // The Deployment loop ran on: listed once, resynced once, never restarted; the cluster never failed.
+      expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+      expect(h.events.filter((e) => e.type === 'watch-ended' && e.resource.kind === 'Deployment' && e.reason !== 'resync')).toEqual([]);
+      expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
+      h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+      await waitFor(() => listActiveFindings(h.db).length === 2, 'the Deployment’s finding');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a loop that fails is restarted alone after a backoff: its siblings run on, and each kind is watched once', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
     h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' } }));
+    const scheduler = new FakeScheduler();
     let thrown = false;
     start([h.cluster({ kinds: ['Deployment', 'ConfigMap'] })], {
+      scheduler,
       // A bug outside the cluster's control (here: the event sink throws once) rejects one loop.
       emit: (event) => {
         h.events.push(event);
@@ -241,20 +457,22 @@ describe('drift watch, failures inside a loop', () => {
     await watching('deployments');
     await watching('configmaps');
     h.fake.dropWatches('deployments');
-    await waitFor(() => h.events.some((e) => e.type === 'cluster-failed' && e.error.message === 'event sink failed'), 'the failed attempt');
-    await waitFor(() => h.fake.requestsFor('configmaps', 'list').length >= 2, 'the retry');
-    await watching('deployments');
-    await watching('configmaps');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(h.fake.openWatches('deployments')).toBe(1);
-    expect(h.fake.openWatches('configmaps')).toBe(1);
-    // One list per kind and attempt: no leftover loop of the first attempt lists or watches again.
-    const watches = h.fake.requestsFor('configmaps', 'watch').length;
-    expect(h.fake.requestsFor('configmaps', 'list')).toHaveLength(2);
-    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+    await waitFor(() => h.events.some((e) => e.type === 'loop-failed'), 'the failed loop');
+    expect(h.events.filter((e) => e.type === 'loop-failed')).toEqual([
+      expect.objectContaining({ resource: expect.objectContaining({ kind: 'Deployment' }), error: expect.objectContaining({ message: 'event sink failed' }), retryInMs: FAST.backoffInitialMs }),
+    ]);
+    scheduler.advance(FAST.backoffInitialMs);
+    await waitFor(() => h.fake.requestsFor('deployments', 'list').length === 2, 'the restarted loop’s list');
+    await waitFor(() => h.fake.openWatches('deployments') === 1, 'one watch on deployments');
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
     h.fake.put(liveConfigMap({ name: 'flags', data: { a: '1' }, liveData: { a: '2' }, editedBy: SCALED }));
-    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding');
-    expect(h.fake.requestsFor('configmaps', 'watch')).toHaveLength(watches);
+    await waitFor(() => listActiveFindings(h.db).length === 2, 'a finding from each kind');
+    // The ConfigMap loop was never disturbed, and no leftover Deployment loop lists or watches.
+    expect(h.fake.requestsFor('configmaps', 'list')).toHaveLength(1);
+    expect(h.fake.requestsFor('configmaps', 'watch')).toHaveLength(1);
+    expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(2);
+    expect(h.fake.openWatches('deployments')).toBe(1);
+    expect(h.events.filter((e) => e.type === 'cluster-failed')).toEqual([]);
   });
 
   it('a store failure while recording a list is a value: the loop retries with backoff and never rejects', async () => {
@@ -300,6 +518,35 @@ describe('drift watch, failures inside a loop', () => {
     await watching('configmaps');
     await waitFor(() => listActiveFindings(h.db).length === 0, 'the finding cleared');
     expect(listResolvedFindings(h.db, new Date(0)).map((f) => f.resolution)).toEqual(['cleared']);
+  });
+});
+
+describe('drift watch, busy database', () => {
+  it('records an event that arrives while another writer holds the lock once it is released, without restarting the watch', async () => {
+    h.fake.put(liveDeployment({ name: 'web' }));
+    const scheduler = new FakeScheduler();
+    start([h.cluster({ kinds: ['Deployment'] })], { scheduler, random: () => 1 });
+    await watchRequested('deployments', 1);
+    const timers = scheduler.pending().length; // the resync and the reload
+    h.db.pragma('busy_timeout = 0'); // as with a short busy timeout: SQLITE_BUSY at once
+    const other = openDb(h.dbPath);
+    other.exec('BEGIN IMMEDIATE'); // another process is writing
+    try {
+      h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+      await waitFor(() => scheduler.pending().length > timers, 'the write tried again later');
+      expect(listActiveFindings(h.db)).toEqual([]);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    scheduler.advance((scheduler.pending()[0] as number) - scheduler.now());
+    await waitFor(() => listActiveFindings(h.db).length === 1, 'the finding');
+    expect(h.events.filter((e) => e.type === 'watch-ended')).toEqual([]);
+    expect(h.fake.requestsFor('deployments', 'watch')).toHaveLength(1);
+    expect(h.fake.openWatches('deployments')).toBe(1);
+    // Later events carry on as usual.
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3 }));
+    await waitFor(() => listActiveFindings(h.db).length === 0, 'the resolution');
   });
 });
 

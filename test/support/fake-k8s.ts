@@ -251,6 +251,16 @@ export class FakeKube {
     }
   }
 
+  /** Ends every open watch (of a plural, or all) cleanly, after what was sent, as the server does at `timeoutSeconds`. */
+  closeWatches(plural?: string): void {
+    for (const w of [...this.watchers]) {
+      if (plural && !w.key.endsWith(`/${plural}`)) continue;
+      w.closed = true;
+      this.watchers.delete(w);
+      w.res.end();
+    }
+  }
+
   clearFaults(): void {
     this.faults.clear();
   }
