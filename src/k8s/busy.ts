@@ -1,11 +1,7 @@
+import { isBusyError } from '../store/busy.js';
 import type { Scheduler } from './scheduler.js';
 import { realScheduler, sleep } from './scheduler.js';
 
-/** SQLite refused because another connection holds the lock (once its busy timeout ran out). */
-export function isBusy(err: unknown): boolean {
-  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
-}
 
 export interface BusyRetryOptions {
   scheduler?: Scheduler;
@@ -34,7 +30,7 @@ export async function whenNotBusy<T>(write: () => T, options: BusyRetryOptions =
     try {
       return write();
     } catch (err) {
-      if (!isBusy(err) || attempt >= attempts || options.signal?.aborted) throw err;
+      if (!isBusyError(err) || attempt >= attempts || options.signal?.aborted) throw err;
       const base = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
       // Half to all of the delay: writers that collided do not try again in step.
       await sleep(scheduler, Math.round(base * (0.5 + 0.5 * random())), options.signal);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isBusy, whenNotBusy } from '../../src/k8s/busy.js';
+import { whenNotBusy } from '../../src/k8s/busy.js';
+import { isBusyError } from '../../src/store/busy.js';
 import { openDb } from '../../src/store/db.js';
 import type { Db } from '../../src/store/db.js';
 import { FakeScheduler } from '../support/fake-scheduler.js';
@@ -58,7 +59,7 @@ describe('writes while the database is busy', () => {
       await waitFor(() => scheduler.pending().length > 0, 'a retry');
       scheduler.advance(delay);
     }
-    expect(isBusy(await error)).toBe(true);
+    expect(isBusyError(await error)).toBe(true);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
   });
 });
