@@ -11,7 +11,7 @@ function helpEntries(cmd: string): HelpEntry[] {
   return [
     {
       usage: `${cmd} <what you changed>`,
-      what: 'Log a change. Resources, `-n namespace`, `@cluster`, an `@owner` mention and `INC-…` are picked out of the text.',
+      what: 'Log a change. Resources, `-n namespace`, `@cluster`, `owner @someone` (or `for @someone`) and `INC-…` are picked out of the text.',
       example: `${cmd} scaled deploy/payments-api -n shop to 6 replicas @prod-eu INC-4821`,
     },
     { usage: cmd, what: 'Open a form to log a change.', example: cmd },
@@ -24,7 +24,7 @@ function helpEntries(cmd: string): HelpEntry[] {
     { usage: `${cmd} show SG-n`, what: 'Show everything about a change.', example: `${cmd} show SG-12` },
     {
       usage: `${cmd} codified SG-n <PR or commit URL>`,
-      what: 'Say the change is now in infrastructure-as-code; Stopgap confirms it against the cluster.',
+      what: 'Say the change is now in infrastructure-as-code, with the PR; it stays in review until confirmed.',
       example: `${cmd} codified SG-12 https://github.com/acme/infra/pull/345`,
     },
     { usage: `${cmd} reverted SG-n`, what: 'Say the change was rolled back.', example: `${cmd} reverted SG-12` },
@@ -35,7 +35,7 @@ function helpEntries(cmd: string): HelpEntry[] {
     },
     {
       usage: `${cmd} snooze SG-n <3d|1w|YYYY-MM-DD>`,
-      what: 'Pause reminders for a while.',
+      what: 'Snooze the change for a while or until a date.',
       example: `${cmd} snooze SG-12 3d`,
     },
     { usage: `${cmd} assign SG-n <@user>`, what: 'Hand the change to someone else.', example: `${cmd} assign SG-12 @dana` },
@@ -100,14 +100,14 @@ export function actionConfirmation(change: Change, action: ChangeAction): string
   const key = change.key;
   switch (action.type) {
     case 'codified':
-      return `${key} is in review with ${escapeAndTruncate(change.prUrl ?? '', 500, false)}. Stopgap closes it as codified once the cluster drift behind it is gone.`;
+      return `${key} is in review with ${escapeAndTruncate(change.prUrl ?? '', 500, false)}. It stays in review until it is confirmed against the cluster (not automatic yet).`;
     case 'reverted':
       return `${key} is marked reverted.`;
     case 'dismiss':
       return `${key} is dismissed: “${escapeAndTruncate(change.reason ?? '', 1000)}”.`;
     case 'snooze': {
       const until = change.snoozedUntil ?? action.until;
-      return `${key} is snoozed until <!date^${Math.floor(Date.parse(until) / 1000)}^{date_short_pretty}|${until.slice(0, 10)}>. No reminders until then.`;
+      return `${key} is snoozed until <!date^${Math.floor(Date.parse(until) / 1000)}^{date_short_pretty}|${until.slice(0, 10)}>.`;
     }
     case 'assign':
       return `${key} now belongs to <@${change.owner}>.`;
