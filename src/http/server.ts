@@ -39,7 +39,7 @@ export function serveRoute(routes: readonly CustomRoute[], path: string, req: In
 export function listenRoutes(routes: readonly CustomRoute[], port: number, logger: Logger): Promise<Server> {
   const server = createServer((req, res) => {
     const path = requestPath(req);
-    if (path === undefined) return sendStatus(res, 400);
+    if (path === undefined) return sendStatus(res, 400, { connection: 'close' });
     if (!serveRoute(routes, path, req, res, logger)) sendStatus(res, 404);
   });
   server.requestTimeout = 30_000;

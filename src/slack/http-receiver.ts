@@ -95,7 +95,7 @@ export class SlackHttpReceiver implements Receiver {
     const arrivedAt = process.hrtime.bigint();
     const path = requestPath(req);
     if (path === undefined) {
-      reply(res, 400);
+      reply(res, 400, undefined, { connection: 'close' });
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
