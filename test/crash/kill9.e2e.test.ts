@@ -56,6 +56,8 @@ describe('kill -9 with 100 /fix in flight', () => {
     const acked = new Map<string, string>();
     let answered = 0;
     const requests = Array.from({ length: REQUESTS }, async (_, i) => {
+      // Started a few milliseconds apart, so that whenever the kill lands some are mid-commit and some unanswered.
+      await new Promise((r) => setTimeout(r, i * 5));
       const description = `crash test change ${i}: scaled deploy/crash-${i} -n shop to 3`;
       try {
         const res = await sendSlashCommand(url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: description, trigger_id: `crash-${i}` }));
@@ -82,6 +84,7 @@ describe('kill -9 with 100 /fix in flight', () => {
     const missing = [...acked.values()].filter((text) => !rows.some((r) => r.description.startsWith(text)));
     console.log(`kill -9 crash test: ${REQUESTS} sent, ${acked.size} acknowledged before the kill, ${acked.size - missing.length} of them found after restart, ${rows.length} changes stored`);
     expect(acked.size).toBeGreaterThan(0);
+    expect(acked.size, 'the kill landed while requests were still in flight').toBeLessThan(REQUESTS);
     expect(missing).toEqual([]);
 
     const verify = await runBuiltCliAsync(['verify'], env);
