@@ -28,7 +28,7 @@ import {
   stripHiddenCharacters,
 } from './input-limits.js';
 import { argTokens, code, collapse, echo, mentionId, stripUrlWrap, stripWrap, type TextCodec } from './fix-text.js';
-import { parseChangeKey } from './model.js';
+import { LIST_SCOPES, parseChangeKey, type ListScope } from './model.js';
 import { suggestSubcommand } from './near-miss.js';
 
 export interface ParseContext extends DraftContext {
@@ -36,7 +36,6 @@ export interface ParseContext extends DraftContext {
   now: Date;
 }
 
-export type ListScope = 'mine' | 'all' | 'overdue';
 
 export type FixCommand =
   | { type: 'log'; draft: FixDraft }
@@ -57,7 +56,6 @@ export type FixCommand =
 
 export const MAX_DESCRIPTION_LENGTH = INPUT_LIMITS.description;
 export const MAX_SNOOZE_DAYS = 90;
-export const LIST_SCOPES: readonly ListScope[] = ['mine', 'all', 'overdue'];
 
 // ---------------------------------------------------------------------------------------------------
 // Entry point

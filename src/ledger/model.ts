@@ -120,3 +120,7 @@ export function formatResource(ref: ResourceRef): string {
   const kind = ref.group ? `${ref.kind}.${ref.group}` : ref.kind;
   return ref.namespace ? `${kind}/${ref.name} -n ${ref.namespace}` : `${kind}/${ref.name}`;
 }
+
+/** Which changes `/fix list` shows: the person's own open ones, everyone's, or the overdue ones. */
+export type ListScope = 'mine' | 'all' | 'overdue';
+export const LIST_SCOPES: readonly ListScope[] = ['mine', 'all', 'overdue'];

@@ -4,7 +4,7 @@ import { StopgapError } from '../errors.js';
 import { canonicalJson } from '../ledger/canonical-json.js';
 import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
 import { applyAction, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
-import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus } from '../ledger/model.js';
+import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus, type ListScope } from '../ledger/model.js';
 import { z } from 'zod';
 import { redactSecrets } from '../redact.js';
 
@@ -68,7 +68,6 @@ const PATCH_COLUMNS: Record<keyof ChangePatch, string> = {
   dueAt: 'due_at',
 };
 
-export type ListScope = 'mine' | 'all' | 'overdue';
 
 export interface CreateResult {
   change: Change;

@@ -1,7 +1,7 @@
 /** Block Kit for changes: the channel announcement, `/fix show` and `/fix list`. Pure: data in, blocks out. */
 import type { ActionsBlock, ContextBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import { isOverdue } from '../../ledger/lifecycle.js';
-import { formatResource, type Change, type ResourceRef } from '../../ledger/model.js';
+import { formatResource, type Change, type ListScope, type ResourceRef } from '../../ledger/model.js';
 import {
   LIMITS,
   commandLabel,
@@ -201,7 +201,6 @@ export function changeDetail(change: Change, now: Date, opts: { commandName?: st
   return { text, blocks };
 }
 
-export type ListScope = 'mine' | 'all' | 'overdue';
 
 export type ChangeListOptions = {
   scope: ListScope;

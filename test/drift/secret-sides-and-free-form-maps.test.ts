@@ -1,7 +1,6 @@
 /**
- * Regressions from the drift review: Secret values leaking when only one side is a Secret, and keys
- * deleted from free-form maps (data, labels, annotations...) going unnoticed because their desired
- * value was a zero scalar.
+ * Secret values stay hidden when only one side of a diff is a Secret, and a key deleted from a
+ * free-form map (data, labels, annotations...) is drift even when its desired value was a zero scalar.
  */
 import { describe, expect, it } from 'vitest';
 import { diffObjects } from '../../src/drift/diff.js';
