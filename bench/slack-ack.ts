@@ -50,7 +50,7 @@ export async function benchSlackAck(): Promise<void> {
   console.log(`preloaded ${PRELOAD} changes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   buildOnce();
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), CLI, 'serve'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), CLI, 'serve'], {
     env: {
       PATH: process.env.PATH,
       SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
@@ -66,6 +66,7 @@ export async function benchSlackAck(): Promise<void> {
     const port = await new Promise<number>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout });
       lines.on('line', (line) => {
+        if (process.env.BENCH_TRACE_GC && /Mark-Compact|Scavenge/.test(line)) console.error(line);
         try {
           const entry = JSON.parse(line) as { msg?: string; port?: number };
           if (entry.msg === 'stopgap started' && entry.port) resolve(entry.port);
