@@ -2,6 +2,7 @@
  * Manifest text → JSON values, the way Kubernetes reads it. The scanner's directory source and
  * `stopgap diff` both read manifests through here, so that one file never means two objects.
  */
+import { drain } from './sources/slices.js';
 import { isCollection, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, DocumentOptions, Node, ParseOptions, ScalarTag, SchemaOptions, Tags, ToJSOptions } from 'yaml';
 
@@ -254,8 +255,10 @@ function itemLinesOf(doc: Document, lineOf: (offset: number) => number): number[
   return lines;
 }
 
-function parseYaml(text: string, out: ParsedManifestText): void {
+/** Parses YAML one `---` chunk at a time, yielding after each so a caller may take turns with other work. */
+function* parseYamlSteps(text: string, out: ParsedManifestText): Generator<void, void, void> {
   for (const chunk of splitDocuments(text)) {
+    yield;
     const lineOf = (offset: number) => chunk.firstLine - 1 + lineAt(chunk.text, offset);
     const docs = parseAllDocuments(chunk.text, YAML_OPTIONS);
     if (!Array.isArray(docs)) continue; // nothing but comments and directives
@@ -402,10 +405,15 @@ export interface ParseManifestOptions {
  * A document that fails to parse becomes a problem with its line; the other documents still count.
  */
 export function parseManifestText(content: string, options: ParseManifestOptions = {}): ParsedManifestText {
+  return drain(parseManifestTextSteps(content, options));
+}
+
+/** {@link parseManifestText}, yielding between documents (see `sources/slices.ts`). */
+export function* parseManifestTextSteps(content: string, options: ParseManifestOptions = {}): Generator<void, ParsedManifestText, void> {
   const out: ParsedManifestText = { documents: [], problems: [] };
   // Editors on Windows save a byte-order mark; JSON.parse refuses it and it hides a leading `{`.
   const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
   if (options.json && /^\s*[{[]/.test(text)) parseJson(text, out);
-  else parseYaml(text, out);
+  else yield* parseYamlSteps(text, out);
   return out;
 }

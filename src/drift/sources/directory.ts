@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { drain, runInSlices, type Steps } from './slices.js';
 import { extname, join } from 'node:path';
 import { StopgapError } from '../../errors.js';
-import { parseManifestText } from '../manifest-parser.js';
+import { parseManifestTextSteps } from '../manifest-parser.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import { objectKey } from '../findings.js';
 import { refOf } from './source.js';
@@ -110,11 +111,26 @@ function addObject(value: unknown, file: string, line: number, out: ParsedManife
  * `stopgap diff` reads its files with the same parser.
  */
 export function parseManifests(content: string, file: string): ParsedManifests {
+  return drain(parseManifestsSteps(content, file));
+}
+
+function* parseManifestsSteps(content: string, file: string): Steps<ParsedManifests> {
   const out: ParsedManifests = { manifests: [], problems: [], skipped: 0 };
-  const parsed = parseManifestText(content, { json: extname(file).toLowerCase() === '.json' });
+  const parsed = yield* parseManifestTextSteps(content, { json: extname(file).toLowerCase() === '.json' });
   for (const problem of parsed.problems) out.problems.push({ file, line: problem.line, message: problem.message });
-  for (const doc of parsed.documents) addDocument(doc.value, file, doc.line, out, doc.itemLines);
+  for (const doc of parsed.documents) {
+    addDocument(doc.value, file, doc.line, out, doc.itemLines);
+    yield;
+  }
   return out;
+}
+
+/** Keeps each manifest as compact JSON (a step per manifest). */
+function* storeAll(from: Manifest[], to: StoredManifest[]): Steps<void> {
+  for (const manifest of from) {
+    to.push(stored(manifest));
+    yield;
+  }
 }
 
 interface FileList {
@@ -180,8 +196,9 @@ export async function loadManifestDirectory(dir: string): Promise<ManifestSet & 
       out.problems.push({ file, message: `cannot read: ${(cause as Error).message}` });
       continue;
     }
-    const parsed = parseManifests(text, file);
-    for (const manifest of parsed.manifests) out.manifests.push(stored(manifest));
+    // A reload inside `serve` takes turns with Slack's requests: a few milliseconds at a time.
+    const parsed = await runInSlices(parseManifestsSteps(text, file));
+    await runInSlices(storeAll(parsed.manifests, out.manifests));
     out.problems.push(...parsed.problems);
     out.skipped += parsed.skipped;
   }
@@ -200,11 +217,22 @@ function withNamespace(object: KubeObject, namespace: string): KubeObject {
 
 /** Desired state from parsed manifests. */
 export function directorySource(parsed: ManifestSet, options: DirectorySourceOptions = {}): DesiredSource {
+  return drain(directorySourceSteps(parsed, options));
+}
+
+/** {@link directorySource}, indexing a few milliseconds at a time (for `serve`). */
+export function directorySourceInSlices(parsed: ManifestSet, options: DirectorySourceOptions = {}): Promise<DesiredSource> {
+  return runInSlices(directorySourceSteps(parsed, options));
+}
+
+function* directorySourceSteps(parsed: ManifestSet, options: DirectorySourceOptions): Steps<DesiredSource> {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const problems = [...parsed.problems];
   const byKey = new Map<string, StoredManifest>();
   const byKind = new Map<string, StoredManifest[]>();
-  for (const manifest of parsed.manifests.map(stored)) {
+  for (const m of parsed.manifests) {
+    yield;
+    const manifest = stored(m);
     const key = objectKey(manifest.ref);
     const first = byKey.get(key);
     if (first) {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { DesiredSourceConfig } from '../../config/clusters.js';
-import { directorySource, loadManifestDirectory } from './directory.js';
+import { directorySourceInSlices, loadManifestDirectory } from './directory.js';
 import { lastAppliedSource } from './last-applied.js';
 import { managersSource } from './managers.js';
 import type { DesiredSource } from './source.js';
@@ -20,7 +20,7 @@ export async function openDesiredSource(config: DesiredSourceConfig, baseDir = p
   switch (config.type) {
     case 'directory': {
       const dir = isAbsolute(config.path) ? config.path : resolve(baseDir, config.path);
-      return directorySource(await loadManifestDirectory(dir), { defaultNamespace: config.defaultNamespace });
+      return directorySourceInSlices(await loadManifestDirectory(dir), { defaultNamespace: config.defaultNamespace });
     }
     case 'last-applied':
       return lastAppliedSource();
