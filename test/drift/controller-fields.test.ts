@@ -1,7 +1,7 @@
 /**
  * Fields written by the API server and by controllers, on our own fixtures (test/fixtures/k8s/): the
- * behaviours the Argo CD corpus (../shared/fixtures/k8s-diff, test/drift/corpus.test.ts) checks on
- * real objects, so that a clone without ../shared still covers them.
+ * behaviours the Argo CD corpus suite (test/drift/corpus.test.ts) checks on real objects, so that a
+ * clone without the peer fixtures still covers them. This suite reads only the project's own files.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
