@@ -23,7 +23,7 @@ import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/app.js';
 import { startFakeSlack } from '../test/support/fake-slack.js';
 import type { FakeSlack } from '../test/support/fake-slack.js';
 import { ownSlashCommandFields, signSlackRequest } from '../test/support/slack-signing.js';
-import { CLI, buildOnce } from './build.js';
+import { CLI, buildOnce, percentile } from './build.js';
 import { benchCluster } from './scan.js';
 
 const REQUESTS = 2_000;
@@ -33,11 +33,6 @@ const PACED_REQUESTS = 1_500;
 const PACED_PER_SECOND = 100;
 /** Each kind relists this soon after its last list (the default is 600): the watcher is never idle for long. */
 const RESYNC_SECONDS = 10;
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
 
 interface LogLine {
   time?: number;

@@ -24,3 +24,9 @@ export function buildOnce(): void {
   console.log(`build: npm run build (tsc -p tsconfig.build.json) in ${took} s`);
   built = true;
 }
+
+/** The p-th percentile of already sorted figures (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}

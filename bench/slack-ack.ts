@@ -9,17 +9,12 @@ import { LedgerStore } from '../src/store/ledger-store.js';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/app.js';
 import { startFakeSlack } from '../test/support/fake-slack.js';
 import { Pool } from 'undici';
-import { CLI, buildOnce } from './build.js';
+import { CLI, buildOnce, percentile } from './build.js';
 import { ownSlashCommandFields, signSlackRequest } from '../test/support/slack-signing.js';
 
 const PRELOAD = 100_000;
 const REQUESTS = 2_000;
 const CONCURRENCY = 50;
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
 
 /**
  * Signed `/fix` requests, 50 in flight, against a ledger that already holds 100,000 changes. The bot

@@ -20,7 +20,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * Readiness touches the database for real: a read of the ledger and a write lock taken and given back at
  * once. `SELECT 1` answers even while another process holds the file locked and every change would fail.
  */
-export function probeDatabase(db: Db): 'ok' | 'locked' | 'unavailable' {
+function probeDatabase(db: Db): 'ok' | 'locked' | 'unavailable' {
   let began = false;
   try {
     db.prepare('SELECT seq FROM change_events ORDER BY seq DESC LIMIT 1').get();

@@ -1,6 +1,7 @@
 import type { CustomRoute } from '@slack/bolt';
 import type { View } from '@slack/types';
 import { WebClient } from '@slack/web-api';
+import { isStopgapError } from '../errors.js';
 import type { ServeConfig } from '../config/config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ParseContext } from '../ledger/fix-command.js';
@@ -35,6 +36,11 @@ export interface SlackContext extends SlackDeps {
    * when Slack would not open it, so the caller can tell the person another way.
    */
   openView(triggerId: string, view: View): Promise<boolean>;
+  /**
+   * Logs a ledger write that failed and counts it: a busy ledger (another process holding the lock)
+   * as a refusal the person can retry, anything else as an error. True when the ledger was busy.
+   */
+  writeFailed(err: unknown, fields?: Record<string, unknown>): boolean;
   /** Counts and logs a message that could not be delivered; the ledger already has the change. */
   deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
 }
@@ -73,6 +79,15 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
     deliveryFailed,
+    writeFailed: (err, fields = {}) => {
+      if (isStopgapError(err) && err.code === 'ledger_busy') {
+        deps.metrics.refusals.inc({ code: 'ledger_busy' });
+        deps.logger.warn({ ...fields }, 'ledger busy: nothing saved');
+        return true;
+      }
+      deps.logger.error({ err, ...fields }, 'ledger write failed');
+      return false;
+    },
     openView: async (triggerId, view) => {
       try {
         await viewsClient.views.open({ trigger_id: triggerId, view });

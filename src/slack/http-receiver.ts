@@ -1,15 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../log.js';
 import { slackBodyProblem } from './supervise.js';
 import { closeServer, requestPath, serveRoute } from '../http/server.js';
 
 /** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+const MAX_CLOCK_SKEW_SECONDS = 300;
 /** Slack's own payloads stay far below this; anything larger is refused before it is buffered. */
-export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** A client that trickles its body is cut off rather than holding a socket open forever. */
 const BODY_READ_TIMEOUT_MS = 10_000;
 /** Bodies being read at once, all requests together: past this, new ones get 503 instead of memory. */
@@ -28,7 +27,7 @@ export interface SlackHttpReceiverOptions {
 }
 
 /** What the receiver hands the app beside the body: when the request arrived, so acks are timed from there. */
-export interface ArrivalProperties extends Record<string, unknown> {
+interface ArrivalProperties extends Record<string, unknown> {
   arrivedAt: bigint;
 }
 
@@ -87,9 +86,6 @@ export class SlackHttpReceiver implements Receiver {
     if (server) await closeServer(server);
   }
 
-  get port(): number | undefined {
-    return (this.server?.address() as AddressInfo | null)?.port;
-  }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const arrivedAt = process.hrtime.bigint();
@@ -257,7 +253,7 @@ function checkSignatureHeaders(req: IncomingMessage, nowMs: number): { signature
 }
 
 /** Slack's v0 signature over `v0:{timestamp}:{body}`, and a timestamp within five minutes either way. */
-export function verifySignature(secret: string, req: IncomingMessage, raw: Buffer, nowMs: number): void {
+function verifySignature(secret: string, req: IncomingMessage, raw: Buffer, nowMs: number): void {
   const { signature, tsText } = checkSignatureHeaders(req, nowMs);
   const expected = Buffer.from(
     `v0=${createHmac('sha256', secret).update(`v0:${tsText}:`).update(raw).digest('hex')}`,
@@ -269,40 +265,33 @@ export function verifySignature(secret: string, req: IncomingMessage, raw: Buffe
   }
 }
 
+function jsonObject(text: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RequestRejected(400, 'malformed', `${what} is not JSON`);
+  }
+  if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', `${what} is not a JSON object`);
+  return parsed;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Form bodies (commands; interactivity as `payload=<JSON>`) and JSON bodies (events); always an object. */
-export function parseSlackBody(contentType: string | undefined, raw: Buffer): Record<string, unknown> {
+function parseSlackBody(contentType: string | undefined, raw: Buffer): Record<string, unknown> {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   const text = raw.toString('utf8');
   if (type === 'application/x-www-form-urlencoded') {
     const params = new URLSearchParams(text);
     const payload = params.get('payload');
-    if (payload !== null) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(payload);
-      } catch {
-        throw new RequestRejected(400, 'malformed', 'payload is not JSON');
-      }
-      if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', 'payload is not a JSON object');
-      return parsed;
-    }
+    if (payload !== null) return jsonObject(payload, 'payload');
     const fields: Record<string, string> = {};
     for (const [k, v] of params) fields[k] = v;
     return fields;
   }
-  if (type === 'application/json') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new RequestRejected(400, 'malformed', 'the body is not JSON');
-    }
-    if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', 'the body is not a JSON object');
-    return parsed;
-  }
+  if (type === 'application/json') return jsonObject(text, 'the body');
   throw new RequestRejected(400, 'malformed', `unsupported content type ${JSON.stringify(type ?? '')}`);
 }

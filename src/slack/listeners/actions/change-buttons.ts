@@ -1,6 +1,5 @@
 import type { App as BoltApp, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { isStopgapError } from '../../../errors.js';
 import type { SlackContext } from '../../context.js';
 import { responderFor } from '../../response-url.js';
 import { CHANGE_ACTION_IDS, actionConfirmation, changeActionModal, escapeAndTruncate } from '../../views/index.js';
@@ -46,8 +45,7 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
         });
       } catch (err) {
         await ack();
-        const busy = isStopgapError(err) && err.code === 'ledger_busy';
-        ctx.logger.error({ err, change: change.key }, 'button action failed');
+        const busy = ctx.writeFailed(err, { change: change.key, user: body.user.id });
         await tell(ctx, client, body, busy ? `The ledger is busy and ${change.key} was *not* updated. Try again in a moment.` : `Something went wrong and ${change.key} was not updated. Try \`/fix reverted ${change.key}\`.`);
         return;
       }

@@ -2,7 +2,6 @@ import type { App as BoltApp, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { parseFixCommand, type FixCommand } from '../../../ledger/fix-command.js';
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
-import { isStopgapError } from '../../../errors.js';
 import { redactSecrets } from '../../../redact.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
@@ -52,9 +51,7 @@ function reply(message: { text: string; blocks?: unknown[] }, inChannel = false)
 }
 
 function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): CommandReply {
-  if (isStopgapError(err) && err.code === 'ledger_busy') {
-    ctx.metrics.refusals.inc({ code: 'ledger_busy' });
-    ctx.logger.warn({ user: command.user_id }, 'ledger busy: change not saved');
+  if (ctx.writeFailed(err, { user: command.user_id, command: command.command })) {
     return {
       ack: reply(
         errorMessage(
@@ -64,7 +61,6 @@ function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): C
       ),
     };
   }
-  ctx.logger.error({ err, command: command.command, user: command.user_id }, 'fix command failed');
   return {
     ack: reply(
       errorMessage(

@@ -2,7 +2,6 @@ import type { App as BoltApp } from '@slack/bolt';
 import { z } from 'zod';
 import { parseFixCommand } from '../../../ledger/fix-command.js';
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
-import { isStopgapError } from '../../../errors.js';
 import type { SlackContext } from '../../context.js';
 import {
   actionConfirmation,
@@ -43,8 +42,7 @@ export function registerChangeActionSubmission(app: BoltApp, ctx: SlackContext):
     try {
       result = await ctx.ledger.actSoon(meta.id, action, { by: user, now: ctx.now(), isAdmin: ctx.isAdmin(user) }, { requestKeys: [`view:${view.id}`] });
     } catch (err) {
-      const busy = isStopgapError(err) && err.code === 'ledger_busy';
-      ctx.logger.error({ err, user }, 'change action from a modal failed');
+      const busy = ctx.writeFailed(err, { user, change: meta.id });
       await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was saved. Submit again in a moment.' : 'Stopgap could not save this. Submit again.' }));
       return;
     }

@@ -4,7 +4,6 @@ import type { WebClient } from '@slack/web-api';
 import { extractChangeDraft } from '../../../ledger/change-draft.js';
 import { isNamespaced } from '../../../ledger/resource-refs.js';
 import type { ResourceRef } from '../../../ledger/model.js';
-import { isStopgapError } from '../../../errors.js';
 import { redactSecrets } from '../../../redact.js';
 import { ackStateOf } from '../../supervise.js';
 import type { SlackContext } from '../../context.js';
@@ -73,9 +72,7 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
         { now, defaultDueDays: ctx.config.file.defaultDueDays, requestKeys: [`view:${view.id}`] },
       );
     } catch (err) {
-      const busy = isStopgapError(err) && err.code === 'ledger_busy';
-      if (busy) ctx.metrics.refusals.inc({ code: 'ledger_busy' });
-      ctx.logger.error({ err, user }, 'could not record a change from the modal');
+      const busy = ctx.writeFailed(err, { user, source: metadata.source });
       if (ackStateOf(context)?.acked) {
         // The form already closed with "still working": the person hears the outcome by DM.
         try {
