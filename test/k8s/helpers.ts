@@ -94,3 +94,32 @@ export async function waitFor<T>(check: () => T | undefined | false, what: strin
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Measures how much work runs between two turns of the event loop: call `step()` once per unit of work;
+ * `longest` is the most steps that ran while a callback queued behind them (a Slack request, say) waited.
+ */
+export function turnMeter(): { step(): void; readonly longest: number; reset(): void } {
+  let waiting = false;
+  let sinceTurn = 0;
+  let longest = 0;
+  return {
+    step() {
+      if (!waiting) {
+        waiting = true;
+        setImmediate(() => {
+          waiting = false;
+          sinceTurn = 0;
+        });
+      }
+      sinceTurn += 1;
+      longest = Math.max(longest, sinceTurn);
+    },
+    get longest() {
+      return longest;
+    },
+    reset() {
+      longest = 0;
+    },
+  };
+}

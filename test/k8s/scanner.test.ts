@@ -10,7 +10,7 @@ import { OBJECTS_PER_TURN, scanCluster, scanClusters } from '../../src/k8s/scann
 import { openDb } from '../../src/store/db.js';
 import type { KubeObject } from '../../src/drift/types.js';
 import type { Harness } from './helpers.js';
-import { FAST, harness, waitFor } from './helpers.js';
+import { FAST, harness, turnMeter, waitFor } from './helpers.js';
 import { FakeScheduler } from '../support/fake-scheduler.js';
 import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
 import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
@@ -387,20 +387,10 @@ describe('scan, sharing the event loop', () => {
     const reader = openDb(h.dbPath);
     const findingsSeen = reader.prepare('SELECT count(*) AS n FROM drift_findings');
     // Work waiting for the event loop (a Slack request, say): how many objects are diffed before it runs?
-    let waiting = false;
-    let sinceTurn = 0;
-    let longest = 0;
+    const meter = turnMeter();
     const visible: number[] = [];
     const diff: DiffFn = (desired, live, options) => {
-      if (!waiting) {
-        waiting = true;
-        setImmediate(() => {
-          waiting = false;
-          sinceTurn = 0;
-        });
-      }
-      sinceTurn += 1;
-      longest = Math.max(longest, sinceTurn);
+      meter.step();
       visible.push((findingsSeen.get() as { n: number }).n);
       return diffObjects(desired, live, options);
     };
@@ -411,7 +401,7 @@ describe('scan, sharing the event loop', () => {
       reader.close();
     }
     expect(h.fake.requestsFor('deployments', 'list')).toHaveLength(1); // one page
-    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
+    expect(meter.longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
     // Committed as it went: before the page's last object, the others' findings were visible outside.
     expect(visible).toHaveLength(count);
     expect(visible.at(-1)).toBeGreaterThanOrEqual(count - OBJECTS_PER_TURN);
@@ -420,26 +410,16 @@ describe('scan, sharing the event loop', () => {
     const count = OBJECTS_PER_TURN * 3 + 3;
     const dir = manifests(Array.from({ length: count }, (_, i) => desiredConfigMap({ name: `gone-${String(i).padStart(3, '0')}`, data: { a: '1' } })));
     // Each finding recorded asks for the time: how many are recorded before other work gets a turn?
-    let waiting = false;
-    let sinceTurn = 0;
-    let longest = 0;
+    const meter = turnMeter();
     const now = (): Date => {
-      if (!waiting) {
-        waiting = true;
-        setImmediate(() => {
-          waiting = false;
-          sinceTurn = 0;
-        });
-      }
-      sinceTurn += 1;
-      longest = Math.max(longest, sinceTurn);
+      meter.step();
       return new Date();
     };
     const outcome = await scanCluster(h.cluster({ desired: { type: 'directory', path: dir }, kinds: ['ConfigMap'], namespaces: ['shop'] }), h.deps({ now }));
     expect(outcome.kinds).toEqual([expect.objectContaining({ ok: true, objects: 0, findings: count })]);
     expect(listActiveFindings(h.db)).toHaveLength(count);
     // A few calls besides the findings' own (the run's start and end).
-    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN + 3);
+    expect(meter.longest).toBeLessThanOrEqual(OBJECTS_PER_TURN + 3);
   });
 });
 

@@ -15,7 +15,7 @@ import { scanCluster } from '../../src/k8s/scanner.js';
 import type { DriftEvent, ScanDeps } from '../../src/k8s/scanner.js';
 import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
-import { FAST, harness, waitFor } from './helpers.js';
+import { FAST, harness, turnMeter, waitFor } from './helpers.js';
 import { desiredDeployment, liveConfigMap, liveDeployment } from './objects.js';
 import { FakeScheduler, sequence } from '../support/fake-scheduler.js';
 
@@ -113,32 +113,22 @@ describe('drift watch', () => {
 
   it('a burst of watch events takes turns with other work every few objects', async () => {
     h.fake.put(liveDeployment({ name: 'web' }));
-    let waiting = false;
-    let sinceTurn = 0;
-    let longest = 0;
+    const meter = turnMeter();
     let diffed = 0;
     const diff: DiffFn = (desired, live, options) => {
-      if (!waiting) {
-        waiting = true;
-        setImmediate(() => {
-          waiting = false;
-          sinceTurn = 0;
-        });
-      }
-      sinceTurn += 1;
+      meter.step();
       diffed += 1;
-      longest = Math.max(longest, sinceTurn);
       return diffObjects(desired, live, options);
     };
     start([h.cluster({ kinds: ['Deployment'] })], { diff });
     await watching();
-    longest = 0;
+    meter.reset();
     // A rollout touching many objects at once: their events arrive together.
     const count = OBJECTS_PER_TURN * 4;
     for (let i = 0; i < count; i++) h.fake.put(liveDeployment({ name: `app-${i}`, replicas: 3, liveReplicas: 4, scaledBy: SCALED }));
     await waitFor(() => listActiveFindings(h.db).length === count, 'a finding for each');
     expect(diffed).toBe(1 + count);
-    expect(longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
+    expect(meter.longest).toBeLessThanOrEqual(OBJECTS_PER_TURN);
   });
 
   it('bookmarks advance the resourceVersion the next watch resumes from', async () => {
