@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +13,22 @@ import { CLI, buildOnce, percentile } from './build.js';
 import { ownSlashCommandFields, signSlackRequest } from '../test/support/slack-signing.js';
 
 const PRELOAD = 100_000;
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc; undefined where there is none.
+ * Unlike latency, it hardly moves when other work shares the machine.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name, which is in parentheses and may contain spaces: utime is 14th, stime 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const REQUESTS = 2_000;
 const CONCURRENCY = 50;
 
@@ -85,7 +101,8 @@ export async function benchSlackAck(): Promise<void> {
       return res.statusCode;
     }
 
-    async function run(count: number, tag: string, text?: string): Promise<{ latencies: number[]; wall: number; failures: number }> {
+    async function run(count: number, tag: string, text?: string): Promise<{ latencies: number[]; wall: number; failures: number; cpuPerRequest?: number }> {
+      const cpuBefore = cpuMs(child.pid);
       const latencies: number[] = [];
       let next = 0;
       let failures = 0;
@@ -107,11 +124,13 @@ export async function benchSlackAck(): Promise<void> {
       }
       await Promise.all(Array.from({ length: CONCURRENCY }, () => worker()));
       latencies.sort((a, b) => a - b);
-      return { latencies, wall: (performance.now() - started) / 1000, failures };
+      const cpuAfter = cpuMs(child.pid);
+      const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / count;
+      return { latencies, wall: (performance.now() - started) / 1000, failures, cpuPerRequest };
     }
 
     await run(200, 'warmup');
-    const { latencies, wall, failures } = await run(REQUESTS, 'bench');
+    const { latencies, wall, failures, cpuPerRequest } = await run(REQUESTS, 'bench');
     // Baseline in the same run: `/fix help` goes through the same signing, Bolt and response_url path
     // but writes nothing, so the difference is what recording a change costs.
     const help = await run(REQUESTS, 'help', 'help');
@@ -119,6 +138,8 @@ export async function benchSlackAck(): Promise<void> {
     console.log(`/fix ack latency: ${REQUESTS} signed requests, ${CONCURRENCY} concurrent, ledger of ${PRELOAD}+ changes, bot in its own process (node dist/src/cli.js serve)`);
     console.log(`  log a change: p50 ${p(latencies, 50)} ms   p99 ${p(latencies, 99)} ms   max ${latencies[latencies.length - 1]?.toFixed(2)} ms   ${(REQUESTS / wall).toFixed(0)} req/s   non-200: ${failures}`);
     console.log(`  baseline /fix help (no write): p50 ${p(help.latencies, 50)} ms   p99 ${p(help.latencies, 99)} ms   ${(REQUESTS / help.wall).toFixed(0)} req/s   non-200: ${help.failures}`);
+    const cpu = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(3)} ms`);
+    console.log(`  bot CPU per request (user+system): log a change ${cpu(cpuPerRequest)}   /fix help ${cpu(help.cpuPerRequest)}`);
     console.log(`  ratio log/help: p50 ${(percentile(latencies, 50) / percentile(help.latencies, 50)).toFixed(2)}x   p99 ${(percentile(latencies, 99) / percentile(help.latencies, 99)).toFixed(2)}x   target p99 < 50 ms (Slack's limit 3000 ms)`);
     await pool.close();
   } finally {

@@ -29,6 +29,8 @@ export interface SlackHttpReceiverOptions {
 /** What the receiver hands the app beside the body: when the request arrived, so acks are timed from there. */
 interface ArrivalProperties extends Record<string, unknown> {
   arrivedAt: bigint;
+  /** The body already passed `slackBodyProblem`: the supervisor need not check it again. */
+  shapeChecked: true;
 }
 
 class RequestRejected extends Error {
@@ -159,7 +161,7 @@ export class SlackHttpReceiver implements Receiver {
       },
       retryNum: numberHeader(req, 'x-slack-retry-num'),
       retryReason: stringHeader(req, 'x-slack-retry-reason'),
-      customProperties: { arrivedAt } satisfies ArrivalProperties,
+      customProperties: { arrivedAt, shapeChecked: true } satisfies ArrivalProperties,
     };
     try {
       await app.processEvent(event);
