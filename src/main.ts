@@ -6,6 +6,7 @@ import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
 import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { LedgerStore } from './store/ledger-store.js';
+import { LinksStore, logLinkOutcome } from './store/links-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
 import { closeServer, listenRoutes } from './http/server.js';
@@ -66,6 +67,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ...opts.identity,
     });
     const ledger = new LedgerStore(db, { busyDeadlineMs: opts.timings?.busyDeadlineMs });
+    const links = new LinksStore(db, ledger);
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -78,6 +80,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const app = createSlackApp({
       config,
       ledger,
+      links,
       logger,
       metrics,
       identity,
@@ -91,7 +94,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
-    const drift = startDrift(config, db, logger, opts.env ?? process.env);
+    const drift = startDrift(config, db, links, logger, opts.env ?? process.env, opts.now ?? (() => new Date()));
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
       'stopgap started',
@@ -126,12 +129,26 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
 }
 
 /** Watches every configured cluster in the background; a broken cluster retries on its own. */
-function startDrift(config: ServeConfig, db: Db, logger: Logger, env: NodeJS.ProcessEnv): DriftWatch | undefined {
+function startDrift(config: ServeConfig, db: Db, links: LinksStore, logger: Logger, env: NodeJS.ProcessEnv, now: () => Date): DriftWatch | undefined {
   if (config.file.clusters.length === 0) {
     logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
     return undefined;
   }
   const log = logger.child({ component: 'drift' });
+  const clusters = config.file.clusters.map((c) => c.name);
+  // Drift found, or changes logged, while Stopgap was down (or while a pass failed) is linked by a sweep.
+  let sweep = true;
+  const link = (ids: readonly number[] | 'all', cluster?: string) => {
+    links
+      .linkFindingsSoon(ids, clusters, now())
+      .then((outcome) => logLinkOutcome(log, outcome))
+      .catch((err: unknown) => {
+        sweep = true;
+        log.warn({ err, cluster }, 'could not link new drift; the next pass tries again');
+      });
+  };
+  link('all');
+  sweep = false;
   return startDriftWatch(config.file.clusters, {
     db,
     drift: config.file.drift,
@@ -139,6 +156,14 @@ function startDrift(config: ServeConfig, db: Db, logger: Logger, env: NodeJS.Pro
     fingerprint: makeFingerprint(ensureFingerprintKey(db)),
     env,
     baseDir: configBaseDir(config),
-    emit: (event) => logDriftEvent(log, event),
+    emit: (event) => {
+      logDriftEvent(log, event);
+      // New drift is linked to the open changes that explain it, once the findings are committed.
+      if (event.type === 'findings-changed' && (event.created.length > 0 || sweep)) {
+        const ids = sweep ? 'all' : event.created.map((f) => f.id);
+        sweep = false;
+        link(ids, event.cluster);
+      }
+    },
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configDuration } from './duration.js';
 
 /** Where a cluster's desired state comes from. */
 export const DesiredSourceConfig = z.discriminatedUnion('type', [
@@ -84,5 +85,7 @@ export const DriftConfig = z.strictObject({
   requestTimeoutSeconds: z.number().int().min(1).default(60),
   backoffInitialSeconds: z.number().min(0).default(1),
   backoffMaxSeconds: z.number().min(0).default(60),
+  /** How long a finding may stay linked to no change before it is posted as unclaimed drift (ms). */
+  unclaimedAfter: configDuration(['s', 'm', 'h']).default(600_000),
 });
 export type DriftConfig = z.infer<typeof DriftConfig>;

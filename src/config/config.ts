@@ -4,8 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { StopgapError } from '../errors.js';
 import { ClusterConfig, DriftConfig } from './clusters.js';
-
-const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'a Slack user ID looks like U024BE7LH' });
+import { SlackChannelId, SlackUserId } from './slack-ids.js';
+import { TeamsConfig } from './teams.js';
+import { uniqueNames } from './unique-names.js';
 
 /** `stopgap.yml`: everything optional; an empty file is a valid configuration. */
 export const FileConfig = z
@@ -32,15 +33,12 @@ export const FileConfig = z
     clusters: z
       .array(ClusterConfig)
       .default([])
-      .superRefine((clusters, ctx) => {
-        // Findings are keyed by cluster name: two clusters with one name would resolve each other's drift.
-        const seen = new Set<string>();
-        clusters.forEach((c, i) => {
-          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `cluster name '${c.name}' is used twice; names must be unique` });
-          seen.add(c.name);
-        });
-      }),
+      // Findings are keyed by cluster name: two clusters with one name would resolve each other's drift.
+      .superRefine(uniqueNames('cluster')),
     drift: DriftConfig.prefault({}),
+    /** Where drift (and, later, escalations and the digest) goes when no team's match covers it. */
+    defaultChannel: SlackChannelId.optional(),
+    teams: TeamsConfig,
   })
   .strict();
 export type FileConfig = z.infer<typeof FileConfig>;

@@ -6,6 +6,7 @@ import type { DesiredSource } from '../drift/sources/source.js';
 import { describeRef, identityOf, refOf } from '../drift/sources/source.js';
 import type { Difference, DiffOptions, DiffResult, KubeObject, ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
+import { globMatch } from '../config/glob.js';
 
 export type DiffFn = (desired: KubeObject, live: KubeObject, options?: DiffOptions) => DiffResult;
 
@@ -25,22 +26,6 @@ export interface ObserverContext {
 export interface FindingsChange {
   created: Finding[];
   resolved: Finding[];
-}
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 'i');
-}
-
-const globCache = new Map<string, RegExp>();
-function globMatch(glob: string | undefined, value: string): boolean {
-  if (glob === undefined) return true;
-  let re = globCache.get(glob);
-  if (!re) {
-    re = globToRegExp(glob);
-    globCache.set(glob, re);
-  }
-  return re.test(value);
 }
 
 export interface IgnoreDecision {

@@ -20,15 +20,11 @@
  */
 import { commandName, readDraft, type DraftContext, type FixDraft } from './change-draft.js';
 import { DAY_MS, addDays, isoDayOf, resolveDuration } from './dates.js';
-import {
-  INPUT_LIMITS,
-  checkLength,
-  hiddenCharacterIn,
-  hiddenCharacterMessage,
-  stripHiddenCharacters,
-} from './input-limits.js';
+import { claimCommand, driftCommand, unclaimCommand, type DriftSubcommand } from './drift-subcommands.js';
+import { changeId, error, extraArgs, logHint, refuseHidden, type ArgError, type Reader } from './fix-args.js';
+import { INPUT_LIMITS, checkLength, stripHiddenCharacters } from './input-limits.js';
 import { argTokens, code, collapse, echo, mentionId, stripUrlWrap, stripWrap, type TextCodec } from './fix-text.js';
-import { LIST_SCOPES, parseChangeKey, type ListScope } from './model.js';
+import { LIST_SCOPES, type ListScope } from './model.js';
 import { suggestSubcommand } from './near-miss.js';
 
 export interface ParseContext extends DraftContext {
@@ -48,11 +44,9 @@ export type FixCommand =
   | { type: 'dismiss'; id: number; reason: string }
   | { type: 'snooze'; id: number; until: string }
   | { type: 'assign'; id: number; userId: string }
-  /** `target` is plain text, like a description. */
-  | { type: 'claim'; target: string }
+  | DriftSubcommand
   | { type: 'help'; topic?: string }
-  /** `message` and `example` are plain text too; user input in `message` is echoed inside backticks. */
-  | { type: 'error'; message: string; example: string };
+  | ArgError;
 
 export const MAX_DESCRIPTION_LENGTH = INPUT_LIMITS.description;
 export const MAX_SNOOZE_DAYS = 90;
@@ -88,7 +82,11 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
     case 'assign':
       return assignCommand(rest, r);
     case 'claim':
-      return claimCommand(rest, r);
+      return claimCommand(rest, ctx, r);
+    case 'unclaim':
+      return unclaimCommand(rest, ctx, r);
+    case 'drift':
+      return driftCommand(rest, ctx, r);
     case 'help':
       return helpCommand(stripHiddenCharacters(rest), codec);
     default: {
@@ -97,28 +95,6 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
       return meant ? error(meant.message, meant.example) : logCommand(input, ctx, cmd);
     }
   }
-}
-
-/** What the subcommands read with: the command as installed (for examples) and the text codec. */
-interface Reader {
-  cmd: string;
-  codec: TextCodec;
-}
-
-function error(message: string, example: string): FixCommand {
-  return { type: 'error', message, example };
-}
-
-/**
- * A subcommand's arguments are names (IDs, URLs, mentions, durations): one with a hidden character is
- * refused, not guessed at. Returns the refusal, or undefined when every argument is clean.
- */
-function refuseHidden(args: string, example: string, codec: TextCodec): FixCommand | undefined {
-  for (const token of args.split(/\s+/)) {
-    const codePoint = hiddenCharacterIn(token);
-    if (codePoint !== undefined) return error(hiddenCharacterMessage(echo(codec, stripHiddenCharacters(token)), codePoint), example);
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -335,44 +311,10 @@ function assignCommand(rest: string, r: Reader): FixCommand {
   return { type: 'assign', id, userId };
 }
 
-function claimCommand(rest: string, r: Reader): FixCommand {
-  const { cmd, codec } = r;
-  const example = `${cmd} claim deploy/payments-api -n shop`;
-  // A claim names a finding or a resource.
-  const hidden = refuseHidden(rest, example, codec);
-  if (hidden) return hidden;
-  const target = codec.plain(collapse(codec.mark(stripHiddenCharacters(rest), 'label').text));
-  if (target === '') {
-    return error('What do you claim? Give the drift finding or the resource.', example);
-  }
-  if (target.length > MAX_DESCRIPTION_LENGTH) {
-    return error(`That is ${target.length} characters; name one drift finding or resource.`, example);
-  }
-  return { type: 'claim', target };
-}
-
 function helpCommand(rest: string, codec: TextCodec): FixCommand {
   const first = argTokens(codec, rest, 'label')[0];
   const topic = first === undefined ? '' : stripWrap(codec.plain(first)).toLowerCase();
   return topic === '' ? { type: 'help' } : { type: 'help', topic };
-}
-
-/** Parses a change ID argument, or returns the error that says what is wrong with it. */
-function changeId(
-  raw: string | undefined,
-  missing: string,
-  example: string,
-  r: Reader,
-  sub: string,
-): number | FixCommand {
-  if (raw === undefined || raw === '') return error(missing, example);
-  const id = parseChangeKey(stripWrap(raw));
-  if (id !== undefined) return id;
-  return error(`${echo(r.codec, raw)} is not a change ID; IDs look like SG-12. ${logHint(r.cmd, sub)}`, example);
-}
-
-function extraArgs(r: Reader, sub: string, takes: string, extra: string[]): string {
-  return `${r.cmd} ${sub} takes ${takes}; remove ${echo(r.codec, extra.join(' '))}.`;
 }
 
 /** The second word of text as it arrives (`@bob` in `SG-12 @bob`), if there is one. */
@@ -380,6 +322,3 @@ function secondWord(text: string): string {
   return text.trim().split(/\s+/)[1] ?? '';
 }
 
-function logHint(cmd: string, sub: string): string {
-  return `To log a change that starts with “${sub}”, write ${cmd} log ${sub} …`;
-}

@@ -7,12 +7,15 @@ import type { Metrics } from '../http/metrics.js';
 import type { ParseContext } from '../ledger/fix-command.js';
 import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
+import { logLinkOutcome, type LinksStore } from '../store/links-store.js';
 import type { BotIdentity } from './identity.js';
 import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
   config: ServeConfig;
   ledger: LedgerStore;
+  /** Drift linked to changes, and drift nobody has claimed. */
+  links: LinksStore;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -43,6 +46,11 @@ export interface SlackContext extends SlackDeps {
   writeFailed(err: unknown, fields?: Record<string, unknown>): boolean;
   /** Counts and logs a message that could not be delivered; the ledger already has the change. */
   deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
+  /**
+   * Links a newly logged change to the drift it names; never throws (drift left unlinked is linked by
+   * the next pass of the scanner, or claimed by hand).
+   */
+  linkNewChange(changeId: number): Promise<void>;
 }
 
 /** What every listener shares, built once per app. */
@@ -87,6 +95,13 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       }
       deps.logger.error({ err, ...fields }, 'ledger write failed');
       return false;
+    },
+    linkNewChange: async (changeId) => {
+      try {
+        logLinkOutcome(deps.logger, await deps.links.linkChangeSoon(changeId, deps.config.file.clusters.map((c) => c.name), deps.now()));
+      } catch (err) {
+        deps.logger.warn({ err, change: `SG-${changeId}` }, 'could not link the new change to drift');
+      }
     },
     openView: async (triggerId, view) => {
       try {

@@ -111,6 +111,11 @@ export class LedgerStore {
   readonly actSoon: (id: number, action: ChangeAction, ctx: ActionContext, opts?: { requestKeys?: string[] }) => Promise<ActionResult>;
   /** {@link claimRequest} that waits (off the event loop) while another process holds the write lock. */
   readonly claimRequestSoon: (key: string, now: Date) => Promise<boolean>;
+  /**
+   * Any other ledger write (links between drift and changes, ignore rules), through the same queue so
+   * it commits in order with the rest; `write` runs inside the batch's transaction.
+   */
+  readonly writeSoon: <R>(write: () => R) => Promise<R>;
 
   constructor(db: Db, opts: { busyDeadlineMs?: number } = {}) {
     this.db = db;
@@ -137,6 +142,7 @@ export class LedgerStore {
     this.createSoon = (input, opts) => commitSoon(() => this.create(input, opts)) as Promise<CreateResult>;
     this.actSoon = (id, action, ctx, opts) => commitSoon(() => this.act(id, action, ctx, opts)) as Promise<ActionResult>;
     this.claimRequestSoon = (key, now) => commitSoon(() => this.claimRequest(key, now)) as Promise<boolean>;
+    this.writeSoon = <R>(write: () => R) => commitSoon(() => this.db.transaction(write).immediate()) as Promise<R>;
   }
 
   get(id: number): Change | undefined {
@@ -202,8 +208,8 @@ export class LedgerStore {
       };
       const id = Number(this.stmts.insert.run(row).lastInsertRowid);
       for (const key of opts.requestKeys ?? []) this.stmts.insertRequestKey.run(key, id, now);
-      const change = this.get(id);
-      if (!change) throw new StopgapError('ledger_not_found', `SG-${id} vanished while it was being created`);
+      // The row as just inserted (the columns the INSERT leaves to their defaults spelled out), not re-read.
+      const change = toChange({ ...row, id, status: 'open', verified: 0, pr_url: null, reason: null, snoozed_until: null, closed_at: null });
       this.append(id, 'created', draft.actor, now, { patch: snapshot(change) });
       return { change, created: true };
     }).immediate();
@@ -251,6 +257,15 @@ export class LedgerStore {
     const change = this.get(id);
     if (!change) throw new StopgapError('ledger_not_found', `SG-${id} vanished while it was being updated`);
     return change;
+  }
+
+  /**
+   * Records something that happened to a change without changing its row (drift linked or unlinked);
+   * only inside a write ({@link writeSoon}), so it commits with what it describes.
+   */
+  appendEvent(changeId: number, type: 'drift_linked' | 'drift_unlinked', actor: string, at: Date, data: Record<string, unknown>): void {
+    if (!this.db.inTransaction) throw new Error('a ledger event must be appended inside a write (writeSoon)');
+    this.append(changeId, type, actor, at.toISOString(), data);
   }
 
   private append(changeId: number, type: string, actor: string, at: string, data: unknown): void {

@@ -100,9 +100,16 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
       expect(cmd.userId).toMatch(/^[UW][A-Z0-9]+$/);
       return;
     case 'claim':
-      expect(cmd.target.trim()).not.toBe('');
-      expect(cmd.target).not.toMatch(HIDDEN);
-      assertPlainText(cmd.target, input);
+      expect(cmd.id).toBeGreaterThan(0);
+      if ('finding' in cmd.target) expect(cmd.target.finding).toBeGreaterThan(0);
+      else expect(cmd.target.resource.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      return;
+    case 'unclaim':
+      if ('finding' in cmd.target) expect(cmd.target.finding).toBeGreaterThan(0);
+      else expect(cmd.target.resource.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      return;
+    case 'drift':
+      if (cmd.cluster !== undefined) expect(cmd.cluster).not.toBe('');
       return;
     case 'help':
       if (cmd.topic !== undefined) expect(cmd.topic).not.toBe('');
@@ -113,7 +120,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
 }
 
 const grammarToken = fc.constantFrom(
-  'log', 'list', 'show', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'claim', 'help', 'LIST',
+  'log', 'list', 'show', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'claim', 'unclaim', 'drift', 'D-3', 'help', 'LIST',
   'mine', 'all', 'overdue', 'SG-12', 'sg-0', '#7', 'SG-', 'SG-x', '12', '999999999999',
   '-n', 'shop', '--namespace', '--namespace=data', '-n=', '--cluster', '--cluster=prod-eu', '--context',
   '—cluster', '@prod-eu', '@unknown', '@', 'ns/shop', 'ns/Shop', 'namespace/',
@@ -187,11 +194,11 @@ describe('plain text', () => {
     const typed = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '&', '<', '>', '!', ';', 'l', 't', 'g', 'm', 'p'), minLength: 1, maxLength: 80 });
     const slackEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
-      fc.property(typed, fc.constantFrom('', 'claim ', 'dismiss SG-4 '), (text, prefix) => {
+      fc.property(typed, fc.constantFrom('', 'dismiss SG-4 '), (text, prefix) => {
         const input = `${prefix}restarted ${slackEscape(text)}`;
         const cmd = parseFixCommand(input, context());
         const expected = `restarted ${text}`.replace(/\s+/g, ' ').trim().replace(/<!/g, '<\u2060!');
-        const got = cmd.type === 'log' ? cmd.draft.description : cmd.type === 'claim' ? cmd.target : cmd.type === 'dismiss' ? cmd.reason : undefined;
+        const got = cmd.type === 'log' ? cmd.draft.description : cmd.type === 'dismiss' ? cmd.reason : undefined;
         expect(got).toBe(expected);
         assertWellFormed(cmd, input);
       }),

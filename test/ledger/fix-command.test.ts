@@ -284,20 +284,42 @@ describe('parseFixCommand: assign', () => {
 });
 
 describe('parseFixCommand: claim and help', () => {
-  it('claims a target', () => {
-    expect(parse('claim deploy/payments-api -n shop')).toEqual({
+  it('claims a finding or the drift of one resource for a change', () => {
+    expect(parse('claim D-17 SG-4')).toEqual({ type: 'claim', target: { finding: 17 }, id: 4 });
+    expect(parse('claim d-17 #4')).toEqual({ type: 'claim', target: { finding: 17 }, id: 4 });
+    expect(parse('claim deploy/payments-api -n shop SG-12')).toEqual({
       type: 'claim',
-      target: 'deploy/payments-api -n shop',
+      target: { resource: { kind: 'deployment', name: 'payments-api', namespace: 'shop' } },
+      id: 12,
     });
-    expect(parse('claim drift on deploy/a &amp; deploy/b &lt;prod&gt; <!here> &lt;!channel&gt;')).toEqual({
+    expect(parse('claim node/ip-10-0-1-7 --cluster prod-eu SG-3', { clusters: ['prod-eu', 'staging'] })).toEqual({
       type: 'claim',
-      target: 'drift on deploy/a & deploy/b <prod> @here <\u2060!channel>',
+      target: { resource: { kind: 'node', name: 'ip-10-0-1-7' }, cluster: 'prod-eu' },
+      id: 3,
     });
+  });
+
+  it('says what is missing or wrong in a claim, with an example', () => {
     expect(parse('claim')).toEqual({
       type: 'error',
-      message: 'What do you claim? Give the drift finding or the resource.',
-      example: '/fix claim deploy/payments-api -n shop',
+      message: 'What do you claim? Give the drift finding or the resource, then the change it belongs to.',
+      example: '/fix claim deploy/payments-api -n shop SG-12',
     });
+    expect(parse('claim D-17')).toMatchObject({ type: 'error', message: 'Which change does `D-17` belong to? End with its ID.' });
+    expect(parse('claim D-17 later')).toMatchObject({ type: 'error', message: expect.stringMatching(/^`later` is not a change ID/) });
+    expect(parse('claim the thing SG-4')).toMatchObject({ type: 'error', message: expect.stringContaining('names no drift finding or resource') });
+    expect(parse('claim deploy/a deploy/b SG-4')).toMatchObject({ type: 'error', message: 'Name one resource at a time.' });
+    expect(parse('claim deploy/web --cluster nowhere SG-4', { clusters: ['prod-eu'] })).toMatchObject({ type: 'error', message: expect.stringContaining('nowhere') });
+  });
+
+  it('unclaims a finding or a resource, and lists drift for one configured cluster or all', () => {
+    expect(parse('unclaim D-9')).toEqual({ type: 'unclaim', target: { finding: 9 } });
+    expect(parse('unclaim cm/app-config -n shop')).toEqual({ type: 'unclaim', target: { resource: { kind: 'configmap', name: 'app-config', namespace: 'shop' } } });
+    expect(parse('unclaim')).toMatchObject({ type: 'error', message: 'What do you unclaim? Give the drift finding or the resource.' });
+    expect(parse('drift')).toEqual({ type: 'drift' });
+    expect(parse('drift prod-eu', { clusters: ['prod-eu'] })).toEqual({ type: 'drift', cluster: 'prod-eu' });
+    expect(parse('drift mars', { clusters: ['prod-eu'] })).toMatchObject({ type: 'error', message: '`mars` is not a configured cluster. Configured clusters: prod-eu.' });
+    expect(parse('drift a b')).toMatchObject({ type: 'error', message: '/fix drift takes at most a cluster name; remove `b`.' });
   });
 
   it('gives help, with an optional topic', () => {

@@ -162,7 +162,7 @@ function changeActions(change: Change): ActionsBlock {
 }
 
 /** Everything about one change, for `/fix show SG-n`. */
-export function changeDetail(change: Change, now: Date, opts: { commandName?: string } = {}): SlackMessage {
+export function changeDetail(change: Change, now: Date, opts: { commandName?: string; /** Shown after the resources (the linked drift). */ extra?: KnownBlock[] } = {}): SlackMessage {
   const overdue = isOverdue(change, now);
   const title = `${change.key} · ${statusLabel(change.status)}${overdue ? ' · overdue' : ''}`;
   const fields: [string, string][] = [
@@ -186,6 +186,7 @@ export function changeDetail(change: Change, now: Date, opts: { commandName?: st
     section(escapeAndTruncate(change.description, LIMITS.sectionText)),
     ...fieldSections([...fields, ...more]),
     section(`*Resources*\n${resourcesText(change.resources, 50, LIMITS.sectionText - 20)}`),
+    ...(opts.extra ?? []),
   ];
   const notes = [`Source: ${change.source}`, `updated ${slackDate(change.updatedAt, '{date_short} {time}')}`];
   if (change.messageLink) notes.push(`from ${linkOrText(change.messageLink)}`);
@@ -207,6 +208,8 @@ export type ChangeListOptions = {
   now: Date;
   /** How many changes matched in all, when `changes` is a page of them; defaults to `changes.length`. */
   total?: number;
+  /** Changes with linked drift the scanner still sees live. */
+  liveDrift?: ReadonlySet<number>;
 };
 
 const LIST_TITLE: Record<ListScope, string> = {
@@ -229,7 +232,7 @@ export function changeList(changes: Change[], opts: ChangeListOptions): SlackMes
   }
   const shown = changes.slice(0, LIST_LIMIT);
   const blocks: KnownBlock[] = [section(`*${LIST_TITLE[opts.scope]}* (${total})`)];
-  for (const change of shown) blocks.push(listItem(change, opts.now));
+  for (const change of shown) blocks.push(listItem(change, opts.now, opts.liveDrift?.has(change.id) ?? false));
   const hidden = total - shown.length;
   if (hidden > 0) blocks.push(context(`…and ${hidden} more.`));
 
@@ -242,12 +245,12 @@ export function changeList(changes: Change[], opts: ChangeListOptions): SlackMes
 }
 
 /** One change as a compact section: key, status, due, first line, owner and where. */
-export function listItem(change: Change, now: Date): SectionBlock {
+export function listItem(change: Change, now: Date, driftLive = false): SectionBlock {
   const meta = [mention(change.owner)];
   if (change.cluster) meta.push(code(change.cluster));
   if (change.resources.length > 0) meta.push(resourcesText(change.resources, 3, 900));
   if (change.incident) meta.push(short(change.incident));
-  const line1 = `*${change.key}* · ${statusLabel(change.status)} · due ${dueText(change, now)}`;
+  const line1 = `*${change.key}* · ${statusLabel(change.status)} · due ${dueText(change, now)}${driftLive ? ' · :warning: drift still live' : ''}`;
   const line2 = escapeAndTruncate(firstLine(change.description), LIST_DESCRIPTION_CHARS);
   return section(`${line1}\n${line2}\n${meta.join(' · ')}`);
 }

@@ -4,3 +4,4 @@ export * from './mrkdwn.js';
 export * from './replies.js';
 export * from './types.js';
 export * from './change-action-modal.js';
+export * from './drift-views.js';

@@ -39,6 +39,13 @@ function helpEntries(cmd: string): HelpEntry[] {
       example: `${cmd} snooze SG-12 3d`,
     },
     { usage: `${cmd} assign SG-n <@user>`, what: 'Hand the change to someone else.', example: `${cmd} assign SG-12 @dana` },
+    { usage: `${cmd} drift [cluster]`, what: 'List drift the scanner sees that no change explains yet.', example: `${cmd} drift` },
+    {
+      usage: `${cmd} claim <D-n or resource> SG-n`,
+      what: 'Link drift to your change (Stopgap links it by itself when the change names the object).',
+      example: `${cmd} claim deploy/payments-api -n shop SG-12`,
+    },
+    { usage: `${cmd} unclaim <D-n or resource>`, what: 'Take drift back from the change it is linked to.', example: `${cmd} unclaim D-17` },
     { usage: `${cmd} help`, what: 'Show this help.', example: `${cmd} help` },
   ];
 }

@@ -2,12 +2,13 @@ import type { App as BoltApp, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { parseFixCommand, type FixCommand } from '../../../ledger/fix-command.js';
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
-import { redactSecrets } from '../../../redact.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
 import { FORM_UNAVAILABLE, openLogChangeModal } from '../../open-log-change.js';
 import { responderFor } from '../../response-url.js';
 import { ackStateOf } from '../../supervise.js';
+import { busyOrFailed, reply, type CommandReply } from './command-reply.js';
+import { handleDriftSubcommand } from './fix-drift.js';
 import {
   actionConfirmation,
   changeDetail,
@@ -15,8 +16,8 @@ import {
   changeLoggedMessage,
   confirmationMrkdwn,
   errorMessage,
-  escapeAndTruncate,
   helpMessage,
+  linkedDriftBlocks,
 } from '../../views/index.js';
 
 /** `/fix` under whatever name the workspace gave it: the answer is the ack, sent once the ledger committed. */
@@ -37,38 +38,6 @@ export function registerFixCommand(app: BoltApp, ctx: SlackContext): void {
     }
     await reply.after?.();
   });
-}
-
-interface CommandReply {
-  /** The acknowledgement body: the person's answer, sent only after the ledger committed. */
-  ack?: { response_type: 'ephemeral' | 'in_channel'; text: string; blocks?: unknown[] };
-  /** Slow follow-up work after the ack (DMs, opening a modal). */
-  after?: () => Promise<void>;
-}
-
-function reply(message: { text: string; blocks?: unknown[] }, inChannel = false): CommandReply['ack'] {
-  return { response_type: inChannel ? 'in_channel' : 'ephemeral', text: message.text, blocks: message.blocks };
-}
-
-function busyOrFailed(ctx: SlackContext, err: unknown, command: SlashCommand): CommandReply {
-  if (ctx.writeFailed(err, { user: command.user_id, command: command.command })) {
-    return {
-      ack: reply(
-        errorMessage(
-          `The ledger is busy (another process is holding the database) and your change was *not saved*. Try again in a moment. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
-          `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
-        ),
-      ),
-    };
-  }
-  return {
-    ack: reply(
-      errorMessage(
-        `Something went wrong on our side and nothing was recorded. Your text was: “${escapeAndTruncate(redactSecrets(command.text), 500)}”`,
-        `${command.command} ${redactSecrets(command.text).slice(0, 200)}`,
-      ),
-    ),
-  };
 }
 
 async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client: WebClient): Promise<CommandReply> {
@@ -128,18 +97,22 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       ctx.logger.info({ change: change.key, user, channel: command.channel_id }, 'change logged');
       return {
         ack: reply(changeLoggedMessage(change, { now, commandName: command.command, withActions: true }), true),
-        after: () => notifyNewOwner(ctx, client, change.owner, user, change.key, change.description),
+        after: async () => {
+          await ctx.linkNewChange(change.id);
+          await notifyNewOwner(ctx, client, change.owner, user, change.key, change.description);
+        },
       };
     }
     case 'list': {
       const { changes, total } = ctx.ledger.list({ scope: parsed.scope, user, now });
-      return { ack: reply(changeList(changes, { scope: parsed.scope, now, total })) };
+      const liveDrift = ctx.links.withLiveDrift(changes.map((c) => c.id));
+      return { ack: reply(changeList(changes, { scope: parsed.scope, now, total, liveDrift })) };
     }
     case 'show': {
       const change = ctx.ledger.get(parsed.id);
       return {
         ack: reply(
-          change ? changeDetail(change, now) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
+          change ? changeDetail(change, now, { commandName: command.command, extra: linkedDriftBlocks(ctx.links.linkedFindings(change.id)) }) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
         ),
       };
     }
@@ -183,14 +156,9 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       };
     }
     case 'claim':
-      return {
-        ack: reply(
-          errorMessage(
-            'Claiming a drift finding is not available yet. Log the change you made instead, and it will be tracked from now on.',
-            `${command.command} scaled deploy/payments-api -n shop to 12 for INC-4821`,
-          ),
-        ),
-      };
+    case 'unclaim':
+    case 'drift':
+      return handleDriftSubcommand(ctx, parsed, command);
     case 'help':
       return { ack: reply(helpMessage(command.command)) };
     case 'error':

@@ -98,6 +98,7 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
     }
     ctx.metrics.changesCreated.inc({ source: metadata.source });
     ctx.logger.info({ change: result.change.key, user, source: metadata.source }, 'change logged');
+    await ctx.linkNewChange(result.change.id);
     await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName, withActions: true }));
     await notifyNewOwner(ctx, client, result.change.owner, user, result.change.key, result.change.description);
   });

@@ -1,0 +1,271 @@
+/**
+ * Links between drift findings and changes: which change explains which drifted field. Every link and
+ * unlink is written with a `drift_linked` / `drift_unlinked` event in the change's log, in the same
+ * transaction, through the ledger's write queue.
+ */
+import type { Db } from './db.js';
+import type { LedgerStore } from './ledger-store.js';
+import { ResourceRef, changeKey } from '../ledger/model.js';
+import { findingsForNewChange, linkFindings, type FindingDecision, type LinkableFinding } from '../linking/link.js';
+import { refNamesObject, type LinkableChange } from '../linking/match.js';
+import { getFinding, listActiveFindings, type Finding } from '../drift/findings.js';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+
+export type LinkHow = 'automatic' | 'claimed';
+
+/** The Slack user id Stopgap's own actions are recorded under. */
+export const STOPGAP_ACTOR = 'stopgap';
+
+export interface LinkRecord {
+  findingId: number;
+  changeId: number;
+  how: LinkHow;
+  linkedBy: string;
+  linkedAt: string;
+}
+
+/** What one linking pass did: links made per change, and findings the owners must decide about. */
+export interface LinkOutcome {
+  linked: { changeId: number; findingIds: number[] }[];
+  ambiguous: Extract<FindingDecision, { outcome: 'ambiguous' }>[];
+}
+
+interface FindingLinkRow {
+  id: number;
+  cluster: string;
+  api_group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  path: string;
+  manager_time: string | null;
+  first_seen: string;
+}
+
+const ResourceList = z.array(ResourceRef);
+
+function toLinkable(row: FindingLinkRow): LinkableFinding {
+  return {
+    id: row.id,
+    object: { cluster: row.cluster, group: row.api_group, kind: row.kind, name: row.name, ...(row.namespace === '' ? {} : { namespace: row.namespace }) },
+    writtenAt: row.manager_time ?? undefined,
+    firstSeen: row.first_seen,
+  };
+}
+
+/** How a linked field reads in a ledger event: enough to know what it was without the findings table. */
+function eventFinding(row: FindingLinkRow): Record<string, unknown> {
+  const ns = row.namespace === '' ? '' : `${row.namespace}/`;
+  return { id: row.id, cluster: row.cluster, object: `${row.kind}${row.api_group ? `.${row.api_group}` : ''}/${ns}${row.name}`, path: row.path };
+}
+
+/** Logs what a linking pass did: links made, and drift two changes could equally explain. */
+export function logLinkOutcome(log: Logger, outcome: LinkOutcome): void {
+  for (const l of outcome.linked) log.info({ change: changeKey(l.changeId), findings: l.findingIds }, 'drift linked');
+  for (const a of outcome.ambiguous) log.info({ finding: a.findingId, changes: a.changeIds.map(changeKey) }, 'drift matches several changes; left for the owners');
+}
+
+const FINDING_COLUMNS = 'f.id, f.cluster, f.api_group, f.kind, f.namespace, f.name, f.path, f.manager_time, f.first_seen';
+
+export class LinksStore {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: LedgerStore,
+  ) {}
+
+  /** Open changes (open or in review) as linking sees them. */
+  private openChanges(): LinkableChange[] {
+    const rows = this.db
+      .prepare(`SELECT id, cluster, resources, created_at FROM changes WHERE status IN ('open', 'in_review')`)
+      .all() as { id: number; cluster: string | null; resources: string; created_at: string }[];
+    return rows.map((r) => ({
+      id: r.id,
+      cluster: r.cluster ?? undefined,
+      resources: ResourceList.parse(JSON.parse(r.resources)),
+      createdAt: r.created_at,
+    }));
+  }
+
+  private unlinkedActive(ids?: readonly number[]): FindingLinkRow[] {
+    const base = `SELECT ${FINDING_COLUMNS} FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
+      WHERE f.resolved_at IS NULL AND l.finding_id IS NULL`;
+    if (ids === undefined) return this.db.prepare(`${base} ORDER BY f.id`).all() as FindingLinkRow[];
+    const out: FindingLinkRow[] = [];
+    // In pages: SQLite caps the number of bound parameters.
+    for (let i = 0; i < ids.length; i += 500) {
+      const page = ids.slice(i, i + 500);
+      out.push(...(this.db.prepare(`${base} AND f.id IN (${page.map(() => '?').join(',')}) ORDER BY f.id`).all(...page) as FindingLinkRow[]));
+    }
+    return out;
+  }
+
+  /** Writes links for one change and its ledger event. Inside a write. */
+  private link(changeId: number, rows: readonly FindingLinkRow[], how: LinkHow, by: string, now: Date): void {
+    if (rows.length === 0) return;
+    const insert = this.db.prepare('INSERT INTO drift_links (finding_id, change_id, how, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)');
+    for (const row of rows) insert.run(row.id, changeId, how, by, now.toISOString());
+    this.ledger.appendEvent(changeId, 'drift_linked', by, now, { how, findings: rows.map(eventFinding) });
+  }
+
+  private record(decisions: readonly FindingDecision[], rows: readonly FindingLinkRow[], now: Date): LinkOutcome {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const perChange = new Map<number, FindingLinkRow[]>();
+    for (const d of decisions) {
+      if (d.outcome !== 'linked') continue;
+      const row = byId.get(d.findingId);
+      if (!row) continue;
+      const list = perChange.get(d.changeId);
+      if (list) list.push(row);
+      else perChange.set(d.changeId, [row]);
+    }
+    const linked: LinkOutcome['linked'] = [];
+    for (const [changeId, list] of [...perChange].sort((a, b) => a[0] - b[0])) {
+      this.link(changeId, list, 'automatic', STOPGAP_ACTOR, now);
+      linked.push({ changeId, findingIds: list.map((r) => r.id) });
+    }
+    return { linked, ambiguous: decisions.filter((d): d is LinkOutcome['ambiguous'][number] => d.outcome === 'ambiguous') };
+  }
+
+  /**
+   * Links findings the scanner just reported (those still unlinked), or with `'all'` every active
+   * unlinked finding (at start-up, and after a pass that failed), to the open changes that explain them.
+   */
+  linkFindingsSoon(findingIds: readonly number[] | 'all', clusters: readonly string[], now: Date): Promise<LinkOutcome> {
+    return this.ledger.writeSoon(() => {
+      const rows = this.unlinkedActive(findingIds === 'all' ? undefined : findingIds);
+      if (rows.length === 0) return { linked: [], ambiguous: [] };
+      return this.record(linkFindings(rows.map(toLinkable), this.openChanges(), clusters), rows, now);
+    });
+  }
+
+  /** Links a newly logged change to the active unlinked findings it names (and explains best). */
+  linkChangeSoon(changeId: number, clusters: readonly string[], now: Date): Promise<LinkOutcome> {
+    return this.ledger.writeSoon(() => {
+      const open = this.openChanges();
+      const change = open.find((c) => c.id === changeId);
+      if (!change || change.resources.length === 0) return { linked: [], ambiguous: [] };
+      const rows = this.unlinkedActive();
+      const { linked, ambiguous } = findingsForNewChange(change, rows.map(toLinkable), open, clusters);
+      const chosen = new Set(linked);
+      return this.record(
+        [...linked.map((findingId): FindingDecision => ({ findingId, outcome: 'linked', changeId })), ...ambiguous],
+        rows.filter((r) => chosen.has(r.id) || ambiguous.some((a) => a.findingId === r.id)),
+        now,
+      );
+    });
+  }
+
+  /**
+   * A person says these findings belong to a change. Findings linked elsewhere move (an unlink event
+   * on the old change, a link event on the new one); resolved findings can be claimed too, so a change
+   * can take credit for drift already put right.
+   */
+  claimSoon(findingIds: readonly number[], changeId: number, by: string, now: Date): Promise<{ claimed: number[]; already: number[] }> {
+    return this.ledger.writeSoon(() => {
+      const claimed: FindingLinkRow[] = [];
+      const already: number[] = [];
+      for (const id of findingIds) {
+        const row = this.db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`).get(id) as FindingLinkRow | undefined;
+        if (!row) continue;
+        const current = this.linkOf(id);
+        if (current?.changeId === changeId) {
+          already.push(id);
+          continue;
+        }
+        if (current) this.unlink(current.changeId, [row], by, now, `moved to ${changeKey(changeId)}`);
+        claimed.push(row);
+      }
+      this.link(changeId, claimed, 'claimed', by, now);
+      return { claimed: claimed.map((r) => r.id), already };
+    });
+  }
+
+  /** A person says these findings do not belong to the change they are linked to. */
+  unclaimSoon(findingIds: readonly number[], by: string, now: Date): Promise<{ changeId: number; findingIds: number[] }[]> {
+    return this.ledger.writeSoon(() => {
+      const perChange = new Map<number, FindingLinkRow[]>();
+      for (const id of findingIds) {
+        const link = this.linkOf(id);
+        const row = this.db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`).get(id) as FindingLinkRow | undefined;
+        if (!link || !row) continue;
+        perChange.set(link.changeId, [...(perChange.get(link.changeId) ?? []), row]);
+      }
+      const out: { changeId: number; findingIds: number[] }[] = [];
+      for (const [changeId, rows] of perChange) {
+        this.unlink(changeId, rows, by, now, 'unclaimed');
+        out.push({ changeId, findingIds: rows.map((r) => r.id) });
+      }
+      return out;
+    });
+  }
+
+  private unlink(changeId: number, rows: readonly FindingLinkRow[], by: string, now: Date, reason: string): void {
+    const del = this.db.prepare('DELETE FROM drift_links WHERE finding_id = ? AND change_id = ?');
+    for (const row of rows) del.run(row.id, changeId);
+    this.ledger.appendEvent(changeId, 'drift_unlinked', by, now, { reason, findings: rows.map(eventFinding) });
+  }
+
+  linkOf(findingId: number): LinkRecord | undefined {
+    const row = this.db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE finding_id = ?').get(findingId) as
+      | { finding_id: number; change_id: number; how: LinkHow; linked_by: string; linked_at: string }
+      | undefined;
+    return row ? { findingId: row.finding_id, changeId: row.change_id, how: row.how, linkedBy: row.linked_by, linkedAt: row.linked_at } : undefined;
+  }
+
+  /** The findings linked to a change, oldest link first. */
+  linksOf(changeId: number): LinkRecord[] {
+    const rows = this.db
+      .prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id')
+      .all(changeId) as { finding_id: number; change_id: number; how: LinkHow; linked_by: string; linked_at: string }[];
+    return rows.map((r) => ({ findingId: r.finding_id, changeId: r.change_id, how: r.how, linkedBy: r.linked_by, linkedAt: r.linked_at }));
+  }
+
+  finding(id: number): Finding | undefined {
+    return getFinding(this.db, id);
+  }
+
+  /** The findings linked to a change, live ones first, each in the order it was linked. */
+  linkedFindings(changeId: number): Finding[] {
+    const found = this.linksOf(changeId)
+      .map((l) => getFinding(this.db, l.findingId))
+      .filter((f): f is Finding => f !== undefined);
+    return [...found.filter((f) => !f.resolvedAt), ...found.filter((f) => f.resolvedAt)];
+  }
+
+  /** Active findings of the objects a resource reference names (one object unless the reference is loose). */
+  activeFindingsNamed(resource: ResourceRef, cluster: string | undefined): Finding[] {
+    return listActiveFindings(this.db, { name: resource.name, ...(cluster ? { cluster } : {}) }).filter((f) =>
+      refNamesObject(resource, { group: f.ref.group, kind: f.ref.kind, namespace: f.ref.namespace, name: f.ref.name }),
+    );
+  }
+
+  /** Active findings nobody has claimed, oldest first, at most `limit`, with how many there are. */
+  unclaimed(opts: { cluster?: string; limit: number }): { findings: Finding[]; total: number } {
+    const where = `f.resolved_at IS NULL AND l.finding_id IS NULL${opts.cluster ? ' AND f.cluster = @cluster' : ''}`;
+    const params = { cluster: opts.cluster, limit: opts.limit };
+    const ids = this.db
+      .prepare(`SELECT f.id FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id WHERE ${where} ORDER BY f.first_seen, f.id LIMIT @limit`)
+      .all(opts.cluster ? params : { limit: opts.limit }) as { id: number }[];
+    const { n } = this.db
+      .prepare(`SELECT count(*) AS n FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id WHERE ${where}`)
+      .get(opts.cluster ? { cluster: opts.cluster } : {}) as { n: number };
+    return { findings: ids.map((r) => getFinding(this.db, r.id)).filter((f): f is Finding => f !== undefined), total: n };
+  }
+
+  /** Of these changes, the ones with at least one linked finding still live. */
+  withLiveDrift(changeIds: readonly number[]): Set<number> {
+    const out = new Set<number>();
+    for (let i = 0; i < changeIds.length; i += 500) {
+      const page = changeIds.slice(i, i + 500);
+      const rows = this.db
+        .prepare(
+          `SELECT DISTINCT l.change_id AS id FROM drift_links l JOIN drift_findings f ON f.id = l.finding_id
+           WHERE f.resolved_at IS NULL AND l.change_id IN (${page.map(() => '?').join(',')})`,
+        )
+        .all(...page) as { id: number }[];
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
+  }
+}
