@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<void>> = {
   diff: async () => (await import('./diff.js')).benchDiff(),
   scan: async () => (await import('./scan.js')).benchScan(),
   redact: async () => (await import('./redact.js')).benchRedact(),
+  linking: async () => (await import('./linking.js')).benchLinking(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

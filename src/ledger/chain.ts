@@ -37,6 +37,15 @@ export function eventHash(prevHash: string, event: ChainEvent): string {
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/**
+ * {@link eventHash} for an event whose data is already canonical JSON (as it is stored): the same
+ * hash, without sorting the data's keys a second time. The envelope's keys are written in sorted order.
+ */
+export function eventHashOfCanonical(prevHash: string, event: Omit<ChainEvent, 'data'>, canonicalData: string): string {
+  const body = `{"actor":${JSON.stringify(event.actor)},"at":${JSON.stringify(event.at)},"changeId":${JSON.stringify(event.changeId)},"data":${canonicalData},"seq":${JSON.stringify(event.seq)},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
 export type ChainProblem =
   /** Events deleted from the middle of the log. */
   | { kind: 'missing'; seq: number; message: string }

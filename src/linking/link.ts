@@ -31,37 +31,44 @@ function time(iso: string): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
+interface Candidate {
+  change: LinkableChange;
+  createdMs: number;
+}
+
 /** Open changes indexed by the names they mention, so linking many findings stays linear. */
 class ChangeIndex {
-  private readonly byName = new Map<string, LinkableChange[]>();
+  private readonly byName = new Map<string, Candidate[]>();
 
   constructor(changes: readonly LinkableChange[]) {
     for (const change of changes) {
+      const candidate = { change, createdMs: time(change.createdAt) };
       const names = new Set(change.resources.map((r) => r.name));
       for (const name of names) {
         const list = this.byName.get(name);
-        if (list) list.push(change);
-        else this.byName.set(name, [change]);
+        if (list) list.push(candidate);
+        else this.byName.set(name, [candidate]);
       }
     }
   }
 
-  candidates(object: DriftObject, clusters: readonly string[]): LinkableChange[] {
-    return (this.byName.get(object.name) ?? []).filter((c) => changeNamesObject(c, object, clusters));
+  candidates(object: DriftObject, clusters: readonly string[]): Candidate[] {
+    return (this.byName.get(object.name) ?? []).filter((c) => changeNamesObject(c.change, object, clusters));
   }
 }
 
-function decide(finding: LinkableFinding, candidates: readonly LinkableChange[]): FindingDecision | undefined {
+function decide(finding: LinkableFinding, candidates: readonly Candidate[]): FindingDecision | undefined {
   if (candidates.length === 0) return undefined;
-  if (candidates.length === 1) return { findingId: finding.id, outcome: 'linked', changeId: candidates[0]!.id };
+  if (candidates.length === 1) return { findingId: finding.id, outcome: 'linked', changeId: (candidates[0] as Candidate).change.id };
   const at = time(finding.writtenAt ?? finding.firstSeen);
-  const ranked = candidates
-    .map((c) => ({ id: c.id, distance: Math.abs(time(c.createdAt) - at) }))
-    .sort((a, b) => a.distance - b.distance || a.id - b.id);
-  const best = ranked[0]!;
-  const tied = ranked.filter((r) => r.distance - best.distance < EQUALLY_CLOSE_MS);
-  if (tied.length > 1) return { findingId: finding.id, outcome: 'ambiguous', changeIds: tied.map((r) => r.id).sort((a, b) => a - b) };
-  return { findingId: finding.id, outcome: 'linked', changeId: best.id };
+  let best = Infinity;
+  for (const c of candidates) best = Math.min(best, Math.abs(c.createdMs - at));
+  const tied = candidates
+    .filter((c) => Math.abs(c.createdMs - at) - best < EQUALLY_CLOSE_MS)
+    .map((c) => c.change.id)
+    .sort((a, b) => a - b);
+  if (tied.length > 1) return { findingId: finding.id, outcome: 'ambiguous', changeIds: tied };
+  return { findingId: finding.id, outcome: 'linked', changeId: tied[0] as number };
 }
 
 /**

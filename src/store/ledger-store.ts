@@ -2,7 +2,7 @@ import type { Db } from './db.js';
 import { groupCommit } from './group-commit.js';
 import { StopgapError } from '../errors.js';
 import { canonicalJson } from '../ledger/canonical-json.js';
-import { GENESIS_HASH, eventHash, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
+import { GENESIS_HASH, eventHashOfCanonical, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
 import { applyAction, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
 import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus, type ListScope } from '../ledger/model.js';
 import { z } from 'zod';
@@ -260,27 +260,37 @@ export class LedgerStore {
   }
 
   /**
-   * Records something that happened to a change without changing its row (drift linked or unlinked);
-   * only inside a write ({@link writeSoon}), so it commits with what it describes.
+   * Records things that happened to changes without changing their rows (drift linked or unlinked);
+   * only inside a write ({@link writeSoon}), so they commit with what they describe. Many events are
+   * chained in one go: the head is read and written once.
    */
-  appendEvent(changeId: number, type: 'drift_linked' | 'drift_unlinked', actor: string, at: Date, data: Record<string, unknown>): void {
-    if (!this.db.inTransaction) throw new Error('a ledger event must be appended inside a write (writeSoon)');
-    this.append(changeId, type, actor, at.toISOString(), data);
+  appendEvents(events: readonly { changeId: number; type: 'drift_linked' | 'drift_unlinked'; actor: string; at: Date; data: Record<string, unknown> }[]): void {
+    if (!this.db.inTransaction) throw new Error('ledger events must be appended inside a write (writeSoon)');
+    this.appendAll(events.map((e) => ({ ...e, at: e.at.toISOString() })));
   }
 
   private append(changeId: number, type: string, actor: string, at: string, data: unknown): void {
+    this.appendAll([{ changeId, type, actor, at, data }]);
+  }
+
+  private appendAll(events: readonly { changeId: number; type: string; actor: string; at: string; data: unknown }[]): void {
+    if (events.length === 0) return;
     const stored = this.stmts.lastEvent.get() as { seq: number; hash: string } | undefined;
     const headRow = this.stmts.getHead.get() as { value: string } | undefined;
     const head = headRow ? parseHead(headRow.value) : undefined;
     // Events deleted from the end of the log would otherwise be overwritten by the next write, with a
     // fresh head to match; chaining from the recorded head keeps them a gap that verify names.
     const last = head && (!stored || head.seq > stored.seq) ? head : stored;
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const canonical = canonicalJson(data);
-    const hash = eventHash(prevHash, { seq, changeId, type, actor, at, data: JSON.parse(canonical) });
-    this.stmts.appendEvent.run({ seq, changeId, type, actor, at, data: canonical, prevHash, hash });
-    this.stmts.setHead.run(JSON.stringify({ seq, hash }));
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    for (const { changeId, type, actor, at, data } of events) {
+      seq += 1;
+      const canonical = canonicalJson(data);
+      const hash = eventHashOfCanonical(prevHash, { seq, changeId, type, actor, at }, canonical);
+      this.stmts.appendEvent.run({ seq, changeId, type, actor, at, data: canonical, prevHash, hash });
+      prevHash = hash;
+    }
+    this.stmts.setHead.run(JSON.stringify({ seq, hash: prevHash }));
   }
 
   list(opts: { scope: ListScope; user: string; now: Date; limit?: number }): { changes: Change[]; total: number } {

@@ -45,6 +45,8 @@ interface FindingLinkRow {
 
 const ResourceList = z.array(ResourceRef);
 
+type LedgerEvent = Parameters<LedgerStore['appendEvents']>[0][number];
+
 function toLinkable(row: FindingLinkRow): LinkableFinding {
   return {
     id: row.id,
@@ -69,16 +71,25 @@ export function logLinkOutcome(log: Logger, outcome: LinkOutcome): void {
 const FINDING_COLUMNS = 'f.id, f.cluster, f.api_group, f.kind, f.namespace, f.name, f.path, f.manager_time, f.first_seen';
 
 export class LinksStore {
+  private readonly stmts;
+
   constructor(
     private readonly db: Db,
     private readonly ledger: LedgerStore,
-  ) {}
+  ) {
+    this.stmts = {
+      openChanges: db.prepare(`SELECT id, cluster, resources, created_at FROM changes WHERE status IN ('open', 'in_review')`),
+      insertLink: db.prepare('INSERT INTO drift_links (finding_id, change_id, how, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)'),
+      deleteLink: db.prepare('DELETE FROM drift_links WHERE finding_id = ? AND change_id = ?'),
+      linkOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE finding_id = ?'),
+      linksOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id'),
+      findingRow: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`),
+    };
+  }
 
   /** Open changes (open or in review) as linking sees them. */
   private openChanges(): LinkableChange[] {
-    const rows = this.db
-      .prepare(`SELECT id, cluster, resources, created_at FROM changes WHERE status IN ('open', 'in_review')`)
-      .all() as { id: number; cluster: string | null; resources: string; created_at: string }[];
+    const rows = this.stmts.openChanges.all() as { id: number; cluster: string | null; resources: string; created_at: string }[];
     return rows.map((r) => ({
       id: r.id,
       cluster: r.cluster ?? undefined,
@@ -100,12 +111,12 @@ export class LinksStore {
     return out;
   }
 
-  /** Writes links for one change and its ledger event. Inside a write. */
-  private link(changeId: number, rows: readonly FindingLinkRow[], how: LinkHow, by: string, now: Date): void {
-    if (rows.length === 0) return;
-    const insert = this.db.prepare('INSERT INTO drift_links (finding_id, change_id, how, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)');
-    for (const row of rows) insert.run(row.id, changeId, how, by, now.toISOString());
-    this.ledger.appendEvent(changeId, 'drift_linked', by, now, { how, findings: rows.map(eventFinding) });
+  /** Writes links for one change; returns its ledger event, for the caller to append. Inside a write. */
+  private link(changeId: number, rows: readonly FindingLinkRow[], how: LinkHow, by: string, now: Date): LedgerEvent[] {
+    if (rows.length === 0) return [];
+    const at = now.toISOString();
+    for (const row of rows) this.stmts.insertLink.run(row.id, changeId, how, by, at);
+    return [{ changeId, type: 'drift_linked', actor: by, at: now, data: { how, findings: rows.map(eventFinding) } }];
   }
 
   private record(decisions: readonly FindingDecision[], rows: readonly FindingLinkRow[], now: Date): LinkOutcome {
@@ -120,10 +131,12 @@ export class LinksStore {
       else perChange.set(d.changeId, [row]);
     }
     const linked: LinkOutcome['linked'] = [];
+    const events: LedgerEvent[] = [];
     for (const [changeId, list] of [...perChange].sort((a, b) => a[0] - b[0])) {
-      this.link(changeId, list, 'automatic', STOPGAP_ACTOR, now);
+      events.push(...this.link(changeId, list, 'automatic', STOPGAP_ACTOR, now));
       linked.push({ changeId, findingIds: list.map((r) => r.id) });
     }
+    this.ledger.appendEvents(events);
     return { linked, ambiguous: decisions.filter((d): d is LinkOutcome['ambiguous'][number] => d.outcome === 'ambiguous') };
   }
 
@@ -165,18 +178,20 @@ export class LinksStore {
     return this.ledger.writeSoon(() => {
       const claimed: FindingLinkRow[] = [];
       const already: number[] = [];
+      const events: LedgerEvent[] = [];
       for (const id of findingIds) {
-        const row = this.db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`).get(id) as FindingLinkRow | undefined;
+        const row = this.stmts.findingRow.get(id) as FindingLinkRow | undefined;
         if (!row) continue;
         const current = this.linkOf(id);
         if (current?.changeId === changeId) {
           already.push(id);
           continue;
         }
-        if (current) this.unlink(current.changeId, [row], by, now, `moved to ${changeKey(changeId)}`);
+        if (current) events.push(this.unlink(current.changeId, [row], by, now, `moved to ${changeKey(changeId)}`));
         claimed.push(row);
       }
-      this.link(changeId, claimed, 'claimed', by, now);
+      events.push(...this.link(changeId, claimed, 'claimed', by, now));
+      this.ledger.appendEvents(events);
       return { claimed: claimed.map((r) => r.id), already };
     });
   }
@@ -187,27 +202,29 @@ export class LinksStore {
       const perChange = new Map<number, FindingLinkRow[]>();
       for (const id of findingIds) {
         const link = this.linkOf(id);
-        const row = this.db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`).get(id) as FindingLinkRow | undefined;
+        const row = this.stmts.findingRow.get(id) as FindingLinkRow | undefined;
         if (!link || !row) continue;
         perChange.set(link.changeId, [...(perChange.get(link.changeId) ?? []), row]);
       }
       const out: { changeId: number; findingIds: number[] }[] = [];
+      const events: LedgerEvent[] = [];
       for (const [changeId, rows] of perChange) {
-        this.unlink(changeId, rows, by, now, 'unclaimed');
+        events.push(this.unlink(changeId, rows, by, now, 'unclaimed'));
         out.push({ changeId, findingIds: rows.map((r) => r.id) });
       }
+      this.ledger.appendEvents(events);
       return out;
     });
   }
 
-  private unlink(changeId: number, rows: readonly FindingLinkRow[], by: string, now: Date, reason: string): void {
-    const del = this.db.prepare('DELETE FROM drift_links WHERE finding_id = ? AND change_id = ?');
-    for (const row of rows) del.run(row.id, changeId);
-    this.ledger.appendEvent(changeId, 'drift_unlinked', by, now, { reason, findings: rows.map(eventFinding) });
+  /** Deletes links of one change; returns its ledger event, for the caller to append. Inside a write. */
+  private unlink(changeId: number, rows: readonly FindingLinkRow[], by: string, now: Date, reason: string): LedgerEvent {
+    for (const row of rows) this.stmts.deleteLink.run(row.id, changeId);
+    return { changeId, type: 'drift_unlinked', actor: by, at: now, data: { reason, findings: rows.map(eventFinding) } };
   }
 
   linkOf(findingId: number): LinkRecord | undefined {
-    const row = this.db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE finding_id = ?').get(findingId) as
+    const row = this.stmts.linkOf.get(findingId) as
       | { finding_id: number; change_id: number; how: LinkHow; linked_by: string; linked_at: string }
       | undefined;
     return row ? { findingId: row.finding_id, changeId: row.change_id, how: row.how, linkedBy: row.linked_by, linkedAt: row.linked_at } : undefined;
@@ -215,9 +232,7 @@ export class LinksStore {
 
   /** The findings linked to a change, oldest link first. */
   linksOf(changeId: number): LinkRecord[] {
-    const rows = this.db
-      .prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id')
-      .all(changeId) as { finding_id: number; change_id: number; how: LinkHow; linked_by: string; linked_at: string }[];
+    const rows = this.stmts.linksOf.all(changeId) as { finding_id: number; change_id: number; how: LinkHow; linked_by: string; linked_at: string }[];
     return rows.map((r) => ({ findingId: r.finding_id, changeId: r.change_id, how: r.how, linkedBy: r.linked_by, linkedAt: r.linked_at }));
   }
 
