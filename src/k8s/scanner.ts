@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ClusterConfig, DriftConfig } from '../config/clusters.js';
-import { StopgapError } from '../errors.js';
-import type { Finding, ScanCoverage } from '../drift/findings.js';
+import type { ScanCoverage } from '../drift/findings.js';
 import { countActiveFindings, objectKey, recordScanRun, resolveUncovered, resolveUnlistedObjects } from '../drift/findings.js';
 import type { ScanMode } from '../drift/findings.js';
 import { openDesiredSource } from '../drift/sources/index.js';
@@ -14,6 +13,8 @@ import type { KubeClient } from './client.js';
 import { createKubeClient } from './client.js';
 import type { ApiResource, DiscoveryResult, KindSpec } from './discovery.js';
 import { DEFAULT_KINDS, discoverKinds, parseKindSelector } from './discovery.js';
+import type { DriftEventSink, ErrorValue } from './drift-events.js';
+import { errorValue, kindLabel } from './drift-events.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
@@ -51,45 +52,6 @@ export function scanSettingsFrom(drift: DriftConfig): ScanSettings {
     backoffMaxMs: drift.backoffMaxSeconds * 1000,
     backoffJitter: 0.2,
   };
-}
-
-export interface ErrorValue {
-  code: string;
-  message: string;
-}
-
-export function errorValue(err: unknown): ErrorValue {
-  if (err instanceof StopgapError) return { code: err.code, message: err.message };
-  return { code: 'internal', message: (err as Error)?.message ?? String(err) };
-}
-
-/** Everything the scanner reports while it works: progress lines, problems, findings as they change. */
-export type DriftEvent =
-  | { type: 'kind-listed'; cluster: string; resource: ApiResource; namespace?: string; mode: ScanMode; objects: number; findings: number; durationMs: number }
-  | { type: 'kind-failed'; cluster: string; kind: string; namespace?: string; mode: ScanMode; error: ErrorValue }
-  | { type: 'cluster-failed'; cluster: string; error: ErrorValue; retryInMs?: number }
-  | { type: 'source-problem'; cluster: string; problem: SourceProblem }
-  | { type: 'object-skipped'; cluster: string; object: string; message: string }
-  | { type: 'findings-changed'; cluster: string; created: Finding[]; resolved: Finding[] }
-  /** A kind's list/watch loop failed unexpectedly (a bug, not the cluster): it starts over alone after `retryInMs`. */
-  | { type: 'loop-failed'; cluster: string; resource: ApiResource; namespace?: string; error: ErrorValue; retryInMs: number; attempt: number }
-  | {
-      type: 'watch-ended';
-      cluster: string;
-      resource: ApiResource;
-      namespace?: string;
-      reason: 'closed' | 'inactive' | 'dropped' | 'failed' | 'gone' | 'resync';
-      error?: ErrorValue;
-      /** Delay before the next watch or list; 0 when it follows at once. */
-      retryInMs: number;
-      attempt: number;
-      resourceVersion: string;
-    };
-
-export type DriftEventSink = (event: DriftEvent) => void;
-
-export function kindLabel(resource: Pick<ApiResource, 'group' | 'version' | 'kind'>): string {
-  return resource.group === '' ? `${resource.version}/${resource.kind}` : `${resource.group}/${resource.version}/${resource.kind}`;
 }
 
 /**

@@ -10,8 +10,10 @@ import { watchOnce } from './list-watch.js';
 import type { WatchEvent } from './list-watch.js';
 import type { FindingsChange } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
-import type { ClusterContext, DriftEvent, ErrorValue, ScanDeps, ScanSettings } from './scanner.js';
-import { clusterContext, coverageOf, errorValue, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
+import type { DriftEvent, ErrorValue } from './drift-events.js';
+import { errorValue } from './drift-events.js';
+import type { ClusterContext, ScanDeps, ScanSettings } from './scanner.js';
+import { clusterContext, coverageOf, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
 import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
 
 /** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
