@@ -19,40 +19,9 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
 import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
+import type { ScanSettings } from './scan-settings.js';
 import type { Scheduler } from './scheduler.js';
 import { yieldToEventLoop } from './scheduler.js';
-
-/** Timing knobs in milliseconds (config speaks seconds; tests speak milliseconds). */
-export interface ScanSettings {
-  pageSize: number;
-  requestIdleMs: number;
-  inactivityMs: number;
-  watchTimeoutSeconds: number;
-  resyncMs: number;
-  /**
-   * 0..1: how much earlier than `resyncMs` each relist may fall, drawn anew every time, so that the
-   * kinds of a cluster (and clusters) do not all relist at once.
-   */
-  resyncJitter: number;
-  backoffInitialMs: number;
-  backoffMaxMs: number;
-  /** 0..1: how much of each backoff delay is randomised, so that clusters do not retry in step. */
-  backoffJitter: number;
-}
-
-export function scanSettingsFrom(drift: DriftConfig): ScanSettings {
-  return {
-    pageSize: drift.pageSize,
-    requestIdleMs: drift.requestTimeoutSeconds * 1000,
-    inactivityMs: drift.inactivitySeconds * 1000,
-    watchTimeoutSeconds: drift.watchTimeoutSeconds,
-    resyncMs: drift.resyncSeconds * 1000,
-    resyncJitter: 0.1,
-    backoffInitialMs: drift.backoffInitialSeconds * 1000,
-    backoffMaxMs: drift.backoffMaxSeconds * 1000,
-    backoffJitter: 0.2,
-  };
-}
 
 /**
  * At most this many objects are diffed and recorded in one transaction; then the event loop gets a

@@ -12,16 +12,10 @@ import type { FindingsChange } from './observe.js';
 import { observeDeleted, observeObject } from './observe.js';
 import type { DriftEvent, ErrorValue } from './drift-events.js';
 import { errorValue } from './drift-events.js';
-import type { ClusterContext, ScanDeps, ScanSettings } from './scanner.js';
+import { backoffDelay } from './scan-settings.js';
+import type { ClusterContext, ScanDeps } from './scanner.js';
 import { clusterContext, coverageOf, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
 import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
-
-/** Exponential backoff with jitter: attempt 0 waits `initial`, each next one twice as long, capped. */
-export function backoffDelay(settings: Pick<ScanSettings, 'backoffInitialMs' | 'backoffMaxMs' | 'backoffJitter'>, attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(settings.backoffMaxMs, settings.backoffInitialMs * 2 ** Math.min(attempt, 30));
-  const jitter = base * settings.backoffJitter * random();
-  return Math.round(base - jitter);
-}
 
 /** Records what one watch event says, against desired state as it is now; reports what changed. */
 function observeEvent(ctx: ClusterContext, resource: ApiResource, event: Exclude<WatchEvent, { type: 'BOOKMARK' }>, source?: () => DesiredSource): void {
