@@ -1,24 +1,21 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { ClusterConfig, DriftConfig } from '../config/clusters.js';
 import type { ScanCoverage } from '../drift/findings.js';
 import { countActiveFindings, objectKey, recordScanRun, resolveUncovered, resolveUnlistedObjects } from '../drift/findings.js';
 import type { ScanMode } from '../drift/findings.js';
-import { openDesiredSource } from '../drift/sources/index.js';
-import type { DeclaredObject, DesiredSource, SourceProblem } from '../drift/sources/source.js';
+import type { DeclaredObject, SourceProblem } from '../drift/sources/source.js';
 import { refOf } from '../drift/sources/source.js';
 import type { ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
 import { whenNotBusy } from './busy.js';
-import type { KubeClient } from './client.js';
-import { createKubeClient } from './client.js';
-import type { ApiResource, DiscoveryResult, KindSpec } from './discovery.js';
-import { DEFAULT_KINDS, discoverKinds, parseKindSelector } from './discovery.js';
+import type { ApiResource, DiscoveryResult } from './discovery.js';
+import { discoverKinds } from './discovery.js';
 import type { DriftEventSink, ErrorValue } from './drift-events.js';
 import { errorValue, kindLabel } from './drift-events.js';
-import { loadKubeConfig } from './kubeconfig.js';
 import { listAll } from './list-watch.js';
-import type { DiffFn, FindingsChange, ObserverContext } from './observe.js';
+import type { DiffFn, FindingsChange } from './observe.js';
 import { observeAbsent, observeObject } from './observe.js';
+import type { ClusterContext, OpenClusterDeps, OpenedCluster } from './open-cluster.js';
+import { clusterContext, openCluster } from './open-cluster.js';
 import type { ScanSettings } from './scan-settings.js';
 import type { Scheduler } from './scheduler.js';
 import { yieldToEventLoop } from './scheduler.js';
@@ -30,15 +27,6 @@ import { yieldToEventLoop } from './scheduler.js';
 export const OBJECTS_PER_TURN = 25;
 /** Declared objects checked against the list between turns (a set lookup each). */
 const KEYS_PER_TURN = 2000;
-
-/** What listing and watching one opened cluster needs. */
-export type ClusterContext = ObserverContext & {
-  client: KubeClient;
-  settings: ScanSettings;
-  emit?: DriftEventSink;
-  scheduler?: Scheduler;
-  random?: () => number;
-};
 
 export interface ListKindResult {
   ok: true;
@@ -227,20 +215,15 @@ export async function listKind(
   }
 }
 
-export interface ScanDeps {
+export interface ScanDeps extends OpenClusterDeps {
   db: Db;
   drift: DriftConfig;
   settings: ScanSettings;
   fingerprint: (value: string) => string;
-  env?: NodeJS.ProcessEnv;
-  /** Where relative manifest directories are read from (the config file's directory). */
-  baseDir?: string;
   now?: () => Date;
   emit?: DriftEventSink;
   diff?: DiffFn;
   signal?: AbortSignal;
-  /** How desired state is read (`openDesiredSource` unless a test says otherwise). */
-  desiredSource?: typeof openDesiredSource;
   /** Resyncs, backoffs and reloads are timed on it (real timers unless a test drives a fake). */
   scheduler?: Scheduler;
   /** The random source of backoff and resync jitter (Math.random unless a test says otherwise). */
@@ -268,55 +251,6 @@ export interface ClusterOutcome {
   problems: SourceProblem[];
   /** What the pass looked at; absent when the cluster could not be scanned at all. */
   coverage?: ScanCoverage;
-}
-
-export interface OpenedCluster {
-  client: KubeClient;
-  source: DesiredSource;
-  specs: KindSpec[];
-}
-
-/** What listing and watching one opened cluster needs, for one pass or one watch attempt. */
-export function clusterContext(
-  cluster: ClusterConfig,
-  deps: ScanDeps,
-  opened: OpenedCluster,
-): ClusterContext {
-  return {
-    db: deps.db,
-    cluster: cluster.name,
-    source: opened.source,
-    drift: deps.drift,
-    fingerprint: deps.fingerprint,
-    now: deps.now ?? (() => new Date()),
-    client: opened.client,
-    settings: deps.settings,
-    ...(deps.emit ? { emit: deps.emit } : {}),
-    ...(deps.diff ? { diff: deps.diff } : {}),
-    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
-  };
-}
-
-/**
- * Kubeconfig, client, desired state: what can fail before a cluster is even asked anything. A
- * relative `kubeconfig` (like a relative manifest directory) is read from `baseDir`, the config
- * file's directory, whatever the working directory.
- */
-export async function openCluster(cluster: ClusterConfig, deps: Pick<ScanDeps, 'env' | 'baseDir' | 'desiredSource'>): Promise<OpenedCluster> {
-  const baseDir = deps.baseDir ?? process.cwd();
-  const kubeconfig = cluster.kubeconfig && (isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(baseDir, cluster.kubeconfig));
-  const kc = loadKubeConfig(
-    {
-      ...(cluster.context ? { context: cluster.context } : {}),
-      ...(kubeconfig ? { kubeconfig } : {}),
-    },
-    deps.env ?? process.env,
-  );
-  const client = createKubeClient(kc);
-  const source = await (deps.desiredSource ?? openDesiredSource)(cluster.desired, baseDir);
-  const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
-  return { client, source, specs };
 }
 
 /** One full pass over a cluster: discovery, then a complete list of each kind. No watch. */

@@ -13,8 +13,10 @@ import { observeDeleted, observeObject } from './observe.js';
 import type { DriftEvent, ErrorValue } from './drift-events.js';
 import { errorValue } from './drift-events.js';
 import { backoffDelay } from './scan-settings.js';
-import type { ClusterContext, ScanDeps } from './scanner.js';
-import { clusterContext, coverageOf, listKind, OBJECTS_PER_TURN, openCluster, resolveOutOfCoverage } from './scanner.js';
+import type { ClusterContext } from './open-cluster.js';
+import { clusterContext, openCluster } from './open-cluster.js';
+import type { ScanDeps } from './scanner.js';
+import { coverageOf, listKind, OBJECTS_PER_TURN, resolveOutOfCoverage } from './scanner.js';
 import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
 
 /** Records what one watch event says, against desired state as it is now; reports what changed. */
