@@ -16,7 +16,8 @@ import { backoffDelay } from './scan-settings.js';
 import type { ClusterContext } from './open-cluster.js';
 import { clusterContext, openCluster } from './open-cluster.js';
 import type { ScanDeps } from './scanner.js';
-import { coverageOf, listKind, OBJECTS_PER_TURN, resolveOutOfCoverage } from './scanner.js';
+import { coverageOf, resolveOutOfCoverage } from './scanner.js';
+import { listKind, OBJECTS_PER_TURN } from './list-kind.js';
 import { realScheduler, sleep, yieldToEventLoop } from './scheduler.js';
 
 /** Records what one watch event says, against desired state as it is now; reports what changed. */

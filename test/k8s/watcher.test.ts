@@ -10,7 +10,7 @@ import { startDriftWatch, watchResource } from '../../src/k8s/watcher.js';
 import { backoffDelay } from '../../src/k8s/scan-settings.js';
 import { diffObjects } from '../../src/drift/diff.js';
 import type { DiffFn } from '../../src/k8s/observe.js';
-import { OBJECTS_PER_TURN } from '../../src/k8s/scanner.js';
+import { OBJECTS_PER_TURN } from '../../src/k8s/list-kind.js';
 import type { DriftWatch } from '../../src/k8s/watcher.js';
 import { scanCluster } from '../../src/k8s/scanner.js';
 import type { ScanDeps } from '../../src/k8s/scanner.js';
