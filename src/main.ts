@@ -16,8 +16,8 @@ import { resolveBotIdentity, type ResolveIdentityOptions } from './slack/identit
 import { ensureFingerprintKey } from './drift/findings.js';
 import { makeFingerprint } from './drift/fingerprint.js';
 import { logDriftEvent } from './k8s/drift-log.js';
-import { scanSettingsFrom } from './k8s/scanner.js';
-import { startDriftWatch, type DriftWatch } from './k8s/watcher.js';
+import { scanSettingsFrom } from './k8s/scan-settings.js';
+import { startDriftWatch, type DriftWatch } from './k8s/watch-supervisor.js';
 
 export interface Server {
   port: number;

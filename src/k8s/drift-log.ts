@@ -1,6 +1,6 @@
 import type { Finding } from '../drift/findings.js';
 import type { Logger } from '../log.js';
-import { kindLabel, type DriftEvent } from './scanner.js';
+import { kindLabel, type DriftEvent } from './drift-events.js';
 
 /**
  * Turns scanner events into log lines: a fixed message plus structured fields. Findings are logged

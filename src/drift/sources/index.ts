@@ -1,13 +1,17 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { DesiredSourceConfig } from '../../config/clusters.js';
-import { directorySourceInSlices, loadManifestDirectory } from './directory.js';
+import { directorySourceInSlices } from './directory.js';
 import { lastAppliedSource } from './last-applied.js';
 import { managersSource } from './managers.js';
+import { loadManifestDirectory } from './manifest-files.js';
 import type { DesiredSource } from './source.js';
 
 export * from './source.js';
-export { directorySource, loadManifestDirectory, parseManifests } from './directory.js';
-export type { DirectorySourceOptions, Manifest, ManifestSet, ParsedManifests, StoredManifest } from './directory.js';
+export { directorySource } from './directory.js';
+export type { DirectorySourceOptions } from './directory.js';
+export { loadManifestDirectory } from './manifest-files.js';
+export { parseManifests } from './manifests.js';
+export type { Manifest, ManifestSet, ParsedManifests, StoredManifest } from './manifests.js';
 export { lastAppliedSource } from './last-applied.js';
 export { managersSource } from './managers.js';
 
