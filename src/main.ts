@@ -7,6 +7,9 @@ import { openMigratedDb, type Db } from './store/db.js';
 import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { LinksStore, logLinkOutcome } from './store/links-store.js';
+import { DriftPostsStore } from './store/drift-posts-store.js';
+import { Reconciler } from './store/reconciler.js';
+import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
 import { closeServer, listenRoutes } from './http/server.js';
@@ -17,7 +20,7 @@ import { ensureFingerprintKey } from './drift/findings.js';
 import { makeFingerprint } from './drift/fingerprint.js';
 import { logDriftEvent } from './k8s/drift-log.js';
 import { scanSettingsFrom } from './k8s/scan-settings.js';
-import { startDriftWatch, type DriftWatch } from './k8s/watch-supervisor.js';
+import { startDriftWatch } from './k8s/watch-supervisor.js';
 
 export interface Server {
   port: number;
@@ -68,6 +71,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     });
     const ledger = new LedgerStore(db, { busyDeadlineMs: opts.timings?.busyDeadlineMs });
     const links = new LinksStore(db, ledger);
+    const posts = new DriftPostsStore(db);
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -81,6 +85,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       config,
       ledger,
       links,
+      posts,
       logger,
       metrics,
       identity,
@@ -94,7 +99,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
-    const drift = startDrift(config, db, links, logger, opts.env ?? process.env, opts.now ?? (() => new Date()));
+    const drift = startDrift({ config, db, ledger, links, posts, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
       'stopgap started',
@@ -129,7 +134,20 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
 }
 
 /** Watches every configured cluster in the background; a broken cluster retries on its own. */
-function startDrift(config: ServeConfig, db: Db, links: LinksStore, logger: Logger, env: NodeJS.ProcessEnv, now: () => Date): DriftWatch | undefined {
+interface DriftDeps {
+  config: ServeConfig;
+  db: Db;
+  ledger: LedgerStore;
+  links: LinksStore;
+  posts: DriftPostsStore;
+  logger: Logger;
+  metrics: Metrics;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
+  const { config, db, ledger, links, posts, logger, env, now } = deps;
   if (config.file.clusters.length === 0) {
     logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
     return undefined;
@@ -147,9 +165,24 @@ function startDrift(config: ServeConfig, db: Db, links: LinksStore, logger: Logg
         log.warn({ err, cluster }, 'could not link new drift; the next pass tries again');
       });
   };
+  // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
+  const notices = startDriftNotices({ config, posts, links, logger, metrics: deps.metrics, now });
+  links.onChange(() => void notices.sync());
+  // Changes whose linked drift has all ended close by themselves, verified; the owner hears of it.
+  const reconciler = new Reconciler(db, ledger, links);
+  const reconcile = (ended: readonly number[] | 'all') => {
+    reconciler
+      .reconcileSoon(ended, now())
+      .then(async (closed) => {
+        for (const c of closed) log.info({ change: c.key, status: c.status }, 'change closed by the scanner');
+        await notices.tellClosed(closed);
+      })
+      .catch((err: unknown) => log.warn({ err }, 'could not close reconciled changes; the next pass tries again'));
+  };
   link('all');
+  reconcile('all');
   sweep = false;
-  return startDriftWatch(config.file.clusters, {
+  const watch = startDriftWatch(config.file.clusters, {
     db,
     drift: config.file.drift,
     settings: scanSettingsFrom(config.file.drift),
@@ -163,7 +196,18 @@ function startDrift(config: ServeConfig, db: Db, links: LinksStore, logger: Logg
         const ids = sweep ? 'all' : event.created.map((f) => f.id);
         sweep = false;
         link(ids, event.cluster);
+      } else if (event.type === 'findings-changed') {
+        void notices.sync();
       }
+      // After the links above (the same queue): a declared object deleted by hand is new drift on the same
+      // change, so its change is not closed as reverted.
+      if (event.type === 'findings-changed' && event.resolved.length > 0) reconcile(event.resolved.map((f) => f.id));
     },
   });
+  return {
+    stop: async () => {
+      notices.stop();
+      await watch.stop();
+    },
+  };
 }

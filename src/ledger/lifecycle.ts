@@ -3,9 +3,27 @@ import { parseIsoTimestamp } from './dates.js';
 import { checkLength, hiddenCharacterIn, hiddenCharacterMessage, stripHiddenCharacters } from './input-limits.js';
 import type { Change, ChangeStatus } from './model.js';
 
-/** What a person (or later, the scanner) does to a change. */
+/** One linked field as the scanner last saw it: the evidence a change closed by itself on. */
+export interface ReconcileEvidence {
+  finding: number;
+  cluster: string;
+  object: string;
+  path: string;
+  resolution: string;
+  resolvedAt: string;
+  /** Values as stored with the finding: Secret fields only as fingerprints. */
+  desired?: unknown;
+  live?: unknown;
+}
+
+/** Who the scanner's own actions are recorded as. */
+export const SYSTEM_ACTOR = 'stopgap';
+
+/** What a person, or the scanner (`reconciled`), does to a change. */
 export type ChangeAction =
   | { type: 'codified'; prUrl: string }
+  /** The scanner saw every linked field's drift end: closed as codified or reverted, verified. */
+  | { type: 'reconciled'; outcome: 'codified' | 'reverted'; evidence: ReconcileEvidence[] }
   | { type: 'reverted' }
   | { type: 'dismiss'; reason: string }
   | { type: 'snooze'; until: string }
@@ -16,6 +34,11 @@ export interface ActionContext {
   by: string;
   now: Date;
   isAdmin: boolean;
+  /**
+   * Drift linked to the change is still live: a person saying codified or reverted puts it in review
+   * until the scanner confirms; without linked drift their word closes it, unverified.
+   */
+  liveDrift?: boolean;
 }
 
 /** The mutable columns of a change; an event carries the subset it changed. */
@@ -108,11 +131,17 @@ function checkInput(change: Change, action: ChangeAction, now: Date): Checked<Ch
     }
     case 'reverted':
       return { ok: true, value: action };
+    case 'reconciled':
+      // Only the scanner proves reconciliation; a person says codified or reverted.
+      return action.evidence.length > 0 ? { ok: true, value: action } : { ok: false, code: 'invalid', message: 'A verified close needs the evidence it rests on.' };
   }
 }
 
 /** Decides what an action does to a change. Pure: the caller persists the patch and the event. */
 export function applyAction(change: Change, typed: ChangeAction, ctx: ActionContext): ActionOutcome {
+  if (typed.type === 'reconciled' && ctx.by !== SYSTEM_ACTOR) {
+    return { ok: false, code: 'forbidden', message: 'Only the scanner closes a change as verified.' };
+  }
   if (!mayManage(change, ctx)) {
     return {
       ok: false,
@@ -136,6 +165,9 @@ export function applyAction(change: Change, typed: ChangeAction, ctx: ActionCont
         };
   switch (action.type) {
     case 'codified':
+      if (!ctx.liveDrift) {
+        return move('codified') ?? { ok: true, eventType: 'codified', patch: { status: 'codified', verified: false, prUrl: action.prUrl, closedAt: at } };
+      }
       return (
         move('in_review') ?? {
           ok: true,
@@ -144,7 +176,16 @@ export function applyAction(change: Change, typed: ChangeAction, ctx: ActionCont
         }
       );
     case 'reverted':
+      if (ctx.liveDrift) return move('in_review') ?? { ok: true, eventType: 'reverted_claimed', patch: { status: 'in_review' } };
       return move('reverted') ?? { ok: true, eventType: 'reverted', patch: { status: 'reverted', verified: false, closedAt: at } };
+    case 'reconciled':
+      return (
+        move(action.outcome) ?? {
+          ok: true,
+          eventType: `verified_${action.outcome}`,
+          patch: { status: action.outcome, verified: true, closedAt: at },
+        }
+      );
     case 'dismiss':
       return (
         move('dismissed') ?? {

@@ -5,9 +5,11 @@ import { isStopgapError } from '../errors.js';
 import type { ServeConfig } from '../config/config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ParseContext } from '../ledger/fix-command.js';
+import type { ActionContext } from '../ledger/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { logLinkOutcome, type LinksStore } from '../store/links-store.js';
+import type { DriftPostsStore } from '../store/drift-posts-store.js';
 import type { BotIdentity } from './identity.js';
 import { slackTextCodec } from './text-codec.js';
 
@@ -16,6 +18,8 @@ export interface SlackDeps {
   ledger: LedgerStore;
   /** Drift linked to changes, and drift nobody has claimed. */
   links: LinksStore;
+  /** Messages about unclaimed drift, for their buttons. */
+  posts: DriftPostsStore;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -34,6 +38,8 @@ export interface SlackContext extends SlackDeps {
   /** How `/fix` text is read here: Slack's text format, the configured clusters and incident channels. */
   parseContext(extra: Partial<Omit<ParseContext, 'codec'>>): ParseContext;
   isAdmin(userId: string): boolean;
+  /** Who is acting on a change, and whether drift linked to it is still live (codified then waits for the scanner). */
+  actionContext(userId: string, changeId: number): ActionContext;
   /**
    * Opens a modal for a trigger (valid three seconds, so never retried); false, counted and logged,
    * when Slack would not open it, so the caller can tell the person another way.
@@ -86,6 +92,12 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
+    actionContext: (userId, changeId) => ({
+      by: userId,
+      now: deps.now(),
+      isAdmin: deps.config.file.admins.includes(userId),
+      liveDrift: deps.links.withLiveDrift([changeId]).has(changeId),
+    }),
     deliveryFailed,
     writeFailed: (err, fields = {}) => {
       if (isStopgapError(err) && err.code === 'ledger_busy') {

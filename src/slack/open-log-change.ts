@@ -11,6 +11,8 @@ export const LogChangeMetadata = z.object({
   commandName: z.string().default('/fix'),
   source: z.enum(['modal', 'shortcut']),
   messageLink: z.string().optional(),
+  /** Drift findings the new change claims (opened from an unclaimed-drift message). */
+  claimFindings: z.array(z.number().int().positive()).max(100).optional(),
 });
 export type LogChangeMetadata = z.infer<typeof LogChangeMetadata>;
 

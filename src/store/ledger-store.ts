@@ -293,6 +293,17 @@ export class LedgerStore {
     this.stmts.setHead.run(JSON.stringify({ seq, hash: prevHash }));
   }
 
+  /** Open changes about a cluster (and, when asked, those logged without one), newest first. */
+  openOnCluster(cluster: string, opts: { withoutCluster: boolean; limit: number }): Change[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM changes WHERE status IN ('open', 'in_review') AND (cluster = @cluster${opts.withoutCluster ? ' OR cluster IS NULL' : ''})
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ cluster, limit: opts.limit }) as ChangeRow[];
+    return rows.map(toChange);
+  }
+
   list(opts: { scope: ListScope; user: string; now: Date; limit?: number }): { changes: Change[]; total: number } {
     const limit = opts.limit ?? 20;
     const open = `status IN ('open', 'in_review')`;

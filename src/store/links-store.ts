@@ -72,6 +72,7 @@ const FINDING_COLUMNS = 'f.id, f.cluster, f.api_group, f.kind, f.namespace, f.na
 
 export class LinksStore {
   private readonly stmts;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -85,6 +86,17 @@ export class LinksStore {
       linksOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id'),
       findingRow: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`),
     };
+  }
+
+  /** Called after every committed write that may have changed links (messages about drift follow them). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private async write<R>(fn: () => R): Promise<R> {
+    const result = await this.ledger.writeSoon(fn);
+    for (const listener of this.listeners) listener();
+    return result;
   }
 
   /** Open changes (open or in review) as linking sees them. */
@@ -145,7 +157,7 @@ export class LinksStore {
    * unlinked finding (at start-up, and after a pass that failed), to the open changes that explain them.
    */
   linkFindingsSoon(findingIds: readonly number[] | 'all', clusters: readonly string[], now: Date): Promise<LinkOutcome> {
-    return this.ledger.writeSoon(() => {
+    return this.write(() => {
       const rows = this.unlinkedActive(findingIds === 'all' ? undefined : findingIds);
       if (rows.length === 0) return { linked: [], ambiguous: [] };
       return this.record(linkFindings(rows.map(toLinkable), this.openChanges(), clusters), rows, now);
@@ -154,7 +166,7 @@ export class LinksStore {
 
   /** Links a newly logged change to the active unlinked findings it names (and explains best). */
   linkChangeSoon(changeId: number, clusters: readonly string[], now: Date): Promise<LinkOutcome> {
-    return this.ledger.writeSoon(() => {
+    return this.write(() => {
       const open = this.openChanges();
       const change = open.find((c) => c.id === changeId);
       if (!change || change.resources.length === 0) return { linked: [], ambiguous: [] };
@@ -175,7 +187,7 @@ export class LinksStore {
    * can take credit for drift already put right.
    */
   claimSoon(findingIds: readonly number[], changeId: number, by: string, now: Date): Promise<{ claimed: number[]; already: number[] }> {
-    return this.ledger.writeSoon(() => {
+    return this.write(() => {
       const claimed: FindingLinkRow[] = [];
       const already: number[] = [];
       const events: LedgerEvent[] = [];
@@ -198,7 +210,7 @@ export class LinksStore {
 
   /** A person says these findings do not belong to the change they are linked to. */
   unclaimSoon(findingIds: readonly number[], by: string, now: Date): Promise<{ changeId: number; findingIds: number[] }[]> {
-    return this.ledger.writeSoon(() => {
+    return this.write(() => {
       const perChange = new Map<number, FindingLinkRow[]>();
       for (const id of findingIds) {
         const link = this.linkOf(id);

@@ -102,3 +102,36 @@ describe('applyAction checks what a person typed, whatever the surface', () => {
     });
   });
 });
+
+describe('closing: a person\'s word, and the scanner\'s proof', () => {
+  const PR = 'https://github.com/acme/infra/pull/4';
+
+  it('puts a change in review when a person says codified or reverted while its drift is still live', () => {
+    const live = { ...BY_OWNER, liveDrift: true };
+    expect(applyAction(change(), { type: 'codified', prUrl: PR }, live)).toEqual({ ok: true, eventType: 'codified_claimed', patch: { status: 'in_review', prUrl: PR } });
+    expect(applyAction(change(), { type: 'reverted' }, live)).toEqual({ ok: true, eventType: 'reverted_claimed', patch: { status: 'in_review' } });
+  });
+
+  it('closes a change with no live drift on a person\'s word, unverified', () => {
+    expect(applyAction(change(), { type: 'codified', prUrl: PR }, BY_OWNER)).toEqual({
+      ok: true,
+      eventType: 'codified',
+      patch: { status: 'codified', verified: false, prUrl: PR, closedAt: NOW.toISOString() },
+    });
+    expect(applyAction(change({ status: 'in_review' }), { type: 'reverted' }, BY_OWNER)).toMatchObject({ ok: true, patch: { status: 'reverted', verified: false } });
+  });
+
+  it('lets only the scanner close a change as verified, and only with evidence', () => {
+    const evidence = [{ finding: 7, cluster: 'prod', object: 'Deployment.apps/shop/web', path: '/spec/replicas', resolution: 'reverted', resolvedAt: NOW.toISOString() }];
+    const admin: ActionContext = { by: 'U0ADMIN', now: NOW, isAdmin: true };
+    expect(applyAction(change(), { type: 'reconciled', outcome: 'reverted', evidence }, admin)).toMatchObject({ ok: false, code: 'forbidden' });
+    const scanner: ActionContext = { by: 'stopgap', now: NOW, isAdmin: true };
+    expect(applyAction(change({ status: 'in_review' }), { type: 'reconciled', outcome: 'reverted', evidence }, scanner)).toEqual({
+      ok: true,
+      eventType: 'verified_reverted',
+      patch: { status: 'reverted', verified: true, closedAt: NOW.toISOString() },
+    });
+    expect(applyAction(change(), { type: 'reconciled', outcome: 'codified', evidence: [] }, scanner)).toMatchObject({ ok: false, code: 'invalid' });
+    expect(applyAction(change({ status: 'dismissed' }), { type: 'reconciled', outcome: 'codified', evidence }, scanner)).toMatchObject({ ok: false, code: 'illegal_transition' });
+  });
+});

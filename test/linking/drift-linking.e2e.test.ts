@@ -1,63 +1,31 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { listActiveFindings, type Finding } from '../../src/drift/findings.js';
-import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
-import { startFakeKube, writeKubeconfig, type FakeKube } from '../support/fake-k8s.js';
-import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
+import type { TestApp } from '../support/app.js';
+import { startDriftApp, type DriftApp } from '../support/drift-app.js';
+import type { FakeKube } from '../support/fake-k8s.js';
 import { waitFor } from '../k8s/helpers.js';
 import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
 
 // An incident on a watched cluster, end to end: `/fix` over signed HTTP, drift from a fake API server's
 // watch, links recorded in the ledger, and what people then see in `/fix show`, `list` and `drift`.
 describe('linking drift to changes in serve', () => {
-  let fake: FakeKube;
+  let drift: DriftApp;
   let app: TestApp;
-  let manifests: string;
+  let fake: FakeKube;
+  const fix = (text: string, user?: string) => drift.fix(text, user);
 
   beforeAll(async () => {
-    manifests = mkdtempSync(join(tmpdir(), 'stopgap-manifests-'));
-    writeFileSync(
-      join(manifests, 'shop.yaml'),
-      [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } })].map((o) => stringify(o)).join('---\n'),
-    );
-    fake = await startFakeKube();
-    fake.put(liveDeployment({ name: 'payments-api', replicas: 3 }));
-    fake.put(liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } }));
-    app = await startTestApp({
-      env: { KUBECONFIG: writeKubeconfig([{ name: 'prod', server: fake.url, token: fake.token }]) },
-      config: `
-admins: [U0ADMIN01]
-clusters:
-  - name: prod-eu
-    context: prod
-    desired: { type: directory, path: ${JSON.stringify(manifests)} }
-    kinds: [Deployment, ConfigMap]
-drift:
-  backoffInitialSeconds: 0.05
-  backoffMaxSeconds: 0.2
-  requestTimeoutSeconds: 2
-`,
+    drift = await startDriftApp({
+      top: 'admins: [U0ADMIN01]',
+      desired: [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } })],
+      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } })],
     });
-    // The watch is up once the first list of each kind is in.
-    await waitFor(() => (app.logs().match(/drift kind listed/g)?.length ?? 0) >= 2, 'first lists');
+    ({ app, fake } = drift);
   });
   afterAll(async () => {
-    await app?.stop();
-    await fake?.close();
-    rmSync(manifests, { recursive: true, force: true });
+    await drift?.close();
   });
 
-  let seq = 0;
-  async function fix(text: string, user = 'U0ALICE01'): Promise<string> {
-    const fields = ownSlashCommandFields({ text, user_id: user, response_url: app.slack.responseUrl(`link-${++seq}`) });
-    const res = await sendSlashCommand(app.url, TEST_SIGNING_SECRET, fields);
-    expect(res.status).toBe(200);
-    const body = (res.json ?? {}) as { text?: string; blocks?: unknown };
-    return `${body.text ?? ''}\n${JSON.stringify(body.blocks ?? '')}`;
-  }
   const findingAt = (path: string) => (): Finding | undefined => listActiveFindings(app.server.db, { cluster: 'prod-eu' }).find((f) => f.path === path);
   const linkOf = (id: number) => app.server.db.prepare('SELECT change_id, how, linked_by FROM drift_links WHERE finding_id = ?').get(id) as { change_id: number; how: string; linked_by: string } | undefined;
 

@@ -250,14 +250,15 @@ describe('subcommands', () => {
     expect(malformed).toMatch(/\/fix show SG-\d+/);
   });
 
-  it('codified needs a real URL, then puts the change in review', async () => {
+  it('codified needs a real URL; with no live drift linked, the person\'s word closes the change, unverified', async () => {
     const c = await logOne();
     const bad = replyText(await (await fix(`codified ${c.key} github.com/acme/infra`)).reply());
     expect(bad).toMatch(/https:\/\//);
     expect(app.server.ledger.get(c.id)?.status).toBe('open');
     const ok = await (await fix(`codified ${c.key} https://github.com/acme/infra/pull/881`)).reply();
     expect(responseType(ok)).toBe('ephemeral');
-    expect(app.server.ledger.get(c.id)).toMatchObject({ status: 'in_review', prUrl: 'https://github.com/acme/infra/pull/881' });
+    expect(replyText(ok)).toContain('unverified');
+    expect(app.server.ledger.get(c.id)).toMatchObject({ status: 'codified', verified: false, prUrl: 'https://github.com/acme/infra/pull/881' });
   });
 
   it('reverted closes the change; a second close is refused with the reason', async () => {

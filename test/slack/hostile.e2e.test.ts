@@ -246,8 +246,9 @@ describe('change buttons', () => {
       stateValues: { input: { value: { type: 'url_text_input', value: 'https://github.com/acme/infra/pull/881' } } },
     });
     for (let i = 0; i < 3; i++) expect((await sendInteraction(app.url, TEST_SIGNING_SECRET, submission)).status).toBe(200);
-    expect(app.server.ledger.get(id)).toMatchObject({ status: 'in_review', prUrl: 'https://github.com/acme/infra/pull/881' });
-    expect(app.server.ledger.events(id).map((e) => e.type)).toEqual(['created', 'codified_claimed']);
+    // No drift is linked to it, so the person's word closes it, unverified.
+    expect(app.server.ledger.get(id)).toMatchObject({ status: 'codified', verified: false, prUrl: 'https://github.com/acme/infra/pull/881' });
+    expect(app.server.ledger.events(id).map((e) => e.type)).toEqual(['created', 'codified']);
   });
 });
 
@@ -269,7 +270,7 @@ describe('replayed subcommands apply once', () => {
       }
       expect(app.server.ledger.events(id)).toHaveLength(2);
       // Every delivery gets the confirmation, not a refusal of the repeat.
-      for (const answer of answers) expect(answer).toMatch(new RegExp(`${key} (is snoozed|is in review|now belongs)`));
+      for (const answer of answers) expect(answer).toMatch(new RegExp(`${key} (is snoozed|is marked codified|now belongs)`));
     });
   }
 });

@@ -54,7 +54,8 @@ describe('ledger store', () => {
 
   it('walks the lifecycle open → in_review → reverted and records an event for each step', () => {
     const c = log();
-    const r1 = ledger.act(c.id, { type: 'codified', prUrl: 'https://github.com/acme/infra/pull/1' }, { by: 'U0ALICE', now: later(1), isAdmin: false });
+    // With drift still live, a person's "codified" waits for the scanner in review.
+    const r1 = ledger.act(c.id, { type: 'codified', prUrl: 'https://github.com/acme/infra/pull/1' }, { by: 'U0ALICE', now: later(1), isAdmin: false, liveDrift: true });
     expect(r1.ok && r1.change.status).toBe('in_review');
     expect(r1.ok && r1.change.prUrl).toBe('https://github.com/acme/infra/pull/1');
     const r2 = ledger.act(c.id, { type: 'reverted' }, { by: 'U0ALICE', now: later(2), isAdmin: false });
@@ -103,7 +104,7 @@ describe('event log integrity', () => {
   function build() {
     const a = log();
     const b = log('U0BOB');
-    ledger.act(a.id, { type: 'codified', prUrl: 'https://github.com/acme/infra/pull/7' }, { by: 'U0ALICE', now: later(1), isAdmin: false });
+    ledger.act(a.id, { type: 'codified', prUrl: 'https://github.com/acme/infra/pull/7' }, { by: 'U0ALICE', now: later(1), isAdmin: false, liveDrift: true });
     ledger.act(b.id, { type: 'dismiss', reason: 'test' }, { by: 'U0BOB', now: later(2), isAdmin: false });
     return { a, b };
   }

@@ -5,3 +5,5 @@ export * from './replies.js';
 export * from './types.js';
 export * from './change-action-modal.js';
 export * from './drift-views.js';
+export * from './drift-post.js';
+export * from './link-drift-modal.js';

@@ -107,9 +107,15 @@ export function actionConfirmation(change: Change, action: ChangeAction): string
   const key = change.key;
   switch (action.type) {
     case 'codified':
-      return `${key} is in review with ${escapeAndTruncate(change.prUrl ?? '', 500, false)}. It stays in review until it is confirmed against the cluster (not automatic yet).`;
+      return change.status === 'in_review'
+        ? `${key} is in review with ${escapeAndTruncate(change.prUrl ?? '', 500, false)}. It closes as codified once the scanner sees desired state hold what is live.`
+        : `${key} is marked codified with ${escapeAndTruncate(change.prUrl ?? '', 500, false)} (unverified: no live drift is linked to it).`;
     case 'reverted':
-      return `${key} is marked reverted.`;
+      return change.status === 'in_review'
+        ? `${key} closes as reverted once the scanner sees the cluster back at its desired state.`
+        : `${key} is marked reverted (unverified: no live drift is linked to it).`;
+    case 'reconciled':
+      return `${key} is ${action.outcome}: the scanner saw its drift end.`;
     case 'dismiss':
       return `${key} is dismissed: “${escapeAndTruncate(change.reason ?? '', 1000)}”.`;
     case 'snooze': {

@@ -40,7 +40,7 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
     if (kind === 'reverted') {
       let result;
       try {
-        result = await ctx.ledger.actSoon(id, { type: 'reverted' }, { by: body.user.id, now: ctx.now(), isAdmin: ctx.isAdmin(body.user.id) }, {
+        result = await ctx.ledger.actSoon(id, { type: 'reverted' }, ctx.actionContext(body.user.id, id), {
           requestKeys: body.trigger_id ? [`action:${body.trigger_id}`] : [],
         });
       } catch (err) {

@@ -49,7 +49,6 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
   );
   ctx.metrics.commands.inc({ subcommand: parsed.type });
   const user = command.user_id;
-  const actionCtx = { by: user, now, isAdmin: ctx.isAdmin(user) };
   const requestKeys = command.trigger_id ? [`trigger:${command.trigger_id}`] : [];
 
   switch (parsed.type) {
@@ -133,7 +132,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
                 : { type: 'assign', owner: parsed.userId };
       let result;
       try {
-        result = await ctx.ledger.actSoon(parsed.id, action, actionCtx, { requestKeys });
+        result = await ctx.ledger.actSoon(parsed.id, action, { ...ctx.actionContext(user, parsed.id), now }, { requestKeys });
       } catch (err) {
         return busyOrFailed(ctx, err, { ...command, text });
       }

@@ -40,7 +40,7 @@ export function registerChangeActionSubmission(app: BoltApp, ctx: SlackContext):
     const action: ChangeAction = parsed.type === 'codified' ? { type: 'codified', prUrl: parsed.url } : { type: 'dismiss', reason: parsed.type === 'dismiss' ? parsed.reason : input };
     let result;
     try {
-      result = await ctx.ledger.actSoon(meta.id, action, { by: user, now: ctx.now(), isAdmin: ctx.isAdmin(user) }, { requestKeys: [`view:${view.id}`] });
+      result = await ctx.ledger.actSoon(meta.id, action, ctx.actionContext(user, meta.id), { requestKeys: [`view:${view.id}`] });
     } catch (err) {
       const busy = ctx.writeFailed(err, { user, change: meta.id });
       await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was saved. Submit again in a moment.' : 'Stopgap could not save this. Submit again.' }));

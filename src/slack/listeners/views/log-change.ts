@@ -98,6 +98,14 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
     }
     ctx.metrics.changesCreated.inc({ source: metadata.source });
     ctx.logger.info({ change: result.change.key, user, source: metadata.source }, 'change logged');
+    if (metadata.claimFindings?.length) {
+      // Opened from an unclaimed-drift message: the new change takes that drift, whatever else it names.
+      try {
+        await ctx.links.claimSoon(metadata.claimFindings, result.change.id, user, now);
+      } catch (err) {
+        ctx.writeFailed(err, { user, change: result.change.key });
+      }
+    }
     await ctx.linkNewChange(result.change.id);
     await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName, withActions: true }));
     await notifyNewOwner(ctx, client, result.change.owner, user, result.change.key, result.change.description);

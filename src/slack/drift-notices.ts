@@ -1,0 +1,162 @@
+/**
+ * Posts unclaimed drift to the owning team's channel (or the default channel), one message per object,
+ * and keeps each message true: updated in place (`chat.update`) when its fields change, never posted
+ * twice, found again after a restart. Runs after every linking pass and on a timer.
+ */
+import { createHash } from 'node:crypto';
+import { WebClient } from '@slack/web-api';
+import type { ServeConfig } from '../config/config.js';
+import { channelFor } from '../config/teams.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../log.js';
+import type { Change } from '../ledger/model.js';
+import { escapeAndTruncate, firstLine } from './views/index.js';
+import type { DriftPostsStore, PostObject } from '../store/drift-posts-store.js';
+import type { LinksStore } from '../store/links-store.js';
+import { slackClientOptions } from './context.js';
+import { stillUnclaimed, unclaimedDriftMessage, type PostedField } from './views/drift-post.js';
+
+export interface DriftNoticesDeps {
+  config: ServeConfig;
+  posts: DriftPostsStore;
+  links: LinksStore;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+}
+
+export interface DriftNotices {
+  /** Brings Slack in line with the findings: new posts for objects now due, updates for the rest. */
+  sync(): Promise<void>;
+  /** Tells each owner that their change closed by itself, and how the scanner knows. */
+  tellClosed(changes: readonly Change[]): Promise<void>;
+  stop(): void;
+}
+
+/** A claim to post older than this was never sent. */
+const STALE_CLAIM_MS = 120_000;
+
+function hashOf(message: { text: string; blocks: unknown[] }): string {
+  return createHash('sha256').update(JSON.stringify(message)).digest('hex');
+}
+
+function objectKey(o: PostObject): string {
+  return `${o.cluster}/${o.group}/${o.kind}/${o.namespace}/${o.name}`;
+}
+
+export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
+  const { config, posts, links, logger } = deps;
+  const log = logger.child({ component: 'drift-notices' });
+  const client = new WebClient(config.slack.botToken, slackClientOptions(config));
+  const after = config.file.drift.unclaimedAfter;
+  const teams = config.file.teams;
+  const unrouted = new Set<string>();
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const fieldsOf = (object: PostObject, since: string): PostedField[] =>
+    posts.findingsOf(object, since).map((finding) => ({ finding, changeId: links.linkOf(finding.id)?.changeId }));
+
+  async function post(object: PostObject, now: Date): Promise<void> {
+    const channel = channelFor(teams, config.file.defaultChannel, { cluster: object.cluster, namespace: object.namespace || undefined, kind: object.kind });
+    if (!channel) {
+      const key = objectKey(object);
+      if (!unrouted.has(key)) {
+        unrouted.add(key);
+        log.warn({ object: key }, 'unclaimed drift has no channel: set defaultChannel or a team whose match covers it');
+      }
+      return;
+    }
+    const since = now.toISOString();
+    // The claim comes first so no other pass posts the same object; its id goes into the buttons.
+    const id = posts.claim(object, channel, '', now);
+    if (id === undefined) return;
+    const fields = fieldsOf(object, since);
+    if (!stillUnclaimed(fields)) {
+      posts.forget(id);
+      return;
+    }
+    const message = unclaimedDriftMessage({ postId: id, fields });
+    try {
+      const res = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+      if (!res.ts) throw new Error('Slack answered without a message ts');
+      posts.sent(id, res.ts);
+      posts.updated(id, hashOf(message), now);
+      log.info({ object: objectKey(object), channel, fields: fields.length }, 'unclaimed drift posted');
+    } catch (err) {
+      posts.forget(id);
+      deps.metrics.deliveryFailures.inc({ kind: 'drift_post' });
+      log.warn({ err, object: objectKey(object), channel }, 'could not post unclaimed drift; the next pass tries again');
+    }
+  }
+
+  async function refresh(now: Date): Promise<void> {
+    for (const p of posts.open()) {
+      if (!p.ts) {
+        // A post cut short (the process died between claiming and sending): try it again.
+        if (now.getTime() - Date.parse(p.postedAt) > STALE_CLAIM_MS) posts.forget(p.id);
+        continue;
+      }
+      const fields = fieldsOf(p, p.postedAt);
+      const message = unclaimedDriftMessage({ postId: p.id, fields });
+      const hash = hashOf(message);
+      // The message stays open while any field is live, claimed or not: an unclaim, or new drift on the
+      // object, updates it again instead of posting anew.
+      const settled = fields.every((f) => f.finding.resolvedAt !== undefined);
+      if (hash === p.contentHash && !settled) continue;
+      try {
+        if (hash !== p.contentHash) await client.chat.update({ channel: p.channel, ts: p.ts, text: message.text, blocks: message.blocks });
+        if (settled) posts.close(p.id, hash, now);
+        else posts.updated(p.id, hash, now);
+        log.info({ object: objectKey(p), settled }, 'unclaimed drift message updated');
+      } catch (err) {
+        deps.metrics.deliveryFailures.inc({ kind: 'drift_update' });
+        log.warn({ err, object: objectKey(p) }, 'could not update the unclaimed drift message; the next pass tries again');
+      }
+    }
+  }
+
+  async function pass(): Promise<void> {
+    const now = deps.now();
+    await refresh(now);
+    for (const object of posts.due(now, after)) await post(object, now);
+  }
+
+  function sync(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await pass();
+        } while (again);
+      } catch (err) {
+        log.warn({ err }, 'unclaimed drift pass failed; the next one tries again');
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  // Drift becomes due with time alone: look again a few times per grace period (at most every 30 s).
+  const timer = setInterval(() => void sync(), Math.min(30_000, Math.max(1_000, after / 4)));
+  timer.unref();
+  async function tellClosed(changes: readonly Change[]): Promise<void> {
+    for (const change of changes) {
+      const how = change.status === 'reverted' ? 'the cluster is back at its desired state' : 'desired state now holds what was live';
+      const text = `*${change.key}* closed by itself as *${change.status}*: the scanner saw its drift end (${how}). “${escapeAndTruncate(firstLine(change.description), 200)}”`;
+      try {
+        await client.chat.postMessage({ channel: change.owner, text });
+      } catch (err) {
+        deps.metrics.deliveryFailures.inc({ kind: 'owner_dm' });
+        log.warn({ err, change: change.key }, 'could not tell the owner their change closed');
+      }
+    }
+  }
+
+  return { sync, tellClosed, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,52 @@
+import type { App as BoltApp } from '@slack/bolt';
+import { z } from 'zod';
+import { mayManage } from '../../../ledger/lifecycle.js';
+import { parseChangeKey } from '../../../ledger/model.js';
+import type { SlackContext } from '../../context.js';
+import { LINK_DRIFT_ACTION_ID, LINK_DRIFT_BLOCK_ID, LINK_DRIFT_CALLBACK_ID, driftPostValue, modalErrors, noticeModal } from '../../views/index.js';
+import { unclaimedOfPost } from '../actions/drift-buttons.js';
+
+const LinkMetadata = z.object({ postId: z.number().int().positive() });
+
+/** Submission of "Link to an existing change": the chosen change claims the message's unclaimed drift. */
+export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): void {
+  app.view(LINK_DRIFT_CALLBACK_ID, async ({ ack, view, body }) => {
+    const user = body.user.id;
+    let meta;
+    try {
+      meta = LinkMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
+    } catch {
+      meta = undefined;
+    }
+    if (!meta?.success) {
+      await ack({ response_action: 'update', view: noticeModal('Not linked', 'This form could not be read, so nothing was linked. Use /fix claim D-n SG-n instead.') });
+      return;
+    }
+    const selected = view.state?.values?.[LINK_DRIFT_BLOCK_ID]?.[LINK_DRIFT_ACTION_ID]?.selected_option?.value;
+    const id = parseChangeKey(selected ?? '');
+    const change = id === undefined ? undefined : ctx.ledger.get(id);
+    if (!change || (change.status !== 'open' && change.status !== 'in_review')) {
+      await ack(modalErrors({ [LINK_DRIFT_BLOCK_ID]: 'Pick an open change from the list.' }));
+      return;
+    }
+    if (!mayManage(change, { by: user, isAdmin: ctx.isAdmin(user) })) {
+      ctx.metrics.refusals.inc({ code: 'forbidden' });
+      await ack(modalErrors({ [LINK_DRIFT_BLOCK_ID]: `Only ${change.key}'s owner, whoever logged it, or an admin can link drift to it.` }));
+      return;
+    }
+    const found = unclaimedOfPost(ctx, driftPostValue(meta.data.postId));
+    if ('problem' in found) {
+      await ack({ response_action: 'update', view: noticeModal('Nothing to link', found.problem) });
+      return;
+    }
+    try {
+      await ctx.links.claimSoon(found.fields.map((f) => f.finding.id), change.id, user, ctx.now());
+    } catch (err) {
+      const busy = ctx.writeFailed(err, { user, change: change.key });
+      await ack(modalErrors({ [LINK_DRIFT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was linked. Submit again in a moment.' : 'Stopgap could not link this. Submit again.' }));
+      return;
+    }
+    await ack();
+    ctx.logger.info({ change: change.key, user, findings: found.fields.map((f) => f.finding.id) }, 'drift claimed');
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * The channel message about one object's unclaimed drift: every drifted field (Secrets only as
+ * fingerprints), who wrote it and when, and what to do. The same message is updated as fields are
+ * claimed or resolved; once none is left unclaimed it shows the outcome and loses its buttons. Pure.
+ */
+import type { ActionsBlock, KnownBlock } from '@slack/types';
+import type { Finding } from '../../drift/findings.js';
+import { changeKey } from '../../ledger/model.js';
+import { context, section } from './change-views.js';
+import { findingLine, objectLabel } from './drift-views.js';
+import { LIMITS, escapeAndTruncate, truncate } from './mrkdwn.js';
+import type { SlackMessage } from './types.js';
+
+export const DRIFT_POST_ACTION_IDS = {
+  logIt: 'drift_log_it',
+  linkExisting: 'drift_link_existing',
+} as const;
+
+/** A field of the object, and the change it is linked to if any. */
+export interface PostedField {
+  finding: Finding;
+  changeId?: number;
+}
+
+/** Whether a message still asks for someone: a field that is live and linked to no change. */
+export function stillUnclaimed(fields: readonly PostedField[]): boolean {
+  return fields.some((f) => f.changeId === undefined && !f.finding.resolvedAt);
+}
+
+const SHOWN_FIELDS = 15;
+
+/** The button value: which object (the post's id is enough to find it again). */
+export function driftPostValue(postId: number): string {
+  return `drift-post:${postId}`;
+}
+
+export function parseDriftPostValue(value: string | undefined): number | undefined {
+  const m = /^drift-post:(\d{1,12})$/.exec(value ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+export function unclaimedDriftMessage(args: { postId: number; fields: readonly PostedField[]; commandName?: string }): SlackMessage {
+  const { fields, postId } = args;
+  const cmd = args.commandName ?? '/fix';
+  const first = fields[0]?.finding;
+  const label = first ? objectLabel(first) : 'an object';
+  const cluster = first?.cluster ?? '';
+  const open = stillUnclaimed(fields);
+  const claimedBy = [...new Set(fields.map((f) => f.changeId).filter((id): id is number => id !== undefined))].sort((a, b) => a - b);
+
+  const title = open ? `Unclaimed drift on ${cluster}` : claimedBy.length > 0 ? `Drift on ${cluster}: claimed` : `Drift on ${cluster}: gone`;
+  const lines = fields.slice(0, SHOWN_FIELDS).map(({ finding, changeId }) => {
+    const state = finding.resolvedAt ? ' · resolved' : changeId !== undefined ? ` · linked to *${changeKey(changeId)}*` : '';
+    return `• ${findingLine(finding)}${state}`;
+  });
+  if (fields.length > SHOWN_FIELDS) lines.push(`…and ${fields.length - SHOWN_FIELDS} more fields.`);
+
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(title, LIMITS.headerText) } },
+    section(truncate(`*${escapeAndTruncate(label, 300, false)}*\n${lines.join('\n')}`, LIMITS.sectionText)),
+  ];
+  if (open) {
+    blocks.push(context(`Nobody has logged this change. If it was you, log it; if a change already covers it, link it. \`${cmd} drift\` lists all unclaimed drift.`));
+    const actions: ActionsBlock = {
+      type: 'actions',
+      block_id: 'drift_post_actions',
+      elements: [
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.logIt, text: { type: 'plain_text', text: 'It was me: log it' }, style: 'primary', value: driftPostValue(postId) },
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.linkExisting, text: { type: 'plain_text', text: 'Link to an existing change' }, value: driftPostValue(postId) },
+      ],
+    };
+    blocks.push(actions);
+  } else if (claimedBy.length > 0) {
+    blocks.push(context(`Claimed by ${claimedBy.map((id) => `*${changeKey(id)}*`).join(', ')}: \`${cmd} show\` it for the details.`));
+  } else {
+    blocks.push(context('Every field is back in line with desired state: nothing to log.'));
+  }
+  const text = truncate(`${title}: ${label} (${fields.length} field${fields.length === 1 ? '' : 's'})`, LIMITS.fallbackText);
+  return { text, blocks };
+}
