@@ -1,3 +1,5 @@
+/** Helpers for plain JSON values, shared by the ledger, the drift engine and the adapters. Pure. */
+
 /** JSON with object keys sorted at every level, so equal data always hashes the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
