@@ -1,5 +1,10 @@
 /** Helpers for plain JSON values, shared by the ledger, the drift engine and the adapters. Pure. */
 
+/** A JSON object: not null, not an array. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** JSON with object keys sorted at every level, so equal data always hashes the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));

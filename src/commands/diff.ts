@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
 import { parseManifestText } from '../drift/manifest-parser.js';
 import { isStopgapError, StopgapError } from '../errors.js';
+import { isRecord } from '../json.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
 import type { Readable } from 'node:stream';
@@ -94,10 +95,6 @@ function firstLine(text: string): string {
 }
 
 type Obj = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Obj {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function notYaml(role: string, file: string, line: number | undefined, why: string): StopgapError {
   return new StopgapError('parse_failed', `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${why}`);

@@ -27,7 +27,6 @@ import {
   IGNORED_ANNOTATIONS,
   isEmptyValue,
   isFreeFormMap,
-  isObject,
   isQuantityPath,
   isSecretKind,
   isServerDefault,
@@ -41,6 +40,7 @@ import {
   setOwn,
 } from './normalize.js';
 import { compilePattern, parsePointer, patternBelow, patternCovers, toPointer, type PointerPattern } from './pointer.js';
+import { isRecord } from '../json.js';
 import { quantitiesEqual } from './quantity.js';
 import type { Attribution, DiffOptions, DiffResult, Difference, DifferenceKind, KubeObject, ManagerClass } from './types.js';
 
@@ -146,7 +146,7 @@ function redact(ctx: Ctx, value: unknown): unknown {
   const fp = ctx.opts.fingerprint;
   if (typeof value === 'string') return fp ? fp(value) : REDACTED;
   if (Array.isArray(value)) return value.map((v) => redact(ctx, v));
-  if (isObject(value)) {
+  if (isRecord(value)) {
     const out: Obj = {};
     for (const k of Object.keys(value)) setOwn(out, k, redact(ctx, value[k]));
     return out;
@@ -213,7 +213,7 @@ function inFreeFormMap(ctx: Ctx, d: number): boolean {
  * free-form map declares itself whatever its value (`data: {a: ""}` declares key `a`).
  */
 function declares(ctx: Ctx, value: unknown, d: number): boolean {
-  if (!isObject(value)) return hasContent(value);
+  if (!isRecord(value)) return hasContent(value);
   const free = isFreeFormMap(ctx.segs, d, ctx.kind) && (d === 0 || ctx.idx[d - 1] === -1);
   for (const k in value) {
     if (skipKey(ctx, k, d)) continue;
@@ -306,8 +306,8 @@ function diffValue(
     else report(ctx, d, 'changed', dv, lv);
     return;
   }
-  if (isObject(lv)) {
-    diffMap(ctx, dv as Obj, lv, isObject(av) ? av : undefined, d, O);
+  if (isRecord(lv)) {
+    diffMap(ctx, dv as Obj, lv, isRecord(av) ? av : undefined, d, O);
     return;
   }
   if (lv === undefined || lv === null) {
@@ -349,8 +349,8 @@ function keysOf(key: ListKey, list: readonly unknown[]): string[] | undefined {
 }
 
 function firstObject(a: readonly unknown[], b: readonly unknown[]): unknown {
-  for (const v of a) if (isObject(v)) return v;
-  for (const v of b) if (isObject(v)) return v;
+  for (const v of a) if (isRecord(v)) return v;
+  for (const v of b) if (isRecord(v)) return v;
   return undefined;
 }
 
@@ -466,7 +466,7 @@ function removedValue(ctx: Ctx, av: unknown, lv: unknown, d: number, parentL: Ob
   const { segs, idx, items } = ctx;
   // The namespace a tool filled in for a namespaced manifest is identity, not configuration.
   if (d === 2 && segs[0] === 'metadata' && segs[1] === 'namespace') return;
-  if (isObject(av) && isObject(lv)) {
+  if (isRecord(av) && isRecord(lv)) {
     for (const k in av) {
       if (skipKey(ctx, k, d)) continue;
       const v = own(lv, k);
@@ -517,7 +517,7 @@ function scanLiveOnly(ctx: Ctx, lv: unknown, d: number, node: FieldNode, parentL
       return;
     }
   }
-  if (isObject(lv)) {
+  if (isRecord(lv)) {
     if (!node.fields) return;
     for (const k in lv) {
       const child = node.fields.get(k);
@@ -545,7 +545,7 @@ function scanLiveOnly(ctx: Ctx, lv: unknown, d: number, node: FieldNode, parentL
 // Entry points
 
 function asObject(value: unknown): Obj {
-  return isObject(value) ? value : {};
+  return isRecord(value) ? value : {};
 }
 
 /** A `List` or `<Kind>List` (as `kubectl get -o yaml` prints) of Secrets or holding one. */
@@ -555,7 +555,7 @@ function listHoldsSecret(object: Obj): boolean {
   if (isSecretKind(kind.slice(0, -4))) return true;
   const items = object['items'];
   if (!Array.isArray(items)) return false;
-  for (const item of items) if (isObject(item) && isSecretKind(item['kind'])) return true;
+  for (const item of items) if (isRecord(item) && isSecretKind(item['kind'])) return true;
   return false;
 }
 
@@ -582,7 +582,7 @@ export function diffObjects(desired: KubeObject, live: KubeObject, options?: Dif
     skipRules:
       opts.ignoreAggregatedRoles &&
       kind === 'ClusterRole' &&
-      (isObject(liveObj['aggregationRule']) || isObject(desiredObj['aggregationRule'])),
+      (isRecord(liveObj['aggregationRule']) || isRecord(desiredObj['aggregationRule'])),
     out: [],
     segs: [],
     idx: [],
@@ -643,7 +643,7 @@ export function attributePath(live: KubeObject, path: string, options?: DiffOpti
       segs.push(seg);
       idx.push(-1);
       items.push(undefined);
-      value = isObject(value) ? own(value, seg) : undefined;
+      value = isRecord(value) ? own(value, seg) : undefined;
     }
   }
   const { classify, trusted } = opts;

@@ -3,16 +3,11 @@
  * and how an item is named in a path: `name=web`, `containerPort=80,protocol=TCP`, `mountPath=/data`.
  * Lists not named here are atomic: compared item by item, in order.
  */
+import { isRecord } from '../json.js';
 
 export interface ListKey {
   /** The path segment naming the item, or undefined when the item lacks its key. */
   segmentOf(item: unknown): string | undefined;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function scalar(value: unknown): string | undefined {
@@ -24,7 +19,7 @@ function scalar(value: unknown): string | undefined {
 function byField(field: string): ListKey {
   return {
     segmentOf(item) {
-      if (!isObject(item)) return undefined;
+      if (!isRecord(item)) return undefined;
       const value = scalar(item[field]);
       return value === undefined ? undefined : `${field}=${value}`;
     },
@@ -34,7 +29,7 @@ function byField(field: string): ListKey {
 function byFields(fields: readonly string[], optional: ReadonlyMap<string, string> = new Map()): ListKey {
   return {
     segmentOf(item) {
-      if (!isObject(item)) return undefined;
+      if (!isRecord(item)) return undefined;
       let out = '';
       for (const field of fields) {
         let value = scalar(item[field]);
@@ -53,11 +48,11 @@ const SERVICE_PORT = byFields(['port', 'protocol'], PROTOCOL_DEFAULT);
 
 const ENV_FROM: ListKey = {
   segmentOf(item) {
-    if (!isObject(item)) return undefined;
+    if (!isRecord(item)) return undefined;
     let out: string | undefined;
     for (const ref of ['configMapRef', 'secretRef']) {
       const source = item[ref];
-      const name = isObject(source) ? scalar(source['name']) : undefined;
+      const name = isRecord(source) ? scalar(source['name']) : undefined;
       if (name !== undefined) out = `${ref}=${name}`;
     }
     if (out === undefined) return undefined;
@@ -96,7 +91,7 @@ export const SET_LISTS: ReadonlySet<string> = new Set(['finalizers']);
  */
 export function listKeyFor(field: string, sample: unknown): ListKey | undefined {
   if (field === 'ports') {
-    if (!isObject(sample)) return undefined;
+    if (!isRecord(sample)) return undefined;
     if ('containerPort' in sample) return CONTAINER_PORT;
     if ('port' in sample) return SERVICE_PORT;
     return undefined;

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
+import { isRecord } from '../json.js';
 import type { Logger } from '../log.js';
 import { slackBodyProblem } from './supervise.js';
 import { closeServer, requestPath, serveRoute } from '../http/server.js';
@@ -272,12 +273,8 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   } catch {
     throw new RequestRejected(400, 'malformed', `${what} is not JSON`);
   }
-  if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', `${what} is not a JSON object`);
+  if (!isRecord(parsed)) throw new RequestRejected(400, 'malformed', `${what} is not a JSON object`);
   return parsed;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Form bodies (commands; interactivity as `payload=<JSON>`) and JSON bodies (events); always an object. */

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { drain, runInSlices, type Steps } from './slices.js';
 import { extname, join } from 'node:path';
 import { StopgapError } from '../../errors.js';
+import { isRecord } from '../../json.js';
 import { parseManifestTextSteps } from '../manifest-parser.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import { objectKey } from '../findings.js';
@@ -56,10 +57,6 @@ const NOT_MANIFEST_FILE = /^(?:kustomization\.ya?ml|Chart\.yaml|values(?:[-_.][^
 
 /** Configuration read by kustomize itself (Kustomization, Component), never sent to a cluster. */
 const KUSTOMIZE_API = 'kustomize.config.k8s.io/';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * A document that is not a Kubernetes object at all, left out quietly: plain configuration (a

@@ -1,3 +1,4 @@
+import { isRecord } from '../../json.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import type { SourceType } from '../findings.js';
 
@@ -59,9 +60,7 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 
 function metadataOf(object: KubeObject): Record<string, unknown> {
   const metadata = object['metadata'];
-  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
-    ? (metadata as Record<string, unknown>)
-    : {};
+  return isRecord(metadata) ? metadata : {};
 }
 
 /** The identity of a raw object, or undefined when it lacks apiVersion, kind or metadata.name. */
@@ -90,9 +89,7 @@ export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-confi
 
 export function annotationsOf(object: KubeObject): Record<string, unknown> {
   const annotations = metadataOf(object)['annotations'];
-  return annotations !== null && typeof annotations === 'object' && !Array.isArray(annotations)
-    ? (annotations as Record<string, unknown>)
-    : {};
+  return isRecord(annotations) ? annotations : {};
 }
 
 /** A shallow copy of the object without the last-applied annotation, leaving the original untouched. */
