@@ -1,4 +1,5 @@
 import { isRecord } from '../../json.js';
+import { LAST_APPLIED_ANNOTATION } from '../normalize.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import type { SourceType } from '../findings.js';
 
@@ -84,8 +85,6 @@ export function describeRef(ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' 
   const kind = ref.group === '' ? ref.kind : `${ref.kind}.${ref.group}`;
   return `${kind}/${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''}`;
 }
-
-export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export function annotationsOf(object: KubeObject): Record<string, unknown> {
   const annotations = metadataOf(object)['annotations'];
