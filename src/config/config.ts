@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { StopgapError } from '../errors.js';
 import { ClusterConfig, DriftConfig } from './clusters.js';
+import { DEFAULT_DB_PATH } from './defaults.js';
 
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, { message: 'a Slack user ID looks like U024BE7LH' });
 
@@ -61,7 +62,7 @@ const EnvConfig = z.object({
   PORT: Port.default(3000),
   /** Serve /metrics on its own port, so it need not be exposed with Slack's endpoint. */
   METRICS_PORT: Port.optional(),
-  STOPGAP_DB: z.string().min(1).default('./data/stopgap.db'),
+  STOPGAP_DB: z.string().min(1).default(DEFAULT_DB_PATH),
   STOPGAP_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
