@@ -39,7 +39,16 @@ import {
   SERVER_METADATA,
   setOwn,
 } from './normalize.js';
-import { compilePattern, parsePointer, patternBelow, patternCovers, toPointer, type PointerPattern } from './pointer.js';
+import {
+  compilePattern,
+  parsePointer,
+  patternBelow,
+  patternCovers,
+  resolvePointer,
+  toPointer,
+  type PointerPattern,
+  type PointerTrace,
+} from './pointer.js';
 import { isRecord } from '../json.js';
 import { quantitiesEqual } from './quantity.js';
 import type { Attribution, DiffOptions, DiffResult, Difference, DifferenceKind, KubeObject, ManagerClass } from './types.js';
@@ -619,36 +628,17 @@ export function attributePath(live: KubeObject, path: string, options?: DiffOpti
   const opts = compile(options);
   const entries = parseManagedFields(live);
   if (!entries.length) return undefined;
-  const segs: string[] = [];
-  const idx: number[] = [];
-  const items: unknown[] = [];
-  let value: unknown = live;
   let segments: string[];
   try {
     segments = parsePointer(path);
   } catch {
     return undefined;
   }
-  for (const seg of segments) {
-    if (Array.isArray(value)) {
-      const list: unknown[] = value;
-      const key = listKeyFor(segs[segs.length - 1] ?? '', firstObject(list, []));
-      let j = key ? list.findIndex((item) => key.segmentOf(item) === seg) : -1;
-      if (j < 0 && /^\d+$/.test(seg)) j = Number(seg);
-      segs.push(seg);
-      idx.push(j);
-      items.push(list[j]);
-      value = list[j];
-    } else {
-      segs.push(seg);
-      idx.push(-1);
-      items.push(undefined);
-      value = isRecord(value) ? own(value, seg) : undefined;
-    }
-  }
+  const trace: PointerTrace = { indexes: [], items: [] };
+  const value = resolvePointer(live, segments, trace);
   const { classify, trusted } = opts;
   const index = buildOwnershipIndex(entries, { classify, isTrusted: (m) => trusted.matches(m) });
-  const owners = ownersAtSteps(index, segs, items, idx, segs.length, value !== undefined);
+  const owners = ownersAtSteps(index, segments, trace.items, trace.indexes, segments.length, value !== undefined);
   const owner = owners && pickOwner(owners, true);
   return owner ? toAttribution(owner) : undefined;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
+import { valueAtPath } from './pointer.js';
 import type { Attribution, Difference, DifferenceKind, KubeObject, ManagerClass, ObjectRef } from './types.js';
 
 /**
@@ -464,49 +465,6 @@ export function ensureFingerprintKey(db: Db): Buffer {
 }
 
 // --- codified or reverted --------------------------------------------------------------------
-
-/**
- * Resolves a finding's path inside a raw object. Segments are RFC 6901 with list items addressed by
- * index or by merge key (`name=web`, `containerPort=80,protocol=TCP`).
- */
-export function valueAtPath(root: unknown, path: string): unknown {
-  if (path === '') return root;
-  if (!path.startsWith('/')) return undefined;
-  let current: unknown = root;
-  for (const raw of path.slice(1).split('/')) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) {
-      current = findListItem(current, segment);
-    } else if (current !== null && typeof current === 'object') {
-      current = (current as Record<string, unknown>)[segment];
-    } else {
-      return undefined;
-    }
-    if (current === undefined) return undefined;
-  }
-  return current;
-}
-
-const LIST_KEY_DEFAULTS: Record<string, string> = { protocol: 'TCP', effect: '' };
-
-function findListItem(list: unknown[], segment: string): unknown {
-  if (/^\d+$/.test(segment)) return list[Number(segment)];
-  if (!segment.includes('=')) return list.find((item) => item === segment);
-  const pairs = segment.split(/[,+&]/).map((p) => {
-    const i = p.indexOf('=');
-    return [p.slice(0, i), p.slice(i + 1)] as const;
-  });
-  return list.find((item) => {
-    if (item === null || typeof item !== 'object') return false;
-    const record = item as Record<string, unknown>;
-    return pairs.every(([k, v]) => {
-      let actual: unknown = record[k] ?? LIST_KEY_DEFAULTS[k];
-      // envFrom items are keyed by the name of the ConfigMap or Secret they reference.
-      if (actual !== null && typeof actual === 'object') actual = (actual as Record<string, unknown>)['name'];
-      return actual !== undefined && actual !== null && String(actual) === v;
-    });
-  });
-}
 
 function canonical(value: unknown): string {
   if (value === undefined) return 'undefined';

@@ -16,11 +16,11 @@ import {
   recordScanRun,
   resolveUncovered,
   resolveUnlistedObjects,
-  valueAtPath,
   WHOLE_OBJECT_PATH,
 } from '../../src/drift/findings.js';
 import type { ObjectObservation } from '../../src/drift/findings.js';
 import { makeFingerprint } from '../../src/drift/fingerprint.js';
+import { valueAtPath } from '../../src/drift/pointer.js';
 import type { Difference, KubeObject, ObjectRef } from '../../src/drift/types.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Db } from '../../src/store/db.js';
