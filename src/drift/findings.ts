@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import { canonicalJson } from '../json.js';
 import type { Db } from '../store/db.js';
 import { valueAtPath } from './pointer.js';
 import type { Attribution, Difference, DifferenceKind, KubeObject, ManagerClass, ObjectRef } from './types.js';
@@ -466,19 +467,9 @@ export function ensureFingerprintKey(db: Db): Buffer {
 
 // --- codified or reverted --------------------------------------------------------------------
 
-function canonical(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-}
-
 /** `undefined`: cannot tell (a sensitive value without the fingerprint that made it). */
 function sameValue(now: unknown, stored: unknown, sensitive: boolean, fingerprint?: (v: string) => string): boolean | undefined {
-  if (!sensitive) return canonical(now) === canonical(stored);
+  if (!sensitive) return canonicalJson(now) === canonicalJson(stored);
   if (now === undefined || stored === undefined) return now === stored;
   if (typeof now !== 'string' || typeof stored !== 'string' || !fingerprint) return undefined;
   if (fingerprint(now) === stored) return true;
