@@ -4,7 +4,7 @@ import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
 import { isRecord } from '../json.js';
 import type { Logger } from '../log.js';
 import { slackBodyProblem } from './supervise.js';
-import { closeServer, requestPath, serveRoute } from '../http/server.js';
+import { closeServer, listen, requestPath, serveRoute } from '../http/server.js';
 
 /** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
 const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -72,13 +72,7 @@ export class SlackHttpReceiver implements Receiver {
     server.requestTimeout = 30_000;
     server.headersTimeout = 15_000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, () => {
-        server.off('error', reject);
-        resolve(server);
-      });
-    });
+    return listen(server, port);
   }
 
   async stop(): Promise<void> {
