@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
 import { parseManifestText } from '../drift/manifest-parser.js';
+import { groupOf } from '../drift/normalize.js';
 import { isStopgapError, StopgapError } from '../errors.js';
 import { isRecord } from '../json.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
@@ -160,11 +161,6 @@ async function loadObject(path: string, role: 'desired' | 'live', stdin: Readabl
     throw new StopgapError('parse_failed', `--${role} ${file} is not a Kubernetes object (${where}: ${issue?.message ?? 'invalid'})`);
   }
   return parsed.data as KubeObject;
-}
-
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.lastIndexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 function metadataString(object: KubeObject, field: string): string | undefined {
