@@ -83,7 +83,7 @@ const KEYS: ReadonlyMap<string, ListKey> = new Map<string, ListKey>([
 ]);
 
 /** Lists of scalars whose order Kubernetes ignores. */
-export const SET_LISTS: ReadonlySet<string> = new Set(['finalizers']);
+const SET_LISTS: ReadonlySet<string> = new Set(['finalizers']);
 
 /**
  * The merge key of the list held by `field`, judged from a sample item: container ports carry
@@ -97,4 +97,47 @@ export function listKeyFor(field: string, sample: unknown): ListKey | undefined 
     return undefined;
   }
   return KEYS.get(field);
+}
+
+/** The first object item of `a`, else of `b`: the sample listKeyFor judges a list by. */
+export function firstObject(a: readonly unknown[], b: readonly unknown[]): unknown {
+  for (const v of a) if (isRecord(v)) return v;
+  for (const v of b) if (isRecord(v)) return v;
+  return undefined;
+}
+
+/** The key segment of every item, or undefined when one lacks its key or two share one. */
+export function keysOf(key: ListKey, list: readonly unknown[]): string[] | undefined {
+  const keys: string[] = new Array<string>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const k = key.segmentOf(list[i]);
+    if (k === undefined) return undefined;
+    for (let j = 0; j < i; j++) if (keys[j] === k) return undefined;
+    keys[i] = k;
+  }
+  return keys;
+}
+
+export function allScalars(list: readonly unknown[]): boolean {
+  for (const v of list) if (v !== null && typeof v === 'object') return false;
+  return true;
+}
+
+function sameOrdered(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameSet(a: readonly unknown[], b: readonly unknown[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  if (sa.size !== sb.size) return false;
+  for (const v of sa) if (!sb.has(v)) return false;
+  return true;
+}
+
+/** Whether two lists of scalars held by `field` are the same: as sets where order means nothing, else in order. */
+export function sameScalars(field: string, a: readonly unknown[], b: readonly unknown[]): boolean {
+  return SET_LISTS.has(field) ? sameSet(a, b) : sameOrdered(a, b);
 }

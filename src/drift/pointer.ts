@@ -4,7 +4,7 @@
  * segment) or a list index (`/spec/template/spec/containers/0/image`).
  */
 import { isRecord } from '../json.js';
-import { listKeyFor } from './merge-keys.js';
+import { firstObject, listKeyFor } from './merge-keys.js';
 import { own } from './normalize.js';
 
 export interface PointerPattern {
@@ -117,7 +117,7 @@ function matchesPairs(item: unknown, pairs: readonly (readonly [string, string])
  * segment (a list of scalars). -1 when there is none.
  */
 function listItemIndex(list: readonly unknown[], segment: string, field: string): number {
-  const key = listKeyFor(field, list.find(isRecord));
+  const key = listKeyFor(field, firstObject(list, []));
   if (key) {
     const j = list.findIndex((item) => key.segmentOf(item) === segment);
     if (j >= 0) return j;
