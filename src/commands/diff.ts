@@ -4,7 +4,9 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { diffObjects } from '../drift/diff.js';
 import { parseManifestText } from '../drift/manifest-parser.js';
+import { groupOf } from '../drift/normalize.js';
 import { isStopgapError, StopgapError } from '../errors.js';
+import { isRecord } from '../json.js';
 import { makeFingerprint } from '../drift/fingerprint.js';
 import type { DiffOptions, Difference, KubeObject } from '../drift/types.js';
 import type { Readable } from 'node:stream';
@@ -95,10 +97,6 @@ function firstLine(text: string): string {
 
 type Obj = Record<string, unknown>;
 
-function isRecord(value: unknown): value is Obj {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function notYaml(role: string, file: string, line: number | undefined, why: string): StopgapError {
   return new StopgapError('parse_failed', `--${role} ${file} is not valid YAML or JSON${line !== undefined ? ` (line ${line})` : ''}: ${why}`);
 }
@@ -163,11 +161,6 @@ async function loadObject(path: string, role: 'desired' | 'live', stdin: Readabl
     throw new StopgapError('parse_failed', `--${role} ${file} is not a Kubernetes object (${where}: ${issue?.message ?? 'invalid'})`);
   }
   return parsed.data as KubeObject;
-}
-
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.lastIndexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 function metadataString(object: KubeObject, field: string): string | undefined {

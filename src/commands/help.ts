@@ -1,3 +1,4 @@
+import { DEFAULT_DB_PATH } from '../config/defaults.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
 import type { CliIo, Command } from './io.js';
@@ -17,7 +18,7 @@ Commands:
   help       show this text; stopgap help COMMAND (or stopgap COMMAND --help) shows a command's
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
-SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+SLACK_API_URL, PORT (3000), STOPGAP_DB (${DEFAULT_DB_PATH}), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
 `;
 
 /** The command line `stopgap help` accepts: at most one command name. */

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/config.js';
+import { DEFAULT_DB_PATH } from '../config/defaults.js';
 import { migrate, openDb } from '../store/db.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
@@ -7,7 +8,7 @@ import { reportFailure, writeLine } from './io.js';
 
 export const MIGRATE_HELP = `Usage: stopgap migrate
 
-Creates the database at STOPGAP_DB (default ./data/stopgap.db) if there is none, and applies the
+Creates the database at STOPGAP_DB (default ${DEFAULT_DB_PATH}) if there is none, and applies the
 migrations it lacks. Running it again on an up-to-date database changes nothing.
 Exit status: 0 done, 2 error (an unusable path, a migration that changed after it was applied).`;
 

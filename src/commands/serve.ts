@@ -1,3 +1,4 @@
+import { DEFAULT_DB_PATH } from '../config/defaults.js';
 import { isStopgapError } from '../errors.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
@@ -11,7 +12,7 @@ Runs the Slack bot until SIGINT or SIGTERM: Slack requests on POST /slack/events
 watches on the clusters in STOPGAP_CONFIG. Creates or upgrades the database at STOPGAP_DB first.
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
-SLACK_API_URL, PORT (3000), STOPGAP_DB (./data/stopgap.db), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
+SLACK_API_URL, PORT (3000), STOPGAP_DB (${DEFAULT_DB_PATH}), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
 Exit status: 0 after a clean shutdown, 2 when it cannot start (every missing or invalid setting named).`;
 
 /** The command line `stopgap serve` accepts: nothing but --help; everything else is the environment. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/config.js';
+import { DEFAULT_DB_PATH } from '../config/defaults.js';
 import { openDb } from '../store/db.js';
 import { LedgerStore } from '../store/ledger-store.js';
 import type { ArgsSpec } from './args.js';
@@ -9,7 +10,7 @@ import { reportFailure, writeLine } from './io.js';
 
 export const VERIFY_HELP = `Usage: stopgap verify
 
-Checks the hash-chained event log of the ledger at STOPGAP_DB (default ./data/stopgap.db). Reads
+Checks the hash-chained event log of the ledger at STOPGAP_DB (default ${DEFAULT_DB_PATH}). Reads
 only: never creates or upgrades a database.
 Exit status: 0 intact, 1 tampered (the first bad row is named), 2 no such database or no ledger in it.`;
 

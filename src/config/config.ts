@@ -7,6 +7,7 @@ import { ClusterConfig, DriftConfig } from './clusters.js';
 import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { TeamsConfig } from './teams.js';
 import { uniqueNames } from './unique-names.js';
+import { DEFAULT_DB_PATH } from './defaults.js';
 
 /** `stopgap.yml`: everything optional; an empty file is a valid configuration. */
 export const FileConfig = z
@@ -59,7 +60,7 @@ const EnvConfig = z.object({
   PORT: Port.default(3000),
   /** Serve /metrics on its own port, so it need not be exposed with Slack's endpoint. */
   METRICS_PORT: Port.optional(),
-  STOPGAP_DB: z.string().min(1).default('./data/stopgap.db'),
+  STOPGAP_DB: z.string().min(1).default(DEFAULT_DB_PATH),
   STOPGAP_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -6,10 +6,8 @@
  * kept as a segment stack and turned into strings only for a difference; managedFields are indexed
  * only when a difference needs an owner or when a manual manager may have added fields by hand.
  */
+import { compile, ownershipIndexFor, type CompiledOptions } from './diff-options.js';
 import {
-  buildOwnershipIndex,
-  classifyManager,
-  compileManagerPattern,
   matchItem,
   ownersAtSteps,
   parseManagedFields,
@@ -17,95 +15,37 @@ import {
   toAttribution,
   type FieldNode,
   type ManagedFieldsEntry,
-  type ManagerPattern,
   type OwnershipIndex,
 } from './managed-fields.js';
-import { listKeyFor, SET_LISTS, type ListKey } from './merge-keys.js';
+import { allScalars, firstObject, keysOf, listKeyFor, sameScalars, type ListKey } from './merge-keys.js';
 import {
   groupOf,
   hasContent,
   IGNORED_ANNOTATIONS,
   isEmptyValue,
   isFreeFormMap,
-  isObject,
   isQuantityPath,
   isSecretKind,
   isServerDefault,
   isZeroScalar,
-  LAST_APPLIED_ANNOTATION,
   lastAppliedOf,
   normalizeForKind,
   own,
-  SECRET_VALUE_FIELDS,
   SERVER_METADATA,
-  setOwn,
 } from './normalize.js';
-import { compilePattern, parsePointer, patternBelow, patternCovers, toPointer, type PointerPattern } from './pointer.js';
+import { patternBelow, patternCovers, toPointer } from './pointer.js';
+import { isRecord } from '../json.js';
 import { quantitiesEqual } from './quantity.js';
-import type { Attribution, DiffOptions, DiffResult, Difference, DifferenceKind, KubeObject, ManagerClass } from './types.js';
+import { holdsSecretValue, listHoldsSecret, redactValue } from './secret-values.js';
+import type { Attribution, DiffOptions, DiffResult, Difference, DifferenceKind, KubeObject } from './types.js';
 
 type Obj = Record<string, unknown>;
-
-export const DEFAULT_TRUSTED_MANAGERS: readonly string[] = ['kube-controller-manager'];
-export const REDACTED = '[redacted]';
-
-// ---------------------------------------------------------------------------------------------
-// Options, compiled once per options object
-
-interface Compiled {
-  trusted: ManagerPattern;
-  classify: (manager: string) => ManagerClass;
-  ignore: PointerPattern[];
-  sensitive: PointerPattern[];
-  ignoreAggregatedRoles: boolean;
-  threeWay: boolean;
-  fingerprint: ((value: string) => string) | undefined;
-}
-
-function patternsOf(pointers: readonly string[] | undefined): PointerPattern[] {
-  if (!pointers) return [];
-  return pointers.map((p) => compilePattern(p === '' || p.startsWith('/') ? p : `/${p}`));
-}
-
-function compileOptions(options: DiffOptions): Compiled {
-  const automation = options.automationManagers?.length ? compileManagerPattern(options.automationManagers) : undefined;
-  const classes = new Map<string, ManagerClass>();
-  return {
-    trusted: compileManagerPattern(options.trustedManagers ?? DEFAULT_TRUSTED_MANAGERS),
-    classify(manager) {
-      let c = classes.get(manager);
-      if (c === undefined) {
-        c = classifyManager(manager, automation);
-        classes.set(manager, c);
-      }
-      return c;
-    },
-    ignore: patternsOf(options.ignorePointers),
-    sensitive: patternsOf(options.sensitivePointers),
-    ignoreAggregatedRoles: options.ignoreAggregatedRoles === true,
-    threeWay: options.threeWay !== false,
-    fingerprint: options.fingerprint,
-  };
-}
-
-const compiledCache = new WeakMap<DiffOptions, Compiled>();
-const DEFAULT_OPTIONS: DiffOptions = {};
-
-function compile(options: DiffOptions | undefined): Compiled {
-  const key = options ?? DEFAULT_OPTIONS;
-  let compiled = compiledCache.get(key);
-  if (!compiled) {
-    compiled = compileOptions(key);
-    compiledCache.set(key, compiled);
-  }
-  return compiled;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Walk state
 
 interface Ctx {
-  opts: Compiled;
+  opts: CompiledOptions;
   kind: unknown;
   /** Either side is a Secret: its values (and anything holding them) are sensitive. */
   secret: boolean;
@@ -126,10 +66,7 @@ interface Ctx {
 const hasOwn = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 function ensureIndex(ctx: Ctx): OwnershipIndex {
-  if (!ctx.index) {
-    const { classify, trusted } = ctx.opts;
-    ctx.index = buildOwnershipIndex(ctx.entries, { classify, isTrusted: (m) => trusted.matches(m) });
-  }
+  ctx.index ??= ownershipIndexFor(ctx.entries, ctx.opts);
   return ctx.index;
 }
 
@@ -139,33 +76,6 @@ function skipKey(ctx: Ctx, key: string, d: number): boolean {
   if (parent === 'metadata') return SERVER_METADATA.has(key);
   if (parent === 'annotations') return IGNORED_ANNOTATIONS.has(key);
   return key === 'status' && ctx.segs[d - 2] === 'volumeClaimTemplates';
-}
-
-function redact(ctx: Ctx, value: unknown): unknown {
-  if (value === undefined || value === null) return value;
-  const fp = ctx.opts.fingerprint;
-  if (typeof value === 'string') return fp ? fp(value) : REDACTED;
-  if (Array.isArray(value)) return value.map((v) => redact(ctx, v));
-  if (isObject(value)) {
-    const out: Obj = {};
-    for (const k of Object.keys(value)) setOwn(out, k, redact(ctx, value[k]));
-    return out;
-  }
-  return fp ? fp(JSON.stringify(value)) : REDACTED;
-}
-
-/**
- * Whether the value at segs[0..d) (d > at) of a Secret whose fields start at segs[at] holds or contains
- * a secret value: `data`, `stringData`, `binaryData`, or the last-applied annotation (a copy of them),
- * including the `metadata` and `annotations` maps around it.
- */
-function holdsSecretValue(segs: readonly string[], at: number, d: number): boolean {
-  const field = segs[at] as string;
-  if (SECRET_VALUE_FIELDS.has(field)) return true;
-  if (field !== 'metadata') return false;
-  if (d === at + 1) return true;
-  if (segs[at + 1] !== 'annotations') return false;
-  return d === at + 2 || segs[at + 2] === LAST_APPLIED_ANNOTATION;
 }
 
 function isSensitive(ctx: Ctx, d: number): boolean {
@@ -195,8 +105,8 @@ function report(ctx: Ctx, d: number, kind: DifferenceKind, desired: unknown, liv
   const difference: Difference = {
     path: toPointer(ctx.segs, d),
     kind,
-    desired: sensitive ? redact(ctx, desired) : desired,
-    live: sensitive ? redact(ctx, live) : live,
+    desired: sensitive ? redactValue(desired, ctx.opts.fingerprint) : desired,
+    live: sensitive ? redactValue(live, ctx.opts.fingerprint) : live,
     sensitive,
   };
   if (attribution) difference.attribution = attribution;
@@ -213,7 +123,7 @@ function inFreeFormMap(ctx: Ctx, d: number): boolean {
  * free-form map declares itself whatever its value (`data: {a: ""}` declares key `a`).
  */
 function declares(ctx: Ctx, value: unknown, d: number): boolean {
-  if (!isObject(value)) return hasContent(value);
+  if (!isRecord(value)) return hasContent(value);
   const free = isFreeFormMap(ctx.segs, d, ctx.kind) && (d === 0 || ctx.idx[d - 1] === -1);
   for (const k in value) {
     if (skipKey(ctx, k, d)) continue;
@@ -306,8 +216,8 @@ function diffValue(
     else report(ctx, d, 'changed', dv, lv);
     return;
   }
-  if (isObject(lv)) {
-    diffMap(ctx, dv as Obj, lv, isObject(av) ? av : undefined, d, O);
+  if (isRecord(lv)) {
+    diffMap(ctx, dv as Obj, lv, isRecord(av) ? av : undefined, d, O);
     return;
   }
   if (lv === undefined || lv === null) {
@@ -315,43 +225,6 @@ function diffValue(
     return;
   }
   report(ctx, d, 'changed', dv, lv);
-}
-
-function allScalars(list: readonly unknown[]): boolean {
-  for (const v of list) if (v !== null && typeof v === 'object') return false;
-  return true;
-}
-
-function sameOrdered(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function sameSet(a: readonly unknown[], b: readonly unknown[]): boolean {
-  const sa = new Set(a);
-  const sb = new Set(b);
-  if (sa.size !== sb.size) return false;
-  for (const v of sa) if (!sb.has(v)) return false;
-  return true;
-}
-
-/** The key segment of every item, or undefined when one lacks its key or two share one. */
-function keysOf(key: ListKey, list: readonly unknown[]): string[] | undefined {
-  const keys: string[] = new Array<string>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const k = key.segmentOf(list[i]);
-    if (k === undefined) return undefined;
-    for (let j = 0; j < i; j++) if (keys[j] === k) return undefined;
-    keys[i] = k;
-  }
-  return keys;
-}
-
-function firstObject(a: readonly unknown[], b: readonly unknown[]): unknown {
-  for (const v of a) if (isObject(v)) return v;
-  for (const v of b) if (isObject(v)) return v;
-  return undefined;
 }
 
 const INDEX_STRINGS: string[] = Array.from({ length: 64 }, (_, i) => String(i));
@@ -367,7 +240,7 @@ function diffList(
 ): void {
   const field = ctx.segs[d - 1] ?? '';
   if (allScalars(D) && allScalars(L)) {
-    if (!(SET_LISTS.has(field) ? sameSet(D, L) : sameOrdered(D, L))) report(ctx, d, 'changed', D, L);
+    if (!sameScalars(field, D, L)) report(ctx, d, 'changed', D, L);
     return;
   }
   const key = listKeyFor(field, firstObject(D, L));
@@ -466,7 +339,7 @@ function removedValue(ctx: Ctx, av: unknown, lv: unknown, d: number, parentL: Ob
   const { segs, idx, items } = ctx;
   // The namespace a tool filled in for a namespaced manifest is identity, not configuration.
   if (d === 2 && segs[0] === 'metadata' && segs[1] === 'namespace') return;
-  if (isObject(av) && isObject(lv)) {
+  if (isRecord(av) && isRecord(lv)) {
     for (const k in av) {
       if (skipKey(ctx, k, d)) continue;
       const v = own(lv, k);
@@ -517,7 +390,7 @@ function scanLiveOnly(ctx: Ctx, lv: unknown, d: number, node: FieldNode, parentL
       return;
     }
   }
-  if (isObject(lv)) {
+  if (isRecord(lv)) {
     if (!node.fields) return;
     for (const k in lv) {
       const child = node.fields.get(k);
@@ -545,18 +418,7 @@ function scanLiveOnly(ctx: Ctx, lv: unknown, d: number, node: FieldNode, parentL
 // Entry points
 
 function asObject(value: unknown): Obj {
-  return isObject(value) ? value : {};
-}
-
-/** A `List` or `<Kind>List` (as `kubectl get -o yaml` prints) of Secrets or holding one. */
-function listHoldsSecret(object: Obj): boolean {
-  const kind = object['kind'];
-  if (typeof kind !== 'string' || !kind.toLowerCase().endsWith('list')) return false;
-  if (isSecretKind(kind.slice(0, -4))) return true;
-  const items = object['items'];
-  if (!Array.isArray(items)) return false;
-  for (const item of items) if (isObject(item) && isSecretKind(item['kind'])) return true;
-  return false;
+  return isRecord(value) ? value : {};
 }
 
 /**
@@ -582,7 +444,7 @@ export function diffObjects(desired: KubeObject, live: KubeObject, options?: Dif
     skipRules:
       opts.ignoreAggregatedRoles &&
       kind === 'ClusterRole' &&
-      (isObject(liveObj['aggregationRule']) || isObject(desiredObj['aggregationRule'])),
+      (isRecord(liveObj['aggregationRule']) || isRecord(desiredObj['aggregationRule'])),
     out: [],
     segs: [],
     idx: [],
@@ -609,46 +471,4 @@ export function diffObjects(desired: KubeObject, live: KubeObject, options?: Dif
   }
   diffMap(ctx, D, L, A, 0, root);
   return { inSync: ctx.out.length === 0, differences: ctx.out, threeWay: A !== undefined };
-}
-
-/**
- * The owner of the live field at `path` (a path as diffObjects reports it), or of its deepest
- * atomic ancestor. Undefined when managedFields say nothing about it.
- */
-export function attributePath(live: KubeObject, path: string, options?: DiffOptions): Attribution | undefined {
-  const opts = compile(options);
-  const entries = parseManagedFields(live);
-  if (!entries.length) return undefined;
-  const segs: string[] = [];
-  const idx: number[] = [];
-  const items: unknown[] = [];
-  let value: unknown = live;
-  let segments: string[];
-  try {
-    segments = parsePointer(path);
-  } catch {
-    return undefined;
-  }
-  for (const seg of segments) {
-    if (Array.isArray(value)) {
-      const list: unknown[] = value;
-      const key = listKeyFor(segs[segs.length - 1] ?? '', firstObject(list, []));
-      let j = key ? list.findIndex((item) => key.segmentOf(item) === seg) : -1;
-      if (j < 0 && /^\d+$/.test(seg)) j = Number(seg);
-      segs.push(seg);
-      idx.push(j);
-      items.push(list[j]);
-      value = list[j];
-    } else {
-      segs.push(seg);
-      idx.push(-1);
-      items.push(undefined);
-      value = isObject(value) ? own(value, seg) : undefined;
-    }
-  }
-  const { classify, trusted } = opts;
-  const index = buildOwnershipIndex(entries, { classify, isTrusted: (m) => trusted.matches(m) });
-  const owners = ownersAtSteps(index, segs, items, idx, segs.length, value !== undefined);
-  const owner = owners && pickOwner(owners, true);
-  return owner ? toAttribution(owner) : undefined;
 }

@@ -5,6 +5,7 @@
  * A node is owned by a manager when its fieldsV1 holds the node as a leaf (`{}`, the whole value) or
  * holds `.` under it (the map or item itself exists because of that manager).
  */
+import { isRecord } from '../json.js';
 import type { Attribution, KubeObject, ManagerClass } from './types.js';
 
 export interface ManagedFieldsEntry {
@@ -50,26 +51,22 @@ export type PathStep = string | { item: unknown; index: number };
 
 type Obj = Record<string, unknown>;
 
-function isObject(value: unknown): value is Obj {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** The entries of `metadata.managedFields`, skipping malformed ones. */
 export function parseManagedFields(object: KubeObject): ManagedFieldsEntry[] {
   const metadata = object['metadata'];
-  if (!isObject(metadata)) return [];
+  if (!isRecord(metadata)) return [];
   const raw = metadata['managedFields'];
   if (!Array.isArray(raw)) return [];
   const entries: ManagedFieldsEntry[] = [];
   for (const item of raw) {
-    if (!isObject(item) || typeof item['manager'] !== 'string') continue;
+    if (!isRecord(item) || typeof item['manager'] !== 'string') continue;
     const entry: ManagedFieldsEntry = {
       manager: item['manager'],
       operation: typeof item['operation'] === 'string' ? item['operation'] : 'Update',
     };
     if (typeof item['subresource'] === 'string' && item['subresource'] !== '') entry.subresource = item['subresource'];
     if (typeof item['time'] === 'string' && item['time'] !== '') entry.time = item['time'];
-    if (isObject(item['fieldsV1'])) entry.fieldsV1 = item['fieldsV1'];
+    if (isRecord(item['fieldsV1'])) entry.fieldsV1 = item['fieldsV1'];
     entries.push(entry);
   }
   return entries;
@@ -222,7 +219,7 @@ function childItem(node: FieldNode, raw: string): FieldNode | undefined {
     const parsed = parseKeyJson(body);
     if (parsed === UNPARSABLE) return undefined;
     if (kind === 'k') {
-      if (!isObject(parsed)) return undefined;
+      if (!isRecord(parsed)) return undefined;
       item = { kind, key: parsed, node: newNode() };
     } else {
       item = { kind, value: parsed, node: newNode() };
@@ -254,7 +251,7 @@ function walk(set: Obj, node: FieldNode, leaf: Owner, dot: Owner): void {
     if (key.startsWith('f:')) child = childField(node, key.slice(2));
     else if (key.startsWith('k:') || key.startsWith('v:') || key.startsWith('i:')) child = childItem(node, key);
     if (!child) continue;
-    if (!isObject(value) || isEmptyObject(value)) addOwner(child, leaf);
+    if (!isRecord(value) || isEmptyObject(value)) addOwner(child, leaf);
     else walk(value, child, leaf, dot);
   }
 }
@@ -308,7 +305,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 function keyMatches(key: Obj, item: unknown): boolean {
-  if (!isObject(item)) return false;
+  if (!isRecord(item)) return false;
   for (const field in key) {
     const want = key[field];
     const have = item[field];

@@ -3,6 +3,7 @@
  * Endpoints ordering, and the defaults the API server fills in. Pure, and cheap on the hot path:
  * objects are copied only for the kinds that need rewriting (Secret, Endpoints).
  */
+import { isRecord } from '../json.js';
 import type { KubeObject } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -26,10 +27,6 @@ export const IGNORED_ANNOTATIONS: ReadonlySet<string> = new Set([
   'deprecated.daemonset.template.generation',
   'kubectl.kubernetes.io/restartedAt',
 ]);
-
-export function isObject(value: unknown): value is Obj {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * `object[key]` for a key that comes from data: never a value inherited from Object.prototype
@@ -139,8 +136,8 @@ function canonicalBase64(value: string): string {
 export function normalizeSecret(object: KubeObject): KubeObject {
   const data = object['data'];
   const stringData = object['stringData'];
-  const hasStringData = isObject(stringData);
-  if (!hasStringData && isObject(data)) {
+  const hasStringData = isRecord(stringData);
+  if (!hasStringData && isRecord(data)) {
     let clean = true;
     for (const k in data) {
       const v = data[k];
@@ -151,9 +148,9 @@ export function normalizeSecret(object: KubeObject): KubeObject {
     }
     if (clean && !('stringData' in object)) return object;
   }
-  if (!hasStringData && !isObject(data) && !('stringData' in object)) return object;
+  if (!hasStringData && !isRecord(data) && !('stringData' in object)) return object;
   const merged: Obj = {};
-  if (isObject(data)) {
+  if (isRecord(data)) {
     for (const k in data) {
       const v = data[k];
       setOwn(merged, k, v === null || v === undefined ? '' : typeof v === 'string' ? canonicalBase64(v) : v);
@@ -168,7 +165,7 @@ export function normalizeSecret(object: KubeObject): KubeObject {
   }
   const copy: Obj = {};
   for (const k in object) if (k !== 'stringData' && k !== 'data') setOwn(copy, k, object[k]);
-  if (isObject(data) || hasStringData) copy['data'] = merged;
+  if (isRecord(data) || hasStringData) copy['data'] = merged;
   return copy;
 }
 
@@ -179,12 +176,12 @@ function compareStrings(a: string, b: string): number {
 function sortedAddresses(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   return [...value].sort((a, b) =>
-    compareStrings(isObject(a) ? String(a['ip'] ?? '') : '', isObject(b) ? String(b['ip'] ?? '') : ''),
+    compareStrings(isRecord(a) ? String(a['ip'] ?? '') : '', isRecord(b) ? String(b['ip'] ?? '') : ''),
   );
 }
 
 function portSortKey(p: unknown): string {
-  if (!isObject(p)) return '';
+  if (!isRecord(p)) return '';
   return `${String(p['port'] ?? '').padStart(6, '0')}/${String(p['protocol'] ?? 'TCP')}/${String(p['name'] ?? '')}`;
 }
 
@@ -193,14 +190,14 @@ export function normalizeEndpoints(object: KubeObject): KubeObject {
   const subsets = object['subsets'];
   if (!Array.isArray(subsets)) return object;
   const normalized = subsets.map((subset: unknown) => {
-    if (!isObject(subset)) return subset;
+    if (!isRecord(subset)) return subset;
     const copy: Obj = { ...subset };
     if ('addresses' in copy) copy['addresses'] = sortedAddresses(copy['addresses']);
     if ('notReadyAddresses' in copy) copy['notReadyAddresses'] = sortedAddresses(copy['notReadyAddresses']);
     const ports = copy['ports'];
     if (Array.isArray(ports)) {
       copy['ports'] = ports
-        .map((p: unknown) => (isObject(p) && p['protocol'] === undefined ? { ...p, protocol: 'TCP' } : p))
+        .map((p: unknown) => (isRecord(p) && p['protocol'] === undefined ? { ...p, protocol: 'TCP' } : p))
         .sort((a, b) => compareStrings(portSortKey(a), portSortKey(b)));
     }
     return copy;
@@ -220,14 +217,14 @@ export function normalizeForKind(object: KubeObject): KubeObject {
 /** The object recorded by `kubectl apply` in the last-applied annotation, normalized; undefined if none or unreadable. */
 export function lastAppliedOf(live: KubeObject): KubeObject | undefined {
   const metadata = live['metadata'];
-  if (!isObject(metadata)) return undefined;
+  if (!isRecord(metadata)) return undefined;
   const annotations = metadata['annotations'];
-  if (!isObject(annotations)) return undefined;
+  if (!isRecord(annotations)) return undefined;
   const text = annotations[LAST_APPLIED_ANNOTATION];
   if (typeof text !== 'string' || text === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    return isObject(parsed) ? normalizeForKind(parsed) : undefined;
+    return isRecord(parsed) ? normalizeForKind(parsed) : undefined;
   } catch {
     return undefined;
   }

@@ -44,6 +44,11 @@ export function listenRoutes(routes: readonly CustomRoute[], port: number, logge
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
+  return listen(server, port);
+}
+
+/** Starts listening; settles once the port is bound, or with the error that kept it from binding. */
+export function listen(server: Server, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => {

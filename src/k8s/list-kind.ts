@@ -4,7 +4,8 @@
  * reported missing, and the run recorded.
  */
 import type { ScanMode } from '../drift/findings.js';
-import { countActiveFindings, objectKey, recordScanRun, resolveUnlistedObjects } from '../drift/findings.js';
+import { objectKey } from '../drift/findings.js';
+import { countActiveFindings, recordScanRun, resolveUnlistedObjects } from '../store/findings-store.js';
 import type { DeclaredObject } from '../drift/sources/source.js';
 import { refOf } from '../drift/sources/source.js';
 import type { ObjectRef } from '../drift/types.js';

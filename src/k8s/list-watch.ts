@@ -1,4 +1,5 @@
 import type { KubeObject } from '../drift/types.js';
+import { isRecord } from '../json.js';
 import type { KubeClient, StreamEnd } from './client.js';
 import { KubeRequestError } from './client.js';
 import type { ApiResource } from './discovery.js';
@@ -21,10 +22,6 @@ export interface ListResult {
   resourceVersion: string;
   objects: number;
   pages: number;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Fills in apiVersion and kind, which the API server leaves out of list items. */

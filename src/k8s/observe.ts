@@ -1,12 +1,13 @@
 import type { DriftConfig, IgnoreRule } from '../config/clusters.js';
 import { diffObjects } from '../drift/diff.js';
 import type { Finding, ObjectObservation } from '../drift/findings.js';
-import { objectKey, recordObjectDeleted, recordObservation, WHOLE_OBJECT_PATH } from '../drift/findings.js';
+import { objectKey, WHOLE_OBJECT_PATH } from '../drift/findings.js';
 import type { DesiredSource } from '../drift/sources/source.js';
 import { describeRef, identityOf, refOf } from '../drift/sources/source.js';
 import type { Difference, DiffOptions, DiffResult, KubeObject, ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
 import { globMatch } from '../config/glob.js';
+import { recordObjectDeleted, recordObservation } from '../store/findings-store.js';
 
 export type DiffFn = (desired: KubeObject, live: KubeObject, options?: DiffOptions) => DiffResult;
 

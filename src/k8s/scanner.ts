@@ -5,9 +5,9 @@
  */
 import type { ClusterConfig, DriftConfig } from '../config/clusters.js';
 import type { ScanCoverage } from '../drift/findings.js';
-import { resolveUncovered } from '../drift/findings.js';
 import type { SourceProblem } from '../drift/sources/source.js';
 import type { Db } from '../store/db.js';
+import { resolveUncovered } from '../store/findings-store.js';
 import { whenNotBusy } from './busy.js';
 import type { DiscoveryResult } from './discovery.js';
 import { discoverKinds } from './discovery.js';

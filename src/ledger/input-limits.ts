@@ -3,6 +3,7 @@
  * ledger model and the lifecycle: how long each field may be, and which characters are taken out
  * (free text) or refused (names). Pure.
  */
+import type { z } from 'zod';
 
 /** Longest value, in UTF-16 code units (what Slack's `max_length` and `String#length` count). */
 export const INPUT_LIMITS = {
@@ -45,6 +46,14 @@ export function tooLongMessage(field: InputField, length: number): string {
 /** The message for a value over its field's limit, or undefined when it fits. */
 export function checkLength(field: InputField, value: string): string | undefined {
   return value.length > INPUT_LIMITS[field] ? tooLongMessage(field, value.length) : undefined;
+}
+
+/** checkLength as a zod refinement: a value over its field's limit is an issue with that message. */
+export function withinLimit(field: InputField) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const message = checkLength(field, value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
 }
 
 // Characters nobody means to type: NUL and the other C0 and C1 controls, DEL, and the invisible marks

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets } from '../redact.js';
 import { parseIsoTimestamp } from './dates.js';
-import { checkLength, hiddenCharacterIn, hiddenCharacterMessage, stripHiddenCharacters, type InputField } from './input-limits.js';
+import { hiddenCharacterIn, hiddenCharacterMessage, stripHiddenCharacters, withinLimit, type InputField } from './input-limits.js';
 
 export const ChangeStatus = z.enum(['open', 'in_review', 'codified', 'reverted', 'dismissed']);
 export type ChangeStatus = z.infer<typeof ChangeStatus>;
@@ -19,13 +19,6 @@ export type ResourceRef = z.infer<typeof ResourceRef>;
 
 export const ChangeSource = z.enum(['command', 'modal', 'shortcut', 'api']);
 export type ChangeSource = z.infer<typeof ChangeSource>;
-
-function withinLimit(field: InputField) {
-  return (value: string, ctx: z.RefinementCtx) => {
-    const message = checkLength(field, value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  };
-}
 
 /**
  * A name a person typed (cluster, incident): within its limit, refused with a hidden character (see

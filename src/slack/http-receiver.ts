@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App, CustomRoute, Receiver, ReceiverEvent } from '@slack/bolt';
+import { isRecord } from '../json.js';
 import type { Logger } from '../log.js';
 import { slackBodyProblem } from './supervise.js';
-import { closeServer, requestPath, serveRoute } from '../http/server.js';
+import { closeServer, listen, requestPath, serveRoute } from '../http/server.js';
 
 /** Slack rejects requests whose timestamp is further than this from its clock; so do we, both ways. */
 const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -73,13 +74,7 @@ export class SlackHttpReceiver implements Receiver {
     server.requestTimeout = 30_000;
     server.headersTimeout = 15_000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, () => {
-        server.off('error', reject);
-        resolve(server);
-      });
-    });
+    return listen(server, port);
   }
 
   async stop(): Promise<void> {
@@ -274,12 +269,8 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   } catch {
     throw new RequestRejected(400, 'malformed', `${what} is not JSON`);
   }
-  if (!isPlainObject(parsed)) throw new RequestRejected(400, 'malformed', `${what} is not a JSON object`);
+  if (!isRecord(parsed)) throw new RequestRejected(400, 'malformed', `${what} is not a JSON object`);
   return parsed;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Form bodies (commands; interactivity as `payload=<JSON>`) and JSON bodies (events); always an object. */

@@ -1,5 +1,6 @@
 import type { ReceiverEvent } from '@slack/bolt';
 import { z } from 'zod';
+import { isRecord } from '../json.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../http/metrics.js';
 
@@ -166,13 +167,13 @@ export async function superviseEvent(
 ): Promise<void> {
   const arrivedAt = typeof event.customProperties?.arrivedAt === 'bigint' ? event.customProperties.arrivedAt : process.hrtime.bigint();
   const raw: unknown = event.body;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (!isRecord(raw)) {
     deps.logger.warn('Slack delivered something that is not a payload; acknowledged and ignored');
     deps.metrics.refusals.inc({ code: 'malformed_payload' });
     await Promise.resolve(event.ack()).catch(() => undefined);
     return;
   }
-  const body = raw as Record<string, unknown>;
+  const body = raw;
   const kind = requestKind(body);
   const state: AckState = { acked: false };
   let deadline: NodeJS.Timeout | undefined = undefined;

@@ -23,7 +23,7 @@ export function defaultMigrationsDir(): string {
 
 /**
  * Owner-only: the database holds the key that turns Secret values into fingerprints
- * (ensureFingerprintKey in drift/findings.ts); anyone who can read it can confirm a guessed Secret.
+ * (ensureFingerprintKey in findings-store.ts); anyone who can read it can confirm a guessed Secret.
  */
 const DB_FILE_MODE = 0o600;
 const DB_DIR_MODE = 0o700;

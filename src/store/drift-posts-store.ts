@@ -3,7 +3,8 @@
  * updated after a restart), and what it showed last (so it is updated only when that changes).
  */
 import type { Db } from './db.js';
-import { getFinding, type Finding } from '../drift/findings.js';
+import type { Finding } from '../drift/findings.js';
+import { getFinding } from './findings-store.js';
 
 /** An object as a post is keyed: version-independent, `namespace` '' when cluster-scoped. */
 export interface PostObject {

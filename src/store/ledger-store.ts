@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 import { groupCommit } from './group-commit.js';
 import { StopgapError } from '../errors.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson } from '../json.js';
 import { GENESIS_HASH, eventHashOfCanonical, verifyChain, type ChainProblem, type StoredEvent } from '../ledger/chain.js';
 import { applyAction, type ActionContext, type ChangeAction, type ChangePatch } from '../ledger/lifecycle.js';
 import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus, type ListScope } from '../ledger/model.js';

@@ -8,7 +8,8 @@ import type { LedgerStore } from './ledger-store.js';
 import { ResourceRef, changeKey } from '../ledger/model.js';
 import { findingsForNewChange, linkFindings, type FindingDecision, type LinkableFinding } from '../linking/link.js';
 import { refNamesObject, type LinkableChange } from '../linking/match.js';
-import { getFinding, listActiveFindings, type Finding } from '../drift/findings.js';
+import type { Finding } from '../drift/findings.js';
+import { getFinding, listActiveFindings } from './findings-store.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { attributePath, diffObjects } from '../../src/drift/diff.js';
+import { attributePath } from '../../src/drift/attribute-path.js';
+import { diffObjects } from '../../src/drift/diff.js';
 import { makeFingerprint } from '../../src/drift/fingerprint.js';
 import type { DiffOptions, DiffResult, KubeObject } from '../../src/drift/types.js';
 

@@ -7,13 +7,13 @@ import {
   directorySource,
   formatProblem,
   lastAppliedSource,
-  LAST_APPLIED_ANNOTATION,
   loadManifestDirectory,
   managersSource,
   openDesiredSource,
   parseManifests,
   refOf,
 } from '../../src/drift/sources/index.js';
+import { LAST_APPLIED_ANNOTATION } from '../../src/drift/normalize.js';
 import type { KubeObject, ObjectRef } from '../../src/drift/types.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'manifests');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig, DriftConfig } from '../../src/config/clusters.js';
-import { ensureFingerprintKey } from '../../src/drift/findings.js';
+import { ensureFingerprintKey } from '../../src/store/findings-store.js';
 import { makeFingerprint } from '../../src/drift/fingerprint.js';
 import { createKubeClient } from '../../src/k8s/client.js';
 import type { KubeClient } from '../../src/k8s/client.js';

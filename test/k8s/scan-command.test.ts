@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
 import { runCliCaptured } from '../support/cli.js';
-import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
+import { listActiveFindings, listResolvedFindings } from '../../src/store/findings-store.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
 import { harness } from './helpers.js';

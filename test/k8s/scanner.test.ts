@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DriftConfig } from '../../src/config/clusters.js';
-import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
+import { listActiveFindings, listResolvedFindings } from '../../src/store/findings-store.js';
 import { diffObjects } from '../../src/drift/diff.js';
 import type { DiffFn } from '../../src/k8s/observe.js';
 import { OBJECTS_PER_TURN } from '../../src/k8s/list-kind.js';

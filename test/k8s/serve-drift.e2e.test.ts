@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { listActiveFindings } from '../../src/drift/findings.js';
+import { listActiveFindings } from '../../src/store/findings-store.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { closedPort, startFakeKube, writeKubeconfig, type FakeKube } from '../support/fake-k8s.js';
 import { waitFor } from './helpers.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { openDb } from '../../src/store/db.js';
-import { listActiveFindings, listResolvedFindings } from '../../src/drift/findings.js';
+import { listActiveFindings, listResolvedFindings } from '../../src/store/findings-store.js';
 import { lastAppliedSource, openDesiredSource } from '../../src/drift/sources/index.js';
 import type { DesiredSource } from '../../src/drift/sources/index.js';
 import { startDriftWatch } from '../../src/k8s/watch-supervisor.js';

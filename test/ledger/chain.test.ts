@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/ledger/canonical-json.js';
+import { canonicalJson } from '../../src/json.js';
 import { GENESIS_HASH, eventHash, eventHashOfCanonical } from '../../src/ledger/chain.js';
 
 describe('event hashes', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listActiveFindings } from '../../src/drift/findings.js';
+import { listActiveFindings } from '../../src/store/findings-store.js';
 import { TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
 import type { FakeKube } from '../support/fake-k8s.js';

@@ -3,15 +3,13 @@
  * for each live object (a manifest without a namespace stands for the default namespace).
  */
 import type { KubeObject, ObjectRef } from '../types.js';
+import { isRecord } from '../../json.js';
 import { objectKey } from '../findings.js';
 import { stored } from './manifests.js';
 import type { ManifestSet, StoredManifest } from './manifests.js';
 import { drain, runInSlices, type Steps } from './slices.js';
 import type { DeclaredObject, DesiredLookup, DesiredSource } from './source.js';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export interface DirectorySourceOptions {
   /** Namespace of namespaced objects whose manifest names none. Default `default`. */

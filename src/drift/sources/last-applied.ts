@@ -1,5 +1,6 @@
 import type { KubeObject, ObjectRef } from '../types.js';
-import { annotationsOf, describeRef, LAST_APPLIED_ANNOTATION } from './source.js';
+import { LAST_APPLIED_ANNOTATION } from '../normalize.js';
+import { annotationsOf, describeRef } from './source.js';
 import type { DesiredLookup, DesiredSource } from './source.js';
 
 function lookup(live: KubeObject, ref: ObjectRef): DesiredLookup {

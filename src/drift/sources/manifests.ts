@@ -4,6 +4,7 @@
  */
 import { extname } from 'node:path';
 import { parseManifestTextSteps } from '../manifest-parser.js';
+import { isRecord } from '../../json.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import { drain, type Steps } from './slices.js';
 import { refOf } from './source.js';
@@ -51,9 +52,6 @@ export function stored(m: Manifest | StoredManifest): StoredManifest {
 /** Configuration read by kustomize itself (Kustomization, Component), never sent to a cluster. */
 const KUSTOMIZE_API = 'kustomize.config.k8s.io/';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * A document that is not a Kubernetes object at all, left out quietly: plain configuration (a

@@ -1,3 +1,5 @@
+import { isRecord } from '../../json.js';
+import { LAST_APPLIED_ANNOTATION } from '../normalize.js';
 import type { KubeObject, ObjectRef } from '../types.js';
 import type { SourceType } from '../findings.js';
 
@@ -59,9 +61,7 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 
 function metadataOf(object: KubeObject): Record<string, unknown> {
   const metadata = object['metadata'];
-  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
-    ? (metadata as Record<string, unknown>)
-    : {};
+  return isRecord(metadata) ? metadata : {};
 }
 
 /** The identity of a raw object, or undefined when it lacks apiVersion, kind or metadata.name. */
@@ -86,13 +86,9 @@ export function describeRef(ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' 
   return `${kind}/${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''}`;
 }
 
-export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-
 export function annotationsOf(object: KubeObject): Record<string, unknown> {
   const annotations = metadataOf(object)['annotations'];
-  return annotations !== null && typeof annotations === 'object' && !Array.isArray(annotations)
-    ? (annotations as Record<string, unknown>)
-    : {};
+  return isRecord(annotations) ? annotations : {};
 }
 
 /** A shallow copy of the object without the last-applied annotation, leaving the original untouched. */

@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { isIsoDay } from '../../ledger/dates.js';
 import {
   INPUT_LIMITS,
-  checkLength,
   hiddenCharacterIn,
   hiddenCharacterMessage,
   stripHiddenCharacters,
+  withinLimit,
   type InputField,
 } from '../../ledger/input-limits.js';
 import { LIMITS, commandLabel, truncate } from './mrkdwn.js';
@@ -227,13 +227,6 @@ const DatepickerState = z.object({ type: z.literal('datepicker').optional(), sel
 
 function block<T extends z.ZodType>(element: T) {
   return z.object({ [LOG_CHANGE_ACTION_ID]: element });
-}
-
-function withinLimit(field: InputField) {
-  return (value: string, ctx: z.RefinementCtx) => {
-    const message = checkLength(field, value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  };
 }
 
 /**

@@ -3,27 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffObjects } from '../../src/drift/diff.js';
-import {
-  countActiveFindings,
-  ensureFingerprintKey,
-  getFinding,
-  isCovered,
-  listActiveFindings,
-  listResolvedFindings,
-  objectKey,
-  recordObjectDeleted,
-  recordObservation,
-  recordScanRun,
-  resolveUncovered,
-  resolveUnlistedObjects,
-  valueAtPath,
-  WHOLE_OBJECT_PATH,
-} from '../../src/drift/findings.js';
+import { isCovered, objectKey, WHOLE_OBJECT_PATH } from '../../src/drift/findings.js';
 import type { ObjectObservation } from '../../src/drift/findings.js';
 import { makeFingerprint } from '../../src/drift/fingerprint.js';
 import type { Difference, KubeObject, ObjectRef } from '../../src/drift/types.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Db } from '../../src/store/db.js';
+import {
+  countActiveFindings,
+  ensureFingerprintKey,
+  getFinding,
+  listActiveFindings,
+  listResolvedFindings,
+  recordObjectDeleted,
+  recordObservation,
+  recordScanRun,
+  resolveUncovered,
+  resolveUnlistedObjects,
+} from '../../src/store/findings-store.js';
 import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from '../k8s/objects.js';
 
 let dir: string;
@@ -266,30 +263,5 @@ describe('findings store', () => {
     });
     const row = db.prepare('SELECT * FROM drift_scan_runs WHERE id = ?').get(id) as Record<string, unknown>;
     expect(row).toMatchObject({ cluster: 'prod', outcome: 'failed', error_code: 'k8s_request_failed' });
-  });
-});
-
-describe('valueAtPath', () => {
-  const object = {
-    spec: {
-      containers: [
-        { name: 'web', image: 'a', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }], envFrom: [{ configMapRef: { name: 'cfg' } }] },
-      ],
-      volumes: [{ name: 'data' }],
-      mounts: [{ mountPath: '/data', name: 'x' }],
-    },
-    metadata: { annotations: { 'example.com/a~b': 'v' } },
-  };
-  it('follows merge-key segments, escaped pointers and indexes', () => {
-    expect(valueAtPath(object, '/spec/containers/name=web/image')).toBe('a');
-    expect(valueAtPath(object, '/spec/containers/name=web/ports/containerPort=80,protocol=TCP')).toEqual({ containerPort: 80 });
-    expect(valueAtPath(object, '/spec/containers/name=web/ports/containerPort=53,protocol=UDP/protocol')).toBe('UDP');
-    expect(valueAtPath(object, '/spec/containers/name=web/envFrom/configMapRef=cfg')).toEqual({ configMapRef: { name: 'cfg' } });
-    expect(valueAtPath(object, '/spec/mounts/mountPath=~1data/name')).toBe('x');
-    expect(valueAtPath(object, '/spec/volumes/0/name')).toBe('data');
-    expect(valueAtPath(object, '/metadata/annotations/example.com~1a~0b')).toBe('v');
-    expect(valueAtPath(object, '/metadata/annotations/example.com/a~b')).toBeUndefined();
-    expect(valueAtPath(object, '/spec/containers/name=db/image')).toBeUndefined();
-    expect(valueAtPath(object, '')).toBe(object);
   });
 });
