@@ -3,7 +3,6 @@ import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
 import type { CliIo, Command } from './io.js';
 import { writeLine } from './io.js';
-import { isCommandName, loadCommand } from './registry.js';
 
 export const HELP = `stopgap: a ledger of incident-time manual cluster changes
 
@@ -24,14 +23,21 @@ SLACK_API_URL, PORT (3000), STOPGAP_DB (${DEFAULT_DB_PATH}), STOPGAP_CONFIG (sto
 /** The command line `stopgap help` accepts: at most one command name. */
 const HELP_ARGS = { options: { help: HELP_OPTION }, allowPositionals: true } satisfies ArgsSpec;
 
-export async function runHelp(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine('help', HELP, HELP_ARGS, argv, io);
-  if (typeof parsed === 'number') return parsed;
-  const [topic, extra] = parsed.positionals;
-  if (extra !== undefined) return usageError(io, 'help', `unexpected argument '${extra}'`);
-  if (topic !== undefined && !isCommandName(topic)) return usageError(io, 'help', `unknown command '${topic}'`);
-  writeLine(io.stdout, (topic === undefined ? HELP : (await loadCommand(topic)).help).trimEnd());
-  return 0;
+/** How `help` finds another command's help; the registry hands it in, so the two do not import each other. */
+export interface CommandLookup {
+  isCommandName(name: string): boolean;
+  helpOf(name: string): Promise<string>;
 }
 
-export const command: Command = { help: HELP, run: runHelp };
+export function helpCommand(commands: CommandLookup): Command {
+  const run = async (argv: string[], io: CliIo): Promise<number> => {
+    const parsed = parseCommandLine('help', HELP, HELP_ARGS, argv, io);
+    if (typeof parsed === 'number') return parsed;
+    const [topic, extra] = parsed.positionals;
+    if (extra !== undefined) return usageError(io, 'help', `unexpected argument '${extra}'`);
+    if (topic !== undefined && !commands.isCommandName(topic)) return usageError(io, 'help', `unknown command '${topic}'`);
+    writeLine(io.stdout, (topic === undefined ? HELP : await commands.helpOf(topic)).trimEnd());
+    return 0;
+  };
+  return { help: HELP, run };
+}

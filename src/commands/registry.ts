@@ -1,21 +1,23 @@
 import type { Command } from './io.js';
 
-// Each command is loaded only when it is used: a scan never pays for Slack, a diff never for Kubernetes.
-const COMMANDS = {
-  serve: () => import('./serve.js'),
-  migrate: () => import('./migrate.js'),
-  verify: () => import('./verify.js'),
-  diff: () => import('./diff.js'),
-  scan: () => import('./scan.js'),
-  help: () => import('./help.js'),
-} satisfies Record<string, () => Promise<{ command: Command }>>;
-
-export type CommandName = keyof typeof COMMANDS;
+const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'help'] as const;
+export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
-  return Object.hasOwn(COMMANDS, name);
+  return (NAMES as readonly string[]).includes(name);
 }
 
+// Each command is loaded only when it is used: a scan never pays for Slack, a diff never for Kubernetes.
+const COMMANDS: Record<CommandName, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).command,
+  migrate: async () => (await import('./migrate.js')).command,
+  verify: async () => (await import('./verify.js')).command,
+  diff: async () => (await import('./diff.js')).command,
+  scan: async () => (await import('./scan.js')).command,
+  // Help reads the other commands' help through what it is given, so help.ts does not import this file.
+  help: async () => (await import('./help.js')).helpCommand({ isCommandName, helpOf: async (name) => (await loadCommand(name as CommandName)).help }),
+};
+
 export async function loadCommand(name: CommandName): Promise<Command> {
-  return (await COMMANDS[name]()).command;
+  return COMMANDS[name]();
 }
