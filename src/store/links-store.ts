@@ -80,12 +80,19 @@ export class LinksStore {
     private readonly ledger: LedgerStore,
   ) {
     this.stmts = {
-      openChanges: db.prepare(`SELECT id, cluster, resources, created_at FROM changes WHERE status IN ('open', 'in_review')`),
+      // Only the open changes that name one of these objects (a JSON array of names): a ledger of a
+      // hundred thousand changes is never read whole to link one finding.
+      openChangesNaming: db.prepare(`SELECT DISTINCT c.id, c.cluster, c.resources, c.created_at
+        FROM changes c, json_each(c.resources) r
+        WHERE c.status IN ('open', 'in_review') AND json_extract(r.value, '$.name') IN (SELECT value FROM json_each(@names))`),
+      unlinkedNaming: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
+        WHERE f.resolved_at IS NULL AND l.finding_id IS NULL AND f.name IN (SELECT value FROM json_each(@names)) ORDER BY f.id`),
       insertLink: db.prepare('INSERT INTO drift_links (finding_id, change_id, how, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)'),
       deleteLink: db.prepare('DELETE FROM drift_links WHERE finding_id = ? AND change_id = ?'),
       linkOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE finding_id = ?'),
       linksOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id'),
       findingRow: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`),
+      changeRow: db.prepare('SELECT resources, status FROM changes WHERE id = ?'),
     };
   }
 
@@ -100,9 +107,11 @@ export class LinksStore {
     return result;
   }
 
-  /** Open changes (open or in review) as linking sees them. */
-  private openChanges(): LinkableChange[] {
-    const rows = this.stmts.openChanges.all() as { id: number; cluster: string | null; resources: string; created_at: string }[];
+  /** Open changes (open or in review) that name any of these objects, as linking sees them. */
+  private openChangesNaming(names: Iterable<string>): LinkableChange[] {
+    const list = [...new Set(names)];
+    if (list.length === 0) return [];
+    const rows = this.stmts.openChangesNaming.all({ names: JSON.stringify(list) }) as { id: number; cluster: string | null; resources: string; created_at: string }[];
     return rows.map((r) => ({
       id: r.id,
       cluster: r.cluster ?? undefined,
@@ -161,17 +170,27 @@ export class LinksStore {
     return this.write(() => {
       const rows = this.unlinkedActive(findingIds === 'all' ? undefined : findingIds);
       if (rows.length === 0) return { linked: [], ambiguous: [] };
-      return this.record(linkFindings(rows.map(toLinkable), this.openChanges(), clusters), rows, now);
+      const open = this.openChangesNaming(rows.map((r) => r.name));
+      return this.record(linkFindings(rows.map(toLinkable), open, clusters), rows, now);
     });
   }
 
   /** Links a newly logged change to the active unlinked findings it names (and explains best). */
   linkChangeSoon(changeId: number, clusters: readonly string[], now: Date): Promise<LinkOutcome> {
+    const none: LinkOutcome = { linked: [], ambiguous: [] };
+    // Most changes name nothing that drifted: find that out with one small read, before any write.
+    const names = (): string[] => {
+      const row = this.stmts.changeRow.get(changeId) as { resources: string; status: string } | undefined;
+      if (!row || (row.status !== 'open' && row.status !== 'in_review')) return [];
+      return ResourceList.parse(JSON.parse(row.resources)).map((r) => r.name);
+    };
+    const named = names();
+    if (named.length === 0 || (this.stmts.unlinkedNaming.all({ names: JSON.stringify(named) }) as unknown[]).length === 0) return Promise.resolve(none);
     return this.write(() => {
-      const open = this.openChanges();
+      const rows = this.stmts.unlinkedNaming.all({ names: JSON.stringify(names()) }) as FindingLinkRow[];
+      const open = this.openChangesNaming(rows.map((r) => r.name));
       const change = open.find((c) => c.id === changeId);
-      if (!change || change.resources.length === 0) return { linked: [], ambiguous: [] };
-      const rows = this.unlinkedActive();
+      if (!change || rows.length === 0) return none;
       const { linked, ambiguous } = findingsForNewChange(change, rows.map(toLinkable), open, clusters);
       const chosen = new Set(linked);
       return this.record(
@@ -181,6 +200,7 @@ export class LinksStore {
       );
     });
   }
+
 
   /**
    * A person says these findings belong to a change. Findings linked elsewhere move (an unlink event
