@@ -72,7 +72,7 @@ export interface FindingKey {
 export type ScanMode = 'scan' | 'list' | 'resync' | 'watch';
 
 /** What one complete list covered: a kind in a cluster, in the namespaces given or in all. */
-export interface ListScope {
+export interface ListCoverage {
   cluster: string;
   group: string;
   kind: string;
@@ -131,7 +131,7 @@ export function endedByDeletion(finding: Pick<FindingKey, 'path'>): Resolution |
  */
 export function endedByUnlisting(
   finding: FindingKey,
-  scope: ListScope,
+  scope: ListCoverage,
   listed: ReadonlySet<string>,
   options: UnlistedOptions = {},
 ): Resolution | undefined {

@@ -11,7 +11,7 @@ import {
   endedByUnlisting,
   type Finding,
   type FindingKey,
-  type ListScope,
+  type ListCoverage,
   type ObjectObservation,
   type ObservationResult,
   type Resolution,
@@ -222,7 +222,7 @@ export function recordObjectDeleted(db: Db, cluster: string, ref: ObjectRef, now
  */
 export function resolveUnlistedObjects(
   db: Db,
-  scope: ListScope,
+  scope: ListCoverage,
   listed: ReadonlySet<string>,
   now: Date,
   options: UnlistedOptions = {},
