@@ -166,8 +166,9 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
       });
   };
   // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
-  const notices = startDriftNotices({ config, posts, links, logger, metrics: deps.metrics, now });
+  const notices = startDriftNotices({ config, ledger, posts, links, logger, metrics: deps.metrics, now });
   links.onChange(() => void notices.sync());
+  links.onAmbiguous((ambiguous) => void notices.askWhichChange(ambiguous));
   // Changes whose linked drift has all ended close by themselves, verified; the owner hears of it.
   const reconciler = new Reconciler(db, ledger, links);
   const reconcile = (ended: readonly number[] | 'all') => {

@@ -12,12 +12,14 @@ import type { Logger } from '../log.js';
 import type { Change } from '../ledger/model.js';
 import { escapeAndTruncate, firstLine } from './views/index.js';
 import type { DriftPostsStore, PostObject } from '../store/drift-posts-store.js';
-import type { LinksStore } from '../store/links-store.js';
+import type { LedgerStore } from '../store/ledger-store.js';
+import type { LinkOutcome, LinksStore } from '../store/links-store.js';
 import { slackClientOptions } from './context.js';
-import { stillUnclaimed, unclaimedDriftMessage, type PostedField } from './views/drift-post.js';
+import { stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type PostedField } from './views/drift-post.js';
 
 export interface DriftNoticesDeps {
   config: ServeConfig;
+  ledger: LedgerStore;
   posts: DriftPostsStore;
   links: LinksStore;
   logger: Logger;
@@ -30,6 +32,8 @@ export interface DriftNotices {
   sync(): Promise<void>;
   /** Tells each owner that their change closed by itself, and how the scanner knows. */
   tellClosed(changes: readonly Change[]): Promise<void>;
+  /** Asks the owners of equally good candidates which change made a drifted field (once per field). */
+  askWhichChange(ambiguous: LinkOutcome['ambiguous']): Promise<void>;
   stop(): void;
 }
 
@@ -158,5 +162,23 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
     }
   }
 
-  return { sync, tellClosed, stop: () => clearInterval(timer) };
+  async function askWhichChange(ambiguous: LinkOutcome['ambiguous']): Promise<void> {
+    for (const decision of links.markAsked(ambiguous, deps.now())) {
+      const finding = links.finding(decision.findingId);
+      const changes = decision.changeIds.map((id) => deps.ledger.get(id)).filter((c): c is Change => c !== undefined);
+      if (!finding || changes.length < 2) continue;
+      const message = whichChangeQuestion({ finding, changes });
+      for (const owner of new Set(changes.map((c) => c.owner))) {
+        try {
+          await client.chat.postMessage({ channel: owner, text: message.text, blocks: message.blocks });
+        } catch (err) {
+          deps.metrics.deliveryFailures.inc({ kind: 'owner_dm' });
+          log.warn({ err, finding: decision.findingId, owner }, 'could not ask an owner which change made the drift');
+        }
+      }
+      log.info({ finding: decision.findingId, changes: decision.changeIds }, 'asked the owners which change made the drift');
+    }
+  }
+
+  return { sync, tellClosed, askWhichChange, stop: () => clearInterval(timer) };
 }

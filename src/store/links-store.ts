@@ -74,6 +74,7 @@ const FINDING_COLUMNS = 'f.id, f.cluster, f.api_group, f.kind, f.namespace, f.na
 export class LinksStore {
   private readonly stmts;
   private readonly listeners: (() => void)[] = [];
+  private readonly ambiguityListeners: ((ambiguous: LinkOutcome['ambiguous']) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -93,6 +94,7 @@ export class LinksStore {
       linksOf: db.prepare('SELECT finding_id, change_id, how, linked_by, linked_at FROM drift_links WHERE change_id = ? ORDER BY linked_at, finding_id'),
       findingRow: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f WHERE f.id = ?`),
       changeRow: db.prepare('SELECT resources, status FROM changes WHERE id = ?'),
+      markAsked: db.prepare('INSERT OR IGNORE INTO drift_questions (finding_id, change_ids, asked_at) VALUES (?, ?, ?)'),
     };
   }
 
@@ -101,10 +103,30 @@ export class LinksStore {
     this.listeners.push(listener);
   }
 
+  /** Called with drift that two or more open changes explain equally well, after the pass committed. */
+  onAmbiguous(listener: (ambiguous: LinkOutcome['ambiguous']) => void): void {
+    this.ambiguityListeners.push(listener);
+  }
+
   private async write<R>(fn: () => R): Promise<R> {
     const result = await this.ledger.writeSoon(fn);
     for (const listener of this.listeners) listener();
+    const ambiguous = (result as Partial<LinkOutcome> | undefined)?.ambiguous;
+    if (ambiguous && ambiguous.length > 0) for (const listener of this.ambiguityListeners) listener(ambiguous);
     return result;
+  }
+
+  /**
+   * Records that the owners were asked about these findings; returns the ones not asked before, so each
+   * question is sent once whatever number of passes find the same tie.
+   */
+  markAsked(decisions: LinkOutcome['ambiguous'], now: Date): LinkOutcome['ambiguous'] {
+    const fresh: LinkOutcome['ambiguous'] = [];
+    for (const d of decisions) {
+      const inserted = this.stmts.markAsked.run(d.findingId, JSON.stringify(d.changeIds), now.toISOString());
+      if (inserted.changes === 1) fresh.push(d);
+    }
+    return fresh;
   }
 
   /** Open changes (open or in review) that name any of these objects, as linking sees them. */

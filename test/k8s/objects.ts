@@ -224,3 +224,23 @@ export function liveSecret(o: SecretOptions): KubeObject {
     data: b64(o.liveData ?? o.data),
   };
 }
+
+/** A Node as a team that keeps nodes in git declares it: its name and labels, nothing it schedules. */
+export function desiredNode(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'node.kubernetes.io/instance-type': 'm5.large' } } };
+}
+
+/** The live Node; `cordonedBy` marks it unschedulable as `kubectl cordon` does (manager kubectl-cordon). */
+export function liveNode(name: string, cordonedBy?: { manager: string; time: string }): KubeObject {
+  const entries: ManagedEntry[] = [
+    { manager: 'kubelet', operation: 'Update', time: APPLIED_AT, fields: { 'f:metadata': { 'f:labels': { '.': {}, 'f:node.kubernetes.io/instance-type': {} } } } },
+  ];
+  if (cordonedBy) entries.push({ manager: cordonedBy.manager, operation: 'Update', time: cordonedBy.time, fields: { 'f:spec': { 'f:unschedulable': {} } } });
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `uid-node-${name}`, resourceVersion: '1', labels: { 'node.kubernetes.io/instance-type': 'm5.large' }, managedFields: managed(entries, 'v1') },
+    spec: { podCIDR: '10.244.1.0/24', ...(cordonedBy ? { unschedulable: true } : {}) },
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}

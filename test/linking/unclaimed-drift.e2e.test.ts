@@ -79,7 +79,7 @@ teams:
   });
 
   it('updates the same message in place when more fields drift, never posting it twice', async () => {
-    const ts = postedTs();
+    const ts = await waitFor(postedTs, 'post ts stored');
     expect(ts).toBeDefined();
     edit({ LOG_LEVEL: 'debug', POOL: '50' });
     const update = await app.slack.waitForCall('chat.update', (c) => text(c).includes('/data/POOL'), 8000);
@@ -148,7 +148,7 @@ teams:
   });
 
   it('after a restart, updates the message it posted before instead of posting again', async () => {
-    const ts = postedTs();
+    const ts = await waitFor(postedTs, 'post ts stored');
     expect(ts).toBeDefined();
     await app.restart();
     app.slack.reset();

@@ -31,7 +31,10 @@ export async function startDriftApp(opts: {
   top?: string;
   /** Lines under `drift:` besides the fast back-off the tests need. */
   drift?: string;
+  /** Kinds watched; default Deployment and ConfigMap. */
+  kinds?: string[];
 }): Promise<DriftApp> {
+  const kinds = opts.kinds ?? ['Deployment', 'ConfigMap'];
   const manifests = mkdtempSync(join(tmpdir(), 'stopgap-manifests-'));
   const writeManifests = (objects: KubeObject[]) => writeFileSync(join(manifests, 'manifests.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   writeManifests(opts.desired);
@@ -45,7 +48,7 @@ clusters:
   - name: prod-eu
     context: prod
     desired: { type: directory, path: ${JSON.stringify(manifests)} }
-    kinds: [Deployment, ConfigMap]
+    kinds: [${kinds.join(', ')}]
 drift:
   backoffInitialSeconds: 0.05
   backoffMaxSeconds: 0.2
@@ -54,7 +57,7 @@ ${(opts.drift ?? '').split('\n').map((l) => `  ${l.trim()}`).join('\n')}
 `,
   });
   // The watch is up once the first list of each kind is in.
-  await waitFor(() => (app.logs().match(/drift kind listed/g)?.length ?? 0) >= 2, 'first lists');
+  await waitFor(() => (app.logs().match(/drift kind listed/g)?.length ?? 0) >= kinds.length, 'first lists');
   let seq = 0;
   return {
     app,

@@ -8,12 +8,13 @@ import type { Finding } from '../../drift/findings.js';
 import { changeKey } from '../../ledger/model.js';
 import { context, section } from './change-views.js';
 import { findingLine, objectLabel } from './drift-views.js';
-import { LIMITS, escapeAndTruncate, truncate } from './mrkdwn.js';
+import { LIMITS, escapeAndTruncate, firstLine, truncate } from './mrkdwn.js';
 import type { SlackMessage } from './types.js';
 
 export const DRIFT_POST_ACTION_IDS = {
   logIt: 'drift_log_it',
   linkExisting: 'drift_link_existing',
+  pickChange: 'drift_pick_change',
 } as const;
 
 /** A field of the object, and the change it is linked to if any. */
@@ -78,3 +79,40 @@ export function unclaimedDriftMessage(args: { postId: number; fields: readonly P
   const text = truncate(`${title}: ${label} (${fields.length} field${fields.length === 1 ? '' : 's'})`, LIMITS.fallbackText);
   return { text, blocks };
 }
+
+/** A button's value on the "which change was it" question: the finding and the change picked. */
+export function pickValue(findingId: number, changeId: number): string {
+  return `pick:${findingId}:${changeId}`;
+}
+
+export function parsePickValue(value: string | undefined): { findingId: number; changeId: number } | undefined {
+  const m = /^pick:(\d{1,12}):(\d{1,12})$/.exec(value ?? '');
+  return m ? { findingId: Number(m[1]), changeId: Number(m[2]) } : undefined;
+}
+
+/**
+ * Asked of the owners when a drifted field fits two or more open changes equally well: Stopgap never
+ * guesses, a person picks (at most five buttons; `/fix claim` takes any change).
+ */
+export function whichChangeQuestion(args: { finding: Finding; changes: readonly { id: number; description: string }[] }): SlackMessage {
+  const { finding, changes } = args;
+  const keys = changes.map((c) => changeKey(c.id));
+  const lines = changes.map((c) => `• *${changeKey(c.id)}* ${escapeAndTruncate(firstLine(c.description), 200)}`);
+  const blocks: KnownBlock[] = [
+    section(`Drift on ${finding.cluster} fits ${keys.join(' and ')} equally well. Which change made it?\n• ${findingLine(finding)}`),
+    section(lines.join('\n')),
+    {
+      type: 'actions',
+      block_id: 'drift_pick',
+      elements: changes.slice(0, 5).map((c) => ({
+        type: 'button' as const,
+        action_id: `${DRIFT_POST_ACTION_IDS.pickChange}_${c.id}`,
+        text: { type: 'plain_text' as const, text: `It was ${changeKey(c.id)}` },
+        value: pickValue(finding.id, c.id),
+      })),
+    },
+    context(`Or: \`/fix claim D-${finding.id} SG-n\`.`),
+  ];
+  return { text: truncate(`Which change made the drift on ${objectLabel(finding)}: ${keys.join(' or ')}?`, LIMITS.fallbackText), blocks };
+}
+

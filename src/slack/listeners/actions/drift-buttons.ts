@@ -6,7 +6,10 @@ import { openLogChangeModal } from '../../open-log-change.js';
 import { responderFor } from '../../response-url.js';
 import type { DriftPost } from '../../../store/drift-posts-store.js';
 import type { Finding } from '../../../drift/findings.js';
-import { DRIFT_POST_ACTION_IDS, linkDriftModal, objectLabel, parseDriftPostValue, type PostedField } from '../../views/index.js';
+import { DRIFT_POST_ACTION_IDS, linkDriftModal, objectLabel, parseDriftPostValue, parsePickValue, type PostedField } from '../../views/index.js';
+import { findingKey } from '../../../ledger/drift-subcommands.js';
+import { mayManage } from '../../../ledger/lifecycle.js';
+import { changeKey } from '../../../ledger/model.js';
 
 /** Tells the person who clicked, in the channel only they see (or by DM without a response_url). */
 async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, text: string): Promise<void> {
@@ -35,6 +38,31 @@ export function unclaimedOfPost(ctx: SlackContext, value: string | undefined): {
  * drift (the new change takes it); "Link to an existing change" asks which open change made it.
  */
 export function registerDriftButtons(app: BoltApp, ctx: SlackContext): void {
+  // "It was SG-n": the answer to a question about drift two changes explain equally well.
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${DRIFT_POST_ACTION_IDS.pickChange}_\\d+$`), async ({ ack, body, action, client }) => {
+    await ack();
+    const pick = parsePickValue(action.value);
+    const finding = pick ? ctx.links.finding(pick.findingId) : undefined;
+    const change = pick ? ctx.ledger.get(pick.changeId) : undefined;
+    if (!pick || !finding || !change) return tell(ctx, client, body, 'Stopgap no longer knows this drift or change, so nothing was linked. `/fix drift` lists unclaimed drift.');
+    const current = ctx.links.linkOf(finding.id);
+    if (current) return tell(ctx, client, body, `${findingKey(finding.id)} is already linked to ${changeKey(current.changeId)}; \`/fix unclaim ${findingKey(finding.id)}\` first to move it.`);
+    if (change.status !== 'open' && change.status !== 'in_review') return tell(ctx, client, body, `${change.key} is ${change.status}; drift can only be linked to an open change.`);
+    const user = body.user.id;
+    if (!mayManage(change, { by: user, isAdmin: ctx.isAdmin(user) })) {
+      ctx.metrics.refusals.inc({ code: 'forbidden' });
+      return tell(ctx, client, body, `Only ${change.key}'s owner, whoever logged it, or an admin can link drift to it.`);
+    }
+    try {
+      await ctx.links.claimSoon([finding.id], change.id, user, ctx.now());
+    } catch (err) {
+      const busy = ctx.writeFailed(err, { user, change: change.key });
+      return tell(ctx, client, body, busy ? 'The ledger is busy; nothing was linked. Press the button again in a moment.' : 'Stopgap could not link this. Press the button again.');
+    }
+    ctx.logger.info({ change: change.key, user, findings: [finding.id] }, 'drift claimed');
+    await tell(ctx, client, body, `Linked ${findingKey(finding.id)} (${objectLabel(finding)} \`${finding.path || 'whole object'}\`) to *${change.key}*.`);
+  });
+
   app.action<BlockAction<ButtonAction>>(DRIFT_POST_ACTION_IDS.logIt, async ({ ack, body, action, client }) => {
     await ack();
     const found = unclaimedOfPost(ctx, action.value);
