@@ -9,6 +9,7 @@ import { ensureFingerprintKey } from './store/findings-store.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { LinksStore, logLinkOutcome } from './store/links-store.js';
 import { DriftPostsStore } from './store/drift-posts-store.js';
+import { ChangeMessagesStore } from './store/change-messages-store.js';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -72,6 +73,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const ledger = new LedgerStore(db, { busyDeadlineMs: opts.timings?.busyDeadlineMs });
     const links = new LinksStore(db, ledger);
     const posts = new DriftPostsStore(db);
+    const messages = new ChangeMessagesStore(db);
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -86,6 +88,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ledger,
       links,
       posts,
+      messages,
       logger,
       metrics,
       identity,
@@ -99,7 +102,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
-    const drift = startDrift({ config, db, ledger, links, posts, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
+    const drift = startDrift({ config, db, ledger, links, posts, messages, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
       'stopgap started',
@@ -140,6 +143,7 @@ interface DriftDeps {
   ledger: LedgerStore;
   links: LinksStore;
   posts: DriftPostsStore;
+  messages: ChangeMessagesStore;
   logger: Logger;
   metrics: Metrics;
   env: NodeJS.ProcessEnv;
@@ -147,7 +151,7 @@ interface DriftDeps {
 }
 
 function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
-  const { config, db, ledger, links, posts, logger, env, now } = deps;
+  const { config, db, ledger, links, posts, messages, logger, env, now } = deps;
   if (config.file.clusters.length === 0) {
     logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
     return undefined;
@@ -166,9 +170,10 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
       });
   };
   // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
-  const notices = startDriftNotices({ config, ledger, posts, links, logger, metrics: deps.metrics, now });
+  const notices = startDriftNotices({ config, ledger, messages, posts, links, logger, metrics: deps.metrics, now });
   links.onChange(() => void notices.sync());
   links.onAmbiguous((ambiguous) => void notices.askWhichChange(ambiguous));
+  links.onLinked((changeIds) => void notices.noteLinked(changeIds));
   // Changes whose linked drift has all ended close by themselves, verified; the owner hears of it.
   const reconciler = new Reconciler(db, ledger, links);
   const reconcile = (ended: readonly number[] | 'all') => {

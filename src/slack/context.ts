@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { logLinkOutcome, type LinksStore } from '../store/links-store.js';
 import type { DriftPostsStore } from '../store/drift-posts-store.js';
+import type { ChangeMessagesStore } from '../store/change-messages-store.js';
 import type { BotIdentity } from './identity.js';
 import { slackTextCodec } from './text-codec.js';
 
@@ -20,6 +21,8 @@ export interface SlackDeps {
   links: LinksStore;
   /** Messages about unclaimed drift, for their buttons. */
   posts: DriftPostsStore;
+  /** Where each change was announced, for news in its thread. */
+  messages: ChangeMessagesStore;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;

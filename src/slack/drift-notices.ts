@@ -10,9 +10,10 @@ import { channelFor } from '../config/teams.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { Change } from '../ledger/model.js';
-import { escapeAndTruncate, firstLine } from './views/index.js';
+import { escapeAndTruncate, findingLine, firstLine } from './views/index.js';
 import type { DriftPostsStore, PostObject } from '../store/drift-posts-store.js';
 import type { LedgerStore } from '../store/ledger-store.js';
+import type { ChangeMessagesStore } from '../store/change-messages-store.js';
 import type { LinkOutcome, LinksStore } from '../store/links-store.js';
 import { slackClientOptions } from './context.js';
 import { stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type PostedField } from './views/drift-post.js';
@@ -20,6 +21,7 @@ import { stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type Posted
 export interface DriftNoticesDeps {
   config: ServeConfig;
   ledger: LedgerStore;
+  messages: ChangeMessagesStore;
   posts: DriftPostsStore;
   links: LinksStore;
   logger: Logger;
@@ -34,6 +36,8 @@ export interface DriftNotices {
   tellClosed(changes: readonly Change[]): Promise<void>;
   /** Asks the owners of equally good candidates which change made a drifted field (once per field). */
   askWhichChange(ambiguous: LinkOutcome['ambiguous']): Promise<void>;
+  /** Says in each change's announcement thread, the first time, which drift is now linked to it. */
+  noteLinked(changeIds: readonly number[]): Promise<void>;
   stop(): void;
 }
 
@@ -149,9 +153,32 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
   // Drift becomes due with time alone: look again a few times per grace period (at most every 30 s).
   const timer = setInterval(() => void sync(), Math.min(30_000, Math.max(1_000, after / 4)));
   timer.unref();
+  /** Posts into the change's announcement thread, once per kind of note. */
+  async function threadNote(changeId: number, note: 'linked' | 'closed', text: string): Promise<void> {
+    const where = deps.messages.get(changeId);
+    if (!where || !deps.messages.claimNote(changeId, note)) return;
+    try {
+      await client.chat.postMessage({ channel: where.channel, thread_ts: where.ts, text });
+    } catch (err) {
+      deps.metrics.deliveryFailures.inc({ kind: 'thread_note' });
+      log.warn({ err, change: `SG-${changeId}`, note }, 'could not post in the change\'s thread');
+    }
+  }
+
+  async function noteLinked(changeIds: readonly number[]): Promise<void> {
+    for (const changeId of new Set(changeIds)) {
+      const live = links.linkedFindings(changeId).filter((f) => !f.resolvedAt);
+      if (live.length === 0) continue;
+      const lines = live.slice(0, 10).map((f) => `• ${findingLine(f)}`);
+      if (live.length > 10) lines.push(`…and ${live.length - 10} more.`);
+      await threadNote(changeId, 'linked', `The scanner sees this change in the cluster; drift linked to SG-${changeId}:\n${lines.join('\n')}`);
+    }
+  }
+
   async function tellClosed(changes: readonly Change[]): Promise<void> {
     for (const change of changes) {
       const how = change.status === 'reverted' ? 'the cluster is back at its desired state' : 'desired state now holds what was live';
+      await threadNote(change.id, 'closed', `*${change.key}* closed by itself as *${change.status}*, verified: ${how}.`);
       const text = `*${change.key}* closed by itself as *${change.status}*: the scanner saw its drift end (${how}). “${escapeAndTruncate(firstLine(change.description), 200)}”`;
       try {
         await client.chat.postMessage({ channel: change.owner, text });
@@ -180,5 +207,5 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
     }
   }
 
-  return { sync, tellClosed, askWhichChange, stop: () => clearInterval(timer) };
+  return { sync, tellClosed, askWhichChange, noteLinked, stop: () => clearInterval(timer) };
 }

@@ -75,6 +75,7 @@ export class LinksStore {
   private readonly stmts;
   private readonly listeners: (() => void)[] = [];
   private readonly ambiguityListeners: ((ambiguous: LinkOutcome['ambiguous']) => void)[] = [];
+  private readonly linkedListeners: ((changeIds: number[]) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -108,9 +109,16 @@ export class LinksStore {
     this.ambiguityListeners.push(listener);
   }
 
-  private async write<R>(fn: () => R): Promise<R> {
+  /** Called with the changes that just got drift linked to them (automatically or by hand), after the commit. */
+  onLinked(listener: (changeIds: number[]) => void): void {
+    this.linkedListeners.push(listener);
+  }
+
+  private async write<R>(fn: () => R, linkedTo?: (result: R) => number[]): Promise<R> {
     const result = await this.ledger.writeSoon(fn);
     for (const listener of this.listeners) listener();
+    const changed = linkedTo ? linkedTo(result) : ((result as Partial<LinkOutcome> | undefined)?.linked ?? []).map((l) => l.changeId);
+    if (changed.length > 0) for (const listener of this.linkedListeners) listener(changed);
     const ambiguous = (result as Partial<LinkOutcome> | undefined)?.ambiguous;
     if (ambiguous && ambiguous.length > 0) for (const listener of this.ambiguityListeners) listener(ambiguous);
     return result;
@@ -248,7 +256,7 @@ export class LinksStore {
       events.push(...this.link(changeId, claimed, 'claimed', by, now));
       this.ledger.appendEvents(events);
       return { claimed: claimed.map((r) => r.id), already };
-    });
+    }, (result) => (result.claimed.length > 0 ? [changeId] : []));
   }
 
   /** A person says these findings do not belong to the change they are linked to. */

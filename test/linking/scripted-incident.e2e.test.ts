@@ -56,6 +56,12 @@ describe('a scripted incident: drift, links, unclaimed drift, verified closes', 
     expect(cordon).toMatchObject({ difference: 'extra', live: true, attribution: { manager: 'kubectl-cordon', managerClass: 'manual' } });
     expect(await waitFor(() => linkOf(scale.id), 'scale linked')).toBe(1);
     expect(await waitFor(() => linkOf(cordon.id), 'cordon linked')).toBe(2);
+    // The incident channel hears it in the thread of SG-1's announcement, once.
+    const announced = await waitFor(() => d.app.server.db.prepare('SELECT channel, ts FROM change_messages WHERE change_id = 1').get() as { channel: string; ts: string } | undefined, 'SG-1 announced');
+    const note = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.thread_ts === announced.ts);
+    expect(note.fields.channel).toBe(announced.channel);
+    expect(note.fields.text).toContain('drift linked to SG-1');
+    expect(note.fields.text).toContain('/spec/replicas');
   });
 
   it('links the ConfigMap edit to the change logged after it was seen, and posts the image nobody logged, once', async () => {
@@ -111,6 +117,10 @@ describe('a scripted incident: drift, links, unclaimed drift, verified closes', 
     await waitFor(() => status(2)?.status === 'reverted', 'SG-2 reverted', 8000);
 
     for (const id of [1, 2, 3]) expect(status(id)?.verified).toBe(true);
+    const thread = (id: number) => (d.app.server.db.prepare('SELECT ts FROM change_messages WHERE change_id = ?').get(id) as { ts: string }).ts;
+    const closedNote = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.thread_ts === thread(1) && (c.fields.text ?? '').includes('closed by itself'));
+    expect(closedNote.fields.text).toContain('*reverted*, verified');
+    expect(d.app.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.fields.thread_ts === thread(1))).toHaveLength(2);
     expect(d.app.server.ledger.events(1).map((e) => e.type)).toEqual(['created', 'drift_linked', 'drift_linked', 'verified_reverted']);
     expect(d.app.server.ledger.events(3).map((e) => e.type)).toEqual(['created', 'drift_linked', 'verified_codified']);
     expect(d.app.server.ledger.verify()).toMatchObject({ ok: true, problems: [] });

@@ -61,14 +61,19 @@ function responseType(call: { json?: unknown }): string | undefined {
 }
 
 describe('/fix <text> logs a change', () => {
-  it('acks at once, records the parsed change and announces it in the channel', async () => {
+  it('acks the person once saved, records the parsed change and announces it in the channel as the bot\'s own message', async () => {
     const before = app.server.ledger.count();
     const { res, reply } = await fix('scaled deploy/payments-api -n shop to 12 replicas @prod-eu', {
       channel: { id: 'C0INC4821', name: 'inc-4821-payments' },
     });
     expect(res.status).toBe(200);
     const call = await reply();
-    expect(responseType(call)).toBe('in_channel');
+    expect(responseType(call)).toBe('ephemeral');
+    expect(replyText(call)).toContain('Logged');
+    // The announcement is a chat.postMessage whose ts is kept, so later news goes into its thread.
+    const announcement = await app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0INC4821');
+    expect(JSON.stringify(announcement.blocks)).toContain('change_codified');
+    await expect.poll(() => app.server.db.prepare('SELECT channel, ts FROM change_messages WHERE change_id = ?').get(before + 1)).toMatchObject({ channel: 'C0INC4821' });
     expect(app.server.ledger.count()).toBe(before + 1);
     const change = app.server.ledger.get(before + 1);
     expect(change).toMatchObject({
@@ -82,7 +87,7 @@ describe('/fix <text> logs a change', () => {
     });
     expect(change?.resources).toEqual([{ kind: 'deployment', name: 'payments-api', namespace: 'shop' }]);
     expect(replyText(call)).toContain(change?.key);
-    expect(call.blocks ?? (call.json as { blocks?: unknown }).blocks).toBeDefined();
+    expect(announcement.fields.text).toContain(change?.key);
   });
 
   it('takes the owner from `owner @x` and the incident from INC-n', async () => {
@@ -101,7 +106,9 @@ describe('/fix <text> logs a change', () => {
     app.slack.reset();
     await (await fix('bumped memory on deploy/search -n shop to 3Gi')).reply();
     await (await fix('help')).reply();
-    expect(app.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    // The second change is announced in its channel; nobody is sent a DM.
+    await app.slack.waitForCall('chat.postMessage');
+    expect(app.slack.callsTo('chat.postMessage').filter((c) => c.fields.channel?.startsWith('U'))).toHaveLength(0);
   });
 
   it('keeps the author as owner when someone is only mentioned in passing', async () => {
@@ -164,8 +171,9 @@ describe('/fix <text> logs a change', () => {
     expect(replyText(await reply())).toContain(`SG-${before + 1}`);
     expect(app.server.ledger.get(before + 1)?.owner).toBe('U0DANA');
     await app.slack.waitForCall('chat.postMessage');
+    // The announcement fails first (channel, response_url, author DM, each retried), then the owner's DM.
     await expect
-      .poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/stopgap_slack_delivery_failures_total\{kind="owner_dm"\} (\d+)/)?.[1])
+      .poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/stopgap_slack_delivery_failures_total\{kind="owner_dm"\} (\d+)/)?.[1], { timeout: 15_000 })
       .toBe('1');
     expect(app.slack.callsTo('auth.test'), 'requests never wait on auth.test').toHaveLength(0);
     const listed = replyText(await (await fix('list all')).reply());

@@ -46,7 +46,9 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     const ack = acks.find((a) => a.envelope_id === 'env-1');
     expect(app.server.ledger.count()).toBe(before + 1);
     expect(JSON.stringify(ack?.payload)).toContain(`SG-${before + 1}`);
-    expect((ack?.payload as { response_type?: string }).response_type).toBe('in_channel');
+    expect((ack?.payload as { response_type?: string }).response_type).toBe('ephemeral');
+    // The channel hears of it from the bot's own message.
+    await app.slack.waitForCall('chat.postMessage', (c) => (c.fields.text ?? '').includes(`SG-${before + 1}`));
   });
 
   it('still serves health checks on PORT, answering a malformed request with 400', async () => {

@@ -128,3 +128,9 @@ export function actionConfirmation(change: Change, action: ChangeAction): string
       return `${key} is open again.`;
   }
 }
+
+/** The person's own answer to `/fix <text>`: saved, with what was recorded; the channel gets the announcement. */
+export function changeLoggedConfirmation(change: Change): SlackMessage {
+  const due = `<!date^${Math.floor(Date.parse(change.dueAt) / 1000)}^{date_short}|${change.dueAt.slice(0, 10)}>`;
+  return confirmationMrkdwn(`Logged *${change.key}*: ${escapeAndTruncate(change.description.split('\n')[0] ?? '', 300)} (owner <@${change.owner}>, due ${due}).`);
+}

@@ -4,6 +4,7 @@ import { parseFixCommand, type FixCommand } from '../../../ledger/fix-command.js
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
+import { announceChange } from '../../announce.js';
 import { FORM_UNAVAILABLE, openLogChangeModal } from '../../open-log-change.js';
 import { responderFor } from '../../response-url.js';
 import { ackStateOf } from '../../supervise.js';
@@ -13,7 +14,7 @@ import {
   actionConfirmation,
   changeDetail,
   changeList,
-  changeLoggedMessage,
+  changeLoggedConfirmation,
   confirmationMrkdwn,
   errorMessage,
   helpMessage,
@@ -95,8 +96,11 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       ctx.metrics.changesCreated.inc({ source: 'command' });
       ctx.logger.info({ change: change.key, user, channel: command.channel_id }, 'change logged');
       return {
-        ack: reply(changeLoggedMessage(change, { now, commandName: command.command, withActions: true }), true),
+        // The person hears at once that it is saved; the channel gets the announcement as a message of
+        // the bot's own, whose thread later news about the change goes into.
+        ack: reply(changeLoggedConfirmation(change)),
         after: async () => {
+          await announceChange(ctx, client, change, { user, channelId: command.channel_id, responseUrl: command.response_url, commandName: command.command, now });
           await ctx.linkNewChange(change.id);
           await notifyNewOwner(ctx, client, change.owner, user, change.key, change.description);
         },

@@ -1,6 +1,4 @@
 import type { App as BoltApp } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
 import { extractChangeDraft } from '../../../ledger/change-draft.js';
 import { isNamespaced } from '../../../ledger/resource-refs.js';
 import type { ResourceRef } from '../../../ledger/model.js';
@@ -8,8 +6,9 @@ import { redactSecrets } from '../../../redact.js';
 import { ackStateOf } from '../../supervise.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
+import { announceChange } from '../../announce.js';
 import { LogChangeMetadata } from '../../open-log-change.js';
-import { changeLoggedMessage, modalErrors, noticeModal, readLogChangeState, LOG_CHANGE_CALLBACK_ID } from '../../views/index.js';
+import { modalErrors, noticeModal, readLogChangeState, LOG_CHANGE_CALLBACK_ID } from '../../views/index.js';
 
 /** Submission of the "Log a change" form: validated per field, committed, then acknowledged and announced. */
 export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): void {
@@ -107,33 +106,9 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
       }
     }
     await ctx.linkNewChange(result.change.id);
-    await announce(ctx, client, result.change.channelId ?? undefined, user, changeLoggedMessage(result.change, { now, commandName: metadata.commandName, withActions: true }));
+    await announceChange(ctx, client, result.change, { user, channelId: result.change.channelId ?? undefined, commandName: metadata.commandName, now });
     await notifyNewOwner(ctx, client, result.change.owner, user, result.change.key, result.change.description);
   });
-}
-
-/** Posts to the channel the change came from; if the bot cannot post there, tells the person directly. */
-async function announce(
-  ctx: SlackContext,
-  client: WebClient,
-  channelId: string | undefined,
-  user: string,
-  message: { text: string; blocks?: unknown[] },
-): Promise<void> {
-  const blocks = message.blocks as KnownBlock[] | undefined;
-  if (channelId && !channelId.startsWith('D')) {
-    try {
-      await client.chat.postMessage({ channel: channelId, text: message.text, blocks });
-      return;
-    } catch (err) {
-      ctx.deliveryFailed('announcement', err, { channel: channelId });
-    }
-  }
-  try {
-    await client.chat.postMessage({ channel: user, text: message.text, blocks });
-  } catch (err) {
-    ctx.deliveryFailed('author_dm', err, { user });
-  }
 }
 
 function safeJson(text: string | undefined): unknown {
