@@ -10,6 +10,7 @@ import { LedgerStore } from './store/ledger-store.js';
 import { LinksStore, logLinkOutcome } from './store/links-store.js';
 import { DriftPostsStore } from './store/drift-posts-store.js';
 import { ChangeMessagesStore } from './store/change-messages-store.js';
+import { DriftIgnoresStore } from './store/drift-ignores-store.js';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -74,6 +75,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const links = new LinksStore(db, ledger);
     const posts = new DriftPostsStore(db);
     const messages = new ChangeMessagesStore(db);
+    const ignores = new DriftIgnoresStore(db, ledger, links);
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -89,6 +91,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       links,
       posts,
       messages,
+      ignores,
       logger,
       metrics,
       identity,

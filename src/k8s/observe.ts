@@ -7,6 +7,7 @@ import { describeRef, identityOf, refOf } from '../drift/sources/source.js';
 import type { Difference, DiffOptions, DiffResult, KubeObject, ObjectRef } from '../drift/types.js';
 import type { Db } from '../store/db.js';
 import { globMatch } from '../config/glob.js';
+import { storedIgnoreRules } from '../store/drift-ignores-store.js';
 import { recordObjectDeleted, recordObservation } from '../store/findings-store.js';
 
 export type DiffFn = (desired: KubeObject, live: KubeObject, options?: DiffOptions) => DiffResult;
@@ -34,6 +35,12 @@ export interface IgnoreDecision {
   object: boolean;
   /** Pointers of the matching rules that name fields. */
   pointers: string[];
+}
+
+/** The ignore rules for an object: stopgap.yml's, and drift people marked as expected from Slack. */
+function ignoreRulesFor(ctx: ObserverContext, ref: ObjectRef): readonly IgnoreRule[] {
+  const stored = storedIgnoreRules(ctx.db, ctx.cluster, ref);
+  return stored.length === 0 ? ctx.drift.ignore : [...ctx.drift.ignore, ...stored];
 }
 
 /** Applies config ignore rules to an object: every criterion a rule gives must match (globs). */
@@ -103,7 +110,7 @@ function observation(ctx: ObserverContext, ref: ObjectRef, differences: Differen
 export function observeObject(ctx: ObserverContext, live: KubeObject): ObserveOutcome {
   const ref = refOf(live);
   if (!ref) return { status: 'skipped', object: '(unnamed object)', message: 'object without apiVersion, kind or name' };
-  const ignore = matchIgnoreRules(ctx.drift.ignore, ref);
+  const ignore = matchIgnoreRules(ignoreRulesFor(ctx, ref), ref);
   // Out of scope now (ignored, or no longer declared): earlier findings end without a verdict.
   if (ignore.object) {
     return record(ctx, { ...observation(ctx, ref, [], undefined, live), resolveAs: 'cleared' });
@@ -143,7 +150,7 @@ export function absentObjectDifference(ref: ObjectRef): Difference {
 
 /** Records that a declared object does not exist (deleted by hand, or never created). */
 export function observeAbsent(ctx: ObserverContext, ref: ObjectRef): FindingsChange {
-  if (matchIgnoreRules(ctx.drift.ignore, ref).object) return { created: [], resolved: [] };
+  if (matchIgnoreRules(ignoreRulesFor(ctx, ref), ref).object) return { created: [], resolved: [] };
   const result = recordObservation(ctx.db, observation(ctx, ref, [absentObjectDifference(ref)]), ctx.now());
   return { created: result.created, resolved: result.resolved };
 }

@@ -11,6 +11,7 @@ import type { LedgerStore } from '../store/ledger-store.js';
 import { logLinkOutcome, type LinksStore } from '../store/links-store.js';
 import type { DriftPostsStore } from '../store/drift-posts-store.js';
 import type { ChangeMessagesStore } from '../store/change-messages-store.js';
+import type { DriftIgnoresStore } from '../store/drift-ignores-store.js';
 import type { BotIdentity } from './identity.js';
 import { slackTextCodec } from './text-codec.js';
 
@@ -23,6 +24,8 @@ export interface SlackDeps {
   posts: DriftPostsStore;
   /** Where each change was announced, for news in its thread. */
   messages: ChangeMessagesStore;
+  /** Drift marked as expected ("Expected: ignore"). */
+  ignores: DriftIgnoresStore;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;

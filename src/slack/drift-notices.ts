@@ -63,7 +63,13 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
   let again = false;
 
   const fieldsOf = (object: PostObject, since: string): PostedField[] =>
-    posts.findingsOf(object, since).map((finding) => ({ finding, changeId: links.linkOf(finding.id)?.changeId }));
+    posts.findingsOf(object, since).map((finding) => {
+      const changeId = links.linkOf(finding.id)?.changeId;
+      const change = changeId === undefined ? undefined : deps.ledger.get(changeId);
+      // A dismissed change that took drift marked it expected.
+      const expected = change?.status === 'dismissed' && change.reason ? { by: change.actor, reason: change.reason } : undefined;
+      return { finding, changeId, ...(expected ? { expected } : {}) };
+    });
 
   async function post(object: PostObject, now: Date): Promise<void> {
     const channel = channelFor(teams, config.file.defaultChannel, { cluster: object.cluster, namespace: object.namespace || undefined, kind: object.kind });

@@ -288,6 +288,20 @@ function whereFilter(filter: FindingFilter): { sql: string; params: string[] } {
   return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
 }
 
+/**
+ * Ends findings a person marked as expected: they are out of scope from now on ('cleared', neither
+ * story certain). Active ones only; returns those it ended.
+ */
+export function resolveIgnored(db: Db, ids: readonly number[], now: Date): Finding[] {
+  const at = now.toISOString();
+  const out: Finding[] = [];
+  for (const id of ids) {
+    const row = stmt(db, 'SELECT * FROM drift_findings WHERE id = ? AND resolved_at IS NULL').get(id) as FindingRow | undefined;
+    if (row) out.push(rowToFinding(resolveRow(db, row.id, 'cleared', at)));
+  }
+  return out;
+}
+
 export function listActiveFindings(db: Db, filter: FindingFilter = {}): Finding[] {
   const where = whereFilter(filter);
   const rows = stmt(

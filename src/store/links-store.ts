@@ -114,7 +114,11 @@ export class LinksStore {
     this.linkedListeners.push(listener);
   }
 
-  private async write<R>(fn: () => R, linkedTo?: (result: R) => number[]): Promise<R> {
+  /**
+   * A ledger write that changes links, for this store and others that link (ignoring drift): listeners
+   * hear of it once committed.
+   */
+  async write<R>(fn: () => R, linkedTo?: (result: R) => number[]): Promise<R> {
     const result = await this.ledger.writeSoon(fn);
     for (const listener of this.listeners) listener();
     const changed = linkedTo ? linkedTo(result) : ((result as Partial<LinkOutcome> | undefined)?.linked ?? []).map((l) => l.changeId);
@@ -238,26 +242,30 @@ export class LinksStore {
    * can take credit for drift already put right.
    */
   claimSoon(findingIds: readonly number[], changeId: number, by: string, now: Date): Promise<{ claimed: number[]; already: number[] }> {
-    return this.write(() => {
-      const claimed: FindingLinkRow[] = [];
-      const already: number[] = [];
-      const events: LedgerEvent[] = [];
-      for (const id of findingIds) {
-        const row = this.stmts.findingRow.get(id) as FindingLinkRow | undefined;
-        if (!row) continue;
-        const current = this.linkOf(id);
-        if (current?.changeId === changeId) {
-          already.push(id);
-          continue;
-        }
-        if (current) events.push(this.unlink(current.changeId, [row], by, now, `moved to ${changeKey(changeId)}`));
-        claimed.push(row);
-      }
-      events.push(...this.link(changeId, claimed, 'claimed', by, now));
-      this.ledger.appendEvents(events);
-      return { claimed: claimed.map((r) => r.id), already };
-    }, (result) => (result.claimed.length > 0 ? [changeId] : []));
+    return this.write(() => this.claimNow(findingIds, changeId, by, now), (result) => (result.claimed.length > 0 ? [changeId] : []));
   }
+
+  /** {@link claimSoon} inside a write another store is making (its events join that transaction). */
+  claimNow(findingIds: readonly number[], changeId: number, by: string, now: Date): { claimed: number[]; already: number[] } {
+    const claimed: FindingLinkRow[] = [];
+    const already: number[] = [];
+    const events: LedgerEvent[] = [];
+    for (const id of findingIds) {
+      const row = this.stmts.findingRow.get(id) as FindingLinkRow | undefined;
+      if (!row) continue;
+      const current = this.linkOf(id);
+      if (current?.changeId === changeId) {
+        already.push(id);
+        continue;
+      }
+      if (current) events.push(this.unlink(current.changeId, [row], by, now, `moved to ${changeKey(changeId)}`));
+      claimed.push(row);
+    }
+    events.push(...this.link(changeId, claimed, 'claimed', by, now));
+    this.ledger.appendEvents(events);
+    return { claimed: claimed.map((r) => r.id), already };
+  }
+
 
   /** A person says these findings do not belong to the change they are linked to. */
   unclaimSoon(findingIds: readonly number[], by: string, now: Date): Promise<{ changeId: number; findingIds: number[] }[]> {

@@ -162,4 +162,41 @@ teams:
     expect(app.slack.calls.some((c) => c.method === 'chat.postMessage' && text(c).includes('app-config'))).toBe(false);
     expect(app.server.ledger.verify().ok).toBe(true);
   });
+
+  it('"Expected: ignore" records why in the ledger, ends the drift at once, and it is never reported again', async () => {
+    // Both fields unclaimed again, so the whole object is the team's to decide about.
+    expect((await sendSlashCommand(app.url, TEST_SIGNING_SECRET, ownSlashCommandFields({ text: 'unclaim cm/app-config -n shop', user_id: 'U0ALICE' }))).status).toBe(200);
+    await waitFor(() => (app.server.db.prepare("SELECT count(*) AS n FROM drift_links l JOIN drift_findings f ON f.id = l.finding_id WHERE f.name = 'app-config' AND f.resolved_at IS NULL").get() as { n: number }).n === 0, 'all unclaimed');
+    // The message was sent before the restart; its buttons carry the post's id.
+    const postId = (app.server.db.prepare("SELECT id FROM drift_posts WHERE name = 'app-config' AND closed_at IS NULL").get() as { id: number }).id;
+    const value = `drift-post:${postId}`;
+    const ts = await waitFor(postedTs, 'post ts stored');
+    const ids = listActiveFindings(app.server.db, { cluster: 'prod-eu', kind: 'ConfigMap' }).map((f) => f.id);
+    expect(ids.length).toBeGreaterThan(0);
+    app.slack.reset();
+    expect((await sendInteraction(app.url, TEST_SIGNING_SECRET, ownBlockActions({ actionId: 'drift_ignore', value, blockId: 'drift_post_actions', user: { id: 'U0ALICE' } }))).status).toBe(200);
+    const opened = await app.slack.waitForCall('views.open');
+    const view = opened.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe('ignore_drift');
+    const submit = (reason: string) =>
+      sendInteraction(app.url, TEST_SIGNING_SECRET, ownViewSubmission({ callbackId: 'ignore_drift', privateMetadata: view.private_metadata, user: { id: 'U0ALICE' }, stateValues: { reason: { value: { type: 'plain_text_input', value: reason } } } }));
+    const empty = await submit('   ');
+    expect(empty.json).toMatchObject({ response_action: 'errors' });
+    expect((await submit('the pool size is tuned live by the DBA team')).status).toBe(200);
+
+    const rule = await waitFor(() => app.server.db.prepare("SELECT change_id, pointers FROM drift_ignores WHERE name = 'app-config'").get() as { change_id: number; pointers: string } | undefined, 'ignore rule');
+    expect(JSON.parse(rule.pointers)).toEqual(expect.arrayContaining(['/data/LOG_LEVEL', '/data/POOL']));
+    expect(app.server.ledger.get(rule.change_id)).toMatchObject({ status: 'dismissed', reason: 'the pool size is tuned live by the DBA team', actor: 'U0ALICE', source: 'api' });
+    expect(listActiveFindings(app.server.db, { cluster: 'prod-eu', kind: 'ConfigMap' })).toEqual([]);
+    const update = await app.slack.waitForCall('chat.update', (c) => text(c).includes('Marked expected'), 8000);
+    expect(update.fields).toMatchObject({ channel: SHOP_CHANNEL, ts });
+    expect(text(update)).not.toContain('drift_ignore');
+
+    // The scanner sees the object again, edited once more and with a key added by hand: the new key is
+    // drift, the two ignored fields stay quiet whatever their values.
+    fake.put(liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info', POOL: '10' }, liveData: { LOG_LEVEL: 'trace', POOL: '60', EXTRA: 'on' }, editedBy: { manager: 'kubectl-edit', time: new Date().toISOString() } }));
+    await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', kind: 'ConfigMap' }).find((f) => f.path === '/data/EXTRA'), 'the new key as drift');
+    expect(listActiveFindings(app.server.db, { cluster: 'prod-eu', kind: 'ConfigMap' }).map((f) => f.path)).toEqual(['/data/EXTRA']);
+    expect(app.server.ledger.verify().ok).toBe(true);
+  });
 });

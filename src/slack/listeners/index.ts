@@ -8,7 +8,7 @@ import { ignoreRetriedEvents } from './events/retried-events.js';
 import { registerLogShortcut } from './shortcuts/log-temporary-fix.js';
 import { registerChangeActionSubmission } from './views/change-action.js';
 import { registerLogChangeSubmission } from './views/log-change.js';
-import { registerLinkDriftSubmission } from './views/link-drift.js';
+import { registerIgnoreDriftSubmission, registerLinkDriftSubmission } from './views/link-drift.js';
 
 /** Every listener, by Slack surface (the bolt-js layout): commands, actions, views, shortcuts, events. */
 export function registerListeners(app: BoltApp, ctx: SlackContext): void {
@@ -17,6 +17,7 @@ export function registerListeners(app: BoltApp, ctx: SlackContext): void {
   registerChangeButtons(app, ctx);
   registerDriftButtons(app, ctx);
   registerLinkDriftSubmission(app, ctx);
+  registerIgnoreDriftSubmission(app, ctx);
   registerChangeActionSubmission(app, ctx);
   registerLogChangeSubmission(app, ctx);
   registerLogShortcut(app, ctx);

@@ -15,12 +15,15 @@ export const DRIFT_POST_ACTION_IDS = {
   logIt: 'drift_log_it',
   linkExisting: 'drift_link_existing',
   pickChange: 'drift_pick_change',
+  ignore: 'drift_ignore',
 } as const;
 
 /** A field of the object, and the change it is linked to if any. */
 export interface PostedField {
   finding: Finding;
   changeId?: number;
+  /** Set when the change it is linked to marked it expected ("Expected: ignore"): who, and why. */
+  expected?: { by: string; reason: string };
 }
 
 /** Whether a message still asks for someone: a field that is live and linked to no change. */
@@ -49,7 +52,14 @@ export function unclaimedDriftMessage(args: { postId: number; fields: readonly P
   const open = stillUnclaimed(fields);
   const claimedBy = [...new Set(fields.map((f) => f.changeId).filter((id): id is number => id !== undefined))].sort((a, b) => a - b);
 
-  const title = open ? `Unclaimed drift on ${cluster}` : claimedBy.length > 0 ? `Drift on ${cluster}: claimed` : `Drift on ${cluster}: gone`;
+  const expected = fields.length > 0 && fields.every((f) => f.expected !== undefined) ? fields[0]?.expected : undefined;
+  const title = open
+    ? `Unclaimed drift on ${cluster}`
+    : expected
+      ? `Drift on ${cluster}: expected`
+      : claimedBy.length > 0
+        ? `Drift on ${cluster}: claimed`
+        : `Drift on ${cluster}: gone`;
   const lines = fields.slice(0, SHOWN_FIELDS).map(({ finding, changeId }) => {
     const state = finding.resolvedAt ? ' · resolved' : changeId !== undefined ? ` · linked to *${changeKey(changeId)}*` : '';
     return `• ${findingLine(finding)}${state}`;
@@ -68,9 +78,12 @@ export function unclaimedDriftMessage(args: { postId: number; fields: readonly P
       elements: [
         { type: 'button', action_id: DRIFT_POST_ACTION_IDS.logIt, text: { type: 'plain_text', text: 'It was me: log it' }, style: 'primary', value: driftPostValue(postId) },
         { type: 'button', action_id: DRIFT_POST_ACTION_IDS.linkExisting, text: { type: 'plain_text', text: 'Link to an existing change' }, value: driftPostValue(postId) },
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.ignore, text: { type: 'plain_text', text: 'Expected: ignore' }, value: driftPostValue(postId) },
       ],
     };
     blocks.push(actions);
+  } else if (expected) {
+    blocks.push(context(`Marked expected by <@${expected.by}> (${claimedBy.map((id) => `*${changeKey(id)}*`).join(', ')}): “${escapeAndTruncate(expected.reason, 500)}”. Stopgap no longer reports these fields.`));
   } else if (claimedBy.length > 0) {
     blocks.push(context(`Claimed by ${claimedBy.map((id) => `*${changeKey(id)}*`).join(', ')}: \`${cmd} show\` it for the details.`));
   } else {

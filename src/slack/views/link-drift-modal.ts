@@ -1,4 +1,4 @@
-/** The form behind "Link to an existing change" on an unclaimed-drift message: pick an open change. Pure. */
+/** The forms behind an unclaimed-drift message's buttons: pick an open change, or say why the drift is expected. Pure. */
 import type { ModalView } from '@slack/types';
 import type { Change } from '../../ledger/model.js';
 import { LIMITS, firstLine, truncate } from './mrkdwn.js';
@@ -27,6 +27,35 @@ export function linkDriftModal(args: { objectLabel: string; changes: readonly Ch
         block_id: LINK_DRIFT_BLOCK_ID,
         label: { type: 'plain_text', text: 'Open change' },
         element: { type: 'static_select', action_id: LINK_DRIFT_ACTION_ID, placeholder: { type: 'plain_text', text: 'SG-…' }, options },
+      },
+    ],
+  };
+}
+
+export const IGNORE_DRIFT_CALLBACK_ID = 'ignore_drift';
+export const IGNORE_DRIFT_BLOCK_ID = 'reason';
+export const IGNORE_DRIFT_ACTION_ID = 'value';
+
+/** "Expected: ignore": why these fields of this object are not drift; from then on they are not reported. */
+export function ignoreDriftModal(args: { objectLabel: string; paths: readonly string[]; privateMetadata: string }): ModalView {
+  const fields = args.paths.map((p) => p || 'the whole object').join(', ');
+  return {
+    type: 'modal',
+    callback_id: IGNORE_DRIFT_CALLBACK_ID,
+    private_metadata: args.privateMetadata,
+    title: { type: 'plain_text', text: 'Expected drift' },
+    submit: { type: 'plain_text', text: 'Ignore it' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'plain_text', text: truncate(`Stopgap will stop reporting ${fields} on ${args.objectLabel}. The decision is recorded in the ledger with your reason.`, LIMITS.sectionText) },
+      },
+      {
+        type: 'input',
+        block_id: IGNORE_DRIFT_BLOCK_ID,
+        label: { type: 'plain_text', text: 'Why is this expected?' },
+        element: { type: 'plain_text_input', action_id: IGNORE_DRIFT_ACTION_ID, multiline: true, max_length: 1000, placeholder: { type: 'plain_text', text: 'the HPA owns replicas here' } },
       },
     ],
   };

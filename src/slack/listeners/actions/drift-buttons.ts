@@ -6,7 +6,7 @@ import { openLogChangeModal } from '../../open-log-change.js';
 import { responderFor } from '../../response-url.js';
 import type { DriftPost } from '../../../store/drift-posts-store.js';
 import type { Finding } from '../../../drift/findings.js';
-import { DRIFT_POST_ACTION_IDS, linkDriftModal, objectLabel, parseDriftPostValue, parsePickValue, type PostedField } from '../../views/index.js';
+import { DRIFT_POST_ACTION_IDS, ignoreDriftModal, linkDriftModal, objectLabel, parseDriftPostValue, parsePickValue, type PostedField } from '../../views/index.js';
 import { findingKey } from '../../../ledger/drift-subcommands.js';
 import { mayManage } from '../../../ledger/lifecycle.js';
 import { changeKey } from '../../../ledger/model.js';
@@ -85,6 +85,18 @@ export function registerDriftButtons(app: BoltApp, ctx: SlackContext): void {
       },
     });
     if (!opened) await tell(ctx, client, body, 'Slack would not open the form just now. Type `/fix <what you changed>` instead; it links to this drift by itself.');
+  });
+
+  app.action<BlockAction<ButtonAction>>(DRIFT_POST_ACTION_IDS.ignore, async ({ ack, body, action, client }) => {
+    await ack();
+    const found = unclaimedOfPost(ctx, action.value);
+    if ('problem' in found) return tell(ctx, client, body, found.problem);
+    if (!body.trigger_id) return;
+    const opened = await ctx.openView(
+      body.trigger_id,
+      ignoreDriftModal({ objectLabel: objectLabel(found.first), paths: found.fields.map((f) => f.finding.path), privateMetadata: JSON.stringify({ postId: found.post.id }) }),
+    );
+    if (!opened) await tell(ctx, client, body, 'Slack would not open the form just now, so nothing was ignored. Press the button again in a moment.');
   });
 
   app.action<BlockAction<ButtonAction>>(DRIFT_POST_ACTION_IDS.linkExisting, async ({ ack, body, action, client }) => {

@@ -3,12 +3,26 @@ import { z } from 'zod';
 import { mayManage } from '../../../ledger/lifecycle.js';
 import { parseChangeKey } from '../../../ledger/model.js';
 import type { SlackContext } from '../../context.js';
-import { LINK_DRIFT_ACTION_ID, LINK_DRIFT_BLOCK_ID, LINK_DRIFT_CALLBACK_ID, driftPostValue, modalErrors, noticeModal } from '../../views/index.js';
+import {
+  IGNORE_DRIFT_ACTION_ID,
+  IGNORE_DRIFT_BLOCK_ID,
+  IGNORE_DRIFT_CALLBACK_ID,
+  LINK_DRIFT_ACTION_ID,
+  LINK_DRIFT_BLOCK_ID,
+  LINK_DRIFT_CALLBACK_ID,
+  driftPostValue,
+  modalErrors,
+  noticeModal,
+} from '../../views/index.js';
 import { unclaimedOfPost } from '../actions/drift-buttons.js';
 
 const LinkMetadata = z.object({ postId: z.number().int().positive() });
 
-/** Submission of "Link to an existing change": the chosen change claims the message's unclaimed drift. */
+/**
+ * Submissions of the forms behind an unclaimed-drift message: "Link to an existing change" (the chosen
+ * change claims the drift) and "Expected: ignore" (a dismissed change records why, and the drift stops
+ * being reported).
+ */
 export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): void {
   app.view(LINK_DRIFT_CALLBACK_ID, async ({ ack, view, body }) => {
     const user = body.user.id;
@@ -48,5 +62,41 @@ export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): vo
     }
     await ack();
     ctx.logger.info({ change: change.key, user, findings: found.fields.map((f) => f.finding.id) }, 'drift claimed');
+  });
+}
+
+export function registerIgnoreDriftSubmission(app: BoltApp, ctx: SlackContext): void {
+  app.view(IGNORE_DRIFT_CALLBACK_ID, async ({ ack, view, body }) => {
+    const user = body.user.id;
+    let meta;
+    try {
+      meta = LinkMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
+    } catch {
+      meta = undefined;
+    }
+    if (!meta?.success) {
+      await ack({ response_action: 'update', view: noticeModal('Not ignored', 'This form could not be read, so nothing was changed.') });
+      return;
+    }
+    const reason = (view.state?.values?.[IGNORE_DRIFT_BLOCK_ID]?.[IGNORE_DRIFT_ACTION_ID]?.value ?? '').trim();
+    if (reason === '') {
+      await ack(modalErrors({ [IGNORE_DRIFT_BLOCK_ID]: 'Say why this drift is expected; the reason is kept in the ledger.' }));
+      return;
+    }
+    const found = unclaimedOfPost(ctx, driftPostValue(meta.data.postId));
+    if ('problem' in found) {
+      await ack({ response_action: 'update', view: noticeModal('Nothing to ignore', found.problem) });
+      return;
+    }
+    let change;
+    try {
+      change = await ctx.ignores.ignoreSoon(found.fields.map((f) => f.finding), user, reason, ctx.now());
+    } catch (err) {
+      const busy = ctx.writeFailed(err, { user });
+      await ack(modalErrors({ [IGNORE_DRIFT_BLOCK_ID]: busy ? 'The ledger is busy; nothing was saved. Submit again in a moment.' : `Stopgap could not save this: ${(err as Error).message}` }));
+      return;
+    }
+    await ack();
+    ctx.logger.info({ change: change.key, user, findings: found.fields.map((f) => f.finding.id) }, 'drift marked expected');
   });
 }
