@@ -180,6 +180,13 @@ teams:
     expect(view.callback_id).toBe('ignore_drift');
     const submit = (reason: string) =>
       sendInteraction(app.url, TEST_SIGNING_SECRET, ownViewSubmission({ callbackId: 'ignore_drift', privateMetadata: view.private_metadata, user: { id: 'U0ALICE' }, stateValues: { reason: { value: { type: 'plain_text_input', value: reason } } } }));
+    // A form whose metadata is not ours (forged, or from an older version) changes nothing.
+    for (const [callbackId, metadata] of [['ignore_drift', 'not json'], ['link_drift', '{"postId":-1}'], ['ignore_drift', JSON.stringify({ postId: 999999 })]] as const) {
+      const forged = await sendInteraction(app.url, TEST_SIGNING_SECRET, ownViewSubmission({ callbackId, privateMetadata: metadata, user: { id: 'U0ALICE' }, stateValues: { reason: { value: { type: 'plain_text_input', value: 'x' } } } }));
+      expect(forged.status).toBe(200);
+      expect(forged.json).toMatchObject({ response_action: 'update' });
+    }
+    expect(app.server.db.prepare('SELECT count(*) AS n FROM drift_ignores').get()).toEqual({ n: 0 });
     const empty = await submit('   ');
     expect(empty.json).toMatchObject({ response_action: 'errors' });
     expect((await submit('the pool size is tuned live by the DBA team')).status).toBe(200);

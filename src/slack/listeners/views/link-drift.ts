@@ -16,7 +16,17 @@ import {
 } from '../../views/index.js';
 import { unclaimedOfPost } from '../actions/drift-buttons.js';
 
-const LinkMetadata = z.object({ postId: z.number().int().positive() });
+const PostMetadata = z.object({ postId: z.number().int().positive() });
+
+/** The unclaimed-drift message a form was opened from, as its private_metadata says; undefined if unreadable. */
+function postOf(privateMetadata: string | undefined): number | undefined {
+  try {
+    const parsed = PostMetadata.safeParse(JSON.parse(privateMetadata || '{}'));
+    return parsed.success ? parsed.data.postId : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Submissions of the forms behind an unclaimed-drift message: "Link to an existing change" (the chosen
@@ -26,13 +36,8 @@ const LinkMetadata = z.object({ postId: z.number().int().positive() });
 export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): void {
   app.view(LINK_DRIFT_CALLBACK_ID, async ({ ack, view, body }) => {
     const user = body.user.id;
-    let meta;
-    try {
-      meta = LinkMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
-    } catch {
-      meta = undefined;
-    }
-    if (!meta?.success) {
+    const postId = postOf(view.private_metadata);
+    if (postId === undefined) {
       await ack({ response_action: 'update', view: noticeModal('Not linked', 'This form could not be read, so nothing was linked. Use /fix claim D-n SG-n instead.') });
       return;
     }
@@ -48,7 +53,7 @@ export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): vo
       await ack(modalErrors({ [LINK_DRIFT_BLOCK_ID]: `Only ${change.key}'s owner, whoever logged it, or an admin can link drift to it.` }));
       return;
     }
-    const found = unclaimedOfPost(ctx, driftPostValue(meta.data.postId));
+    const found = unclaimedOfPost(ctx, driftPostValue(postId));
     if ('problem' in found) {
       await ack({ response_action: 'update', view: noticeModal('Nothing to link', found.problem) });
       return;
@@ -68,13 +73,8 @@ export function registerLinkDriftSubmission(app: BoltApp, ctx: SlackContext): vo
 export function registerIgnoreDriftSubmission(app: BoltApp, ctx: SlackContext): void {
   app.view(IGNORE_DRIFT_CALLBACK_ID, async ({ ack, view, body }) => {
     const user = body.user.id;
-    let meta;
-    try {
-      meta = LinkMetadata.safeParse(JSON.parse(view.private_metadata || '{}'));
-    } catch {
-      meta = undefined;
-    }
-    if (!meta?.success) {
+    const postId = postOf(view.private_metadata);
+    if (postId === undefined) {
       await ack({ response_action: 'update', view: noticeModal('Not ignored', 'This form could not be read, so nothing was changed.') });
       return;
     }
@@ -83,7 +83,7 @@ export function registerIgnoreDriftSubmission(app: BoltApp, ctx: SlackContext): 
       await ack(modalErrors({ [IGNORE_DRIFT_BLOCK_ID]: 'Say why this drift is expected; the reason is kept in the ledger.' }));
       return;
     }
-    const found = unclaimedOfPost(ctx, driftPostValue(meta.data.postId));
+    const found = unclaimedOfPost(ctx, driftPostValue(postId));
     if ('problem' in found) {
       await ack({ response_action: 'update', view: noticeModal('Nothing to ignore', found.problem) });
       return;
