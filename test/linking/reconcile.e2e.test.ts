@@ -13,14 +13,18 @@ describe('changes the cluster proves reconciled', () => {
   let drift: DriftApp;
   let app: TestApp;
   let fake: FakeKube;
-  const desired = (logLevel: string) => [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: logLevel } })];
+  const desired = (logLevel: string) => [
+    desiredDeployment({ name: 'payments-api', replicas: 3 }),
+    desiredDeployment({ name: 'worker', replicas: 2 }),
+    desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: logLevel } }),
+  ];
   const writeManifests = (logLevel: string) => drift.writeManifests(desired(logLevel));
   const fix = (text: string, user?: string) => drift.fix(text, user);
 
   beforeAll(async () => {
     drift = await startDriftApp({
       desired: desired('info'),
-      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } })],
+      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveDeployment({ name: 'worker', replicas: 2 }), liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } })],
       drift: 'resyncSeconds: 1',
     });
     ({ app, fake } = drift);
@@ -77,5 +81,21 @@ describe('changes the cluster proves reconciled', () => {
     expect(await fix('codified SG-3 https://github.com/acme/infra/pull/10')).toContain('unverified');
     expect(app.server.ledger.get(3)).toMatchObject({ status: 'codified', verified: false });
     expect(app.server.ledger.verify()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('keeps a change open when its object is deleted by hand while desired state still declares it, and says so', async () => {
+    fake.put(liveDeployment({ name: 'worker', replicas: 2, liveReplicas: 0, scaledBy: { manager: 'kubectl', time: new Date().toISOString() } }));
+    const scaled = await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', name: 'worker' })[0], 'worker scaled');
+    const key = (await fix('scaled deploy/worker -n shop to 0 to stop the poison messages')).match(/SG-(\d+)/)?.[1];
+    const id = Number(key);
+    await waitFor(() => linkedTo(scaled.id) === id, 'linked');
+    fake.delete('apps/v1', 'Deployment', 'worker', 'shop');
+    // The scale's finding ends with the object; the declared object's absence is new drift on the same change.
+    const missing = await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', name: 'worker' }).find((f) => f.path === ''), 'missing object finding');
+    await waitFor(() => linkedTo(missing.id) === id, 'absence linked to the same change');
+    expect(app.server.ledger.get(id)?.status).toBe('open');
+    const show = await fix(`show SG-${id}`);
+    expect(show).toContain('whole object');
+    expect(show).toContain('missing from the cluster');
   });
 });
