@@ -135,6 +135,7 @@ export class LedgerStore {
       getHead: db.prepare(`SELECT value FROM settings WHERE key = '${HEAD_KEY}'`),
       requestKey: db.prepare('SELECT change_id FROM request_keys WHERE key = ?'),
       insertRequestKey: db.prepare('INSERT INTO request_keys (key, change_id, created_at) VALUES (?, ?, ?)'),
+      insertName: db.prepare('INSERT OR IGNORE INTO change_names (name, change_id) VALUES (?, ?)'),
       count: db.prepare('SELECT count(*) AS n FROM changes'),
     };
     // One queue for every ledger write, so writes commit in the order they were asked for.
@@ -208,6 +209,8 @@ export class LedgerStore {
       };
       const id = Number(this.stmts.insert.run(row).lastInsertRowid);
       for (const key of opts.requestKeys ?? []) this.stmts.insertRequestKey.run(key, id, now);
+      // What linking looks changes up by: the names of the objects this change mentions.
+      for (const ref of draft.resources) this.stmts.insertName.run(ref.name, id);
       // The row as just inserted (the columns the INSERT leaves to their defaults spelled out), not re-read.
       const change = toChange({ ...row, id, status: 'open', verified: 0, pr_url: null, reason: null, snoozed_until: null, closed_at: null });
       this.append(id, 'created', draft.actor, now, { patch: snapshot(change) });

@@ -85,8 +85,8 @@ export class LinksStore {
       // Only the open changes that name one of these objects (a JSON array of names): a ledger of a
       // hundred thousand changes is never read whole to link one finding.
       openChangesNaming: db.prepare(`SELECT DISTINCT c.id, c.cluster, c.resources, c.created_at
-        FROM changes c, json_each(c.resources) r
-        WHERE c.status IN ('open', 'in_review') AND json_extract(r.value, '$.name') IN (SELECT value FROM json_each(@names))`),
+        FROM change_names n JOIN changes c ON c.id = n.change_id
+        WHERE n.name IN (SELECT value FROM json_each(@names)) AND c.status IN ('open', 'in_review')`),
       unlinkedNaming: db.prepare(`SELECT ${FINDING_COLUMNS} FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
         WHERE f.resolved_at IS NULL AND l.finding_id IS NULL AND f.name IN (SELECT value FROM json_each(@names)) ORDER BY f.id`),
       insertLink: db.prepare('INSERT INTO drift_links (finding_id, change_id, how, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)'),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,5 +90,20 @@ describe('links between drift and changes', () => {
     expect(links.linksOf(b)).toEqual([]);
     expect(ledger.events(b).map((e) => e.type)).toEqual(['created', 'drift_linked', 'drift_unlinked']);
     expect(ledger.verify()).toMatchObject({ ok: true, problems: [] });
+  });
+});
+
+describe('finding the changes that name an object', () => {
+  it('indexes the names every change mentions, and the upgrade fills the index for changes logged before it', async () => {
+    const sg = log('scaled web and api', [{ kind: 'deployment', name: 'web' }, { kind: 'deployment', name: 'api' }], '2026-11-30T03:13:00Z', 'prod');
+    const names = () => db.prepare('SELECT name, change_id FROM change_names ORDER BY name').all();
+    expect(names()).toEqual([{ name: 'api', change_id: sg }, { name: 'web', change_id: sg }]);
+    // As a database from before the index was added: the migration's own statement rebuilds it.
+    db.prepare('DELETE FROM change_names').run();
+    const migration = readFileSync(new URL('../../migrations/009_change_names.sql', import.meta.url), 'utf8');
+    db.exec(migration.slice(migration.indexOf('INSERT OR IGNORE')));
+    expect(names()).toEqual([{ name: 'api', change_id: sg }, { name: 'web', change_id: sg }]);
+    const f = scaled('web', '2026-11-30T03:12:00Z');
+    expect((await links.linkFindingsSoon([f.id], ['prod'], NOW)).linked).toEqual([{ changeId: sg, findingIds: [f.id] }]);
   });
 });
