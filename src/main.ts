@@ -11,6 +11,7 @@ import { LinksStore, logLinkOutcome } from './store/links-store.js';
 import { DriftPostsStore } from './store/drift-posts-store.js';
 import { ChangeMessagesStore } from './store/change-messages-store.js';
 import { DriftIgnoresStore } from './store/drift-ignores-store.js';
+import { followUpQueue } from './slack/follow-ups.js';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -76,6 +77,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const posts = new DriftPostsStore(db);
     const messages = new ChangeMessagesStore(db);
     const ignores = new DriftIgnoresStore(db, ledger, links);
+    const followUps = followUpQueue({ logger });
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -92,6 +94,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       posts,
       messages,
       ignores,
+      followUps,
       logger,
       metrics,
       identity,
@@ -127,6 +130,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         readiness.slack = 'disconnected';
         await running.stop();
         await new Promise((resolve) => setImmediate(resolve));
+        // Announcements and DMs for what was already answered go out before the database closes.
+        await followUps.drain(5_000);
         await drift?.stop();
         cleanups.pop();
         await cleanup();

@@ -21,12 +21,18 @@ export async function announceChange(
   const blocks = message.blocks as KnownBlock[];
   const channel = opts.channelId;
   if (channel && !channel.startsWith('D')) {
+    let posted: { channel: string; ts: string } | undefined;
     try {
       const res = await client.chat.postMessage({ channel, text: message.text, blocks });
-      if (res.ts) ctx.messages.record(change.id, { channel: res.channel ?? channel, ts: res.ts });
-      return;
+      posted = { channel: res.channel ?? channel, ts: res.ts ?? '' };
     } catch (err) {
       ctx.deliveryFailed('announcement', err, { channel, change: change.key });
+    }
+    if (posted) {
+      const where = posted;
+      // Through the ledger's queue: a database locked by another process is waited out, not thrown.
+      if (where.ts) await ctx.ledger.writeSoon(() => ctx.messages.record(change.id, where)).catch((err: unknown) => ctx.logger.warn({ err, change: change.key }, 'could not keep where the change was announced; its thread gets no notes'));
+      return;
     }
   }
   if (opts.responseUrl) {

@@ -13,6 +13,7 @@ import type { DriftPostsStore } from '../store/drift-posts-store.js';
 import type { ChangeMessagesStore } from '../store/change-messages-store.js';
 import type { DriftIgnoresStore } from '../store/drift-ignores-store.js';
 import type { BotIdentity } from './identity.js';
+import type { FollowUps } from './follow-ups.js';
 import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
@@ -26,6 +27,8 @@ export interface SlackDeps {
   messages: ChangeMessagesStore;
   /** Drift marked as expected ("Expected: ignore"). */
   ignores: DriftIgnoresStore;
+  /** Work after an answer (announcements, linking, DMs), run once the requests waiting are answered. */
+  followUps: FollowUps;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;

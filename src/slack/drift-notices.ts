@@ -162,7 +162,12 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
   /** Posts into the change's announcement thread, once per kind of note. */
   async function threadNote(changeId: number, note: 'linked' | 'closed', text: string): Promise<void> {
     const where = deps.messages.get(changeId);
-    if (!where || !deps.messages.claimNote(changeId, note)) return;
+    if (!where) return;
+    const claimed = await deps.ledger.writeSoon(() => deps.messages.claimNote(changeId, note)).catch((err: unknown) => {
+      log.warn({ err, change: `SG-${changeId}`, note }, 'could not record a thread note; it is not sent');
+      return false;
+    });
+    if (!claimed) return;
     try {
       await client.chat.postMessage({ channel: where.channel, thread_ts: where.ts, text });
     } catch (err) {

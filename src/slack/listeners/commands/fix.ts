@@ -37,7 +37,8 @@ export function registerFixCommand(app: BoltApp, ctx: SlackContext): void {
     } else {
       await ack(reply.ack);
     }
-    await reply.after?.();
+    // Announcements, linking and DMs wait for the requests still to be answered.
+    if (reply.after) ctx.followUps.enqueue(reply.after);
   });
 }
 
