@@ -16,6 +16,8 @@ import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
+import { auditRoute } from './http/audit-route.js';
+import { AuditStore } from './store/audit-store.js';
 import { closeServer, listenRoutes } from './http/server.js';
 import { createSlackApp, startSlackApp } from './slack/app.js';
 import { slackClientOptions } from './slack/context.js';
@@ -53,7 +55,13 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadServeConfig(opts.env ?? process.env);
   // The app's own credentials are masked wherever they turn up: pasted into /fix, echoed, stored, logged.
-  registerKnownSecrets([config.slack.botToken, config.slack.signingSecret, config.slack.mode === 'socket' ? config.slack.appToken : undefined]);
+  registerKnownSecrets([
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.mode === 'socket' ? config.slack.appToken : undefined,
+    config.file.audit.token,
+    ...config.file.clusters.map((c) => c.auditToken),
+  ]);
   const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
   const db = openMigratedDb(config.dbPath);
   // Migrations may wait for a lock; from here on no call may block the event loop waiting for one.
@@ -87,6 +95,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       cleanups.push(() => closeServer(s));
     }
     const routes = operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined });
+    // The Kubernetes audit webhook, when a token is configured: on its own port if asked, else beside Slack's.
+    const audit = config.file.audit;
+    if (audit.token || config.file.clusters.some((c) => c.auditToken)) {
+      const route = auditRoute({ audit, clusters: config.file.clusters, store: new AuditStore(db), logger, now: opts.now ?? (() => new Date()), onBatch: (outcome) => metrics.auditBatches.inc({ outcome }) });
+      if (audit.port === undefined) routes.push(route);
+      else {
+        const auditServer = await listenRoutes([route], audit.port, logger);
+        cleanups.push(() => closeServer(auditServer));
+      }
+    }
     const app = createSlackApp({
       config,
       ledger,

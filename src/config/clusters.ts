@@ -45,6 +45,8 @@ export const ClusterConfig = z.strictObject({
   desired: DesiredSourceConfig.default({ type: 'last-applied' }),
   /** Kinds to scan; omitted: the default set (workloads, services, config, policy, nodes). */
   kinds: z.array(KindSelector).min(1).optional(),
+  /** A bearer token for this cluster's audit webhook: a batch sent with it is this cluster's. */
+  auditToken: z.string().min(16, 'use a token of at least 16 characters').optional(),
   /** Only these namespaces (cluster-scoped kinds are always scanned); omitted: all. */
   namespaces: z.array(z.string().min(1)).min(1).optional(),
 });

@@ -6,6 +6,7 @@ import { StopgapError } from '../errors.js';
 import { ClusterConfig, DriftConfig } from './clusters.js';
 import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { TeamsConfig } from './teams.js';
+import { AuditConfig } from './audit.js';
 import { uniqueNames } from './unique-names.js';
 import { DEFAULT_DB_PATH } from './defaults.js';
 
@@ -40,6 +41,7 @@ export const FileConfig = z
     /** Where drift (and, later, escalations and the digest) goes when no team's match covers it. */
     defaultChannel: SlackChannelId.optional(),
     teams: TeamsConfig,
+    audit: AuditConfig.prefault({}),
   })
   .strict();
 export type FileConfig = z.infer<typeof FileConfig>;
@@ -62,6 +64,8 @@ const EnvConfig = z.object({
   METRICS_PORT: Port.optional(),
   STOPGAP_DB: z.string().min(1).default(DEFAULT_DB_PATH),
   STOPGAP_CONFIG: z.string().min(1).optional(),
+  /** The audit webhook's bearer token (overrides audit.token in stopgap.yml). */
+  STOPGAP_AUDIT_TOKEN: z.string().min(16, { message: 'use a token of at least 16 characters (e.g. openssl rand -hex 24)' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -141,6 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new StopgapError('config_invalid', problems.join('\n'));
   }
   const e = parsed.data;
+  // The environment's audit token wins over the file's, so the file can be kept free of it.
+  if (e.STOPGAP_AUDIT_TOKEN) file = { ...file, audit: { ...file.audit, token: e.STOPGAP_AUDIT_TOKEN } };
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,

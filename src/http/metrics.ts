@@ -8,6 +8,7 @@ export interface Metrics {
   ackSeconds: Histogram<'kind'>;
   deliveryFailures: Counter<'kind'>;
   changesByStatus: Gauge<'status'>;
+  auditBatches: Counter<'outcome'>;
 }
 
 /** One registry per process (or per test app), so parallel apps never share counters. */
@@ -46,6 +47,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: (
       name: 'stopgap_slack_delivery_failures_total',
       help: 'Messages to Slack that could not be delivered (the ledger kept the change), by kind',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    auditBatches: new Counter({
+      name: 'stopgap_audit_batches_total',
+      help: 'Audit webhook batches, by outcome (accepted, refused_<status>, busy, failed)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     changesByStatus: new Gauge({

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { kubectlEvent } from './kubectl-events.js';
+
+const TOKEN = 'audit-token-0123456789abcdef';
+const EU_TOKEN = 'eu-only-token-0123456789abcdef';
+
+// `POST /k8s/audit` on the running app, as kube-apiserver's webhook backend calls it.
+describe('the Kubernetes audit webhook', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      env: { STOPGAP_AUDIT_TOKEN: TOKEN },
+      config: `
+clusters:
+  - name: prod-eu
+    context: nowhere
+    auditToken: ${EU_TOKEN}
+    kinds: [Deployment, ConfigMap, Node]
+  - name: prod-us
+    context: nowhere
+    kinds: [Deployment]
+audit:
+  automationUsers: ['argocd-*']
+  maxBodyBytes: 200000
+drift:
+  backoffInitialSeconds: 5
+`,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const post = (body: string | object, opts: { token?: string | null; query?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${app.url}/k8s/audit${opts.query ?? ''}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(opts.token === null ? {} : { authorization: `Bearer ${opts.token ?? TOKEN}` }), ...opts.headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const stored = () => app.server.db.prepare('SELECT cluster, audit_id, verb, resource, name, subresource, username, impersonated, field_manager FROM audit_events ORDER BY id').all();
+  const list = (items: unknown[]) => ({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items });
+
+  it('refuses a missing or wrong token with 401 and stores nothing', async () => {
+    expect((await post(list([kubectlEvent('scale')]), { token: null, query: '?cluster=prod-eu' })).status).toBe(401);
+    expect((await post(list([kubectlEvent('scale')]), { token: 'x'.repeat(28), query: '?cluster=prod-eu' })).status).toBe(401);
+    // prod-eu's own token is not prod-us's.
+    expect((await post(list([kubectlEvent('scale')]), { token: EU_TOKEN, query: '?cluster=prod-us' })).status).toBe(401);
+    expect(stored()).toEqual([]);
+  });
+
+  it('refuses an unknown cluster, an unnamed one when several share a token, malformed JSON and oversized bodies', async () => {
+    expect((await post(list([kubectlEvent('scale')]), { query: '?cluster=mars' })).status).toBe(404);
+    const unnamed = await post(list([kubectlEvent('scale')]));
+    expect(unnamed.status).toBe(400);
+    expect(await unnamed.text()).toContain('?cluster=NAME');
+    expect((await post('{"items": [', { query: '?cluster=prod-eu' })).status).toBe(400);
+    const big = list(Array.from({ length: 400 }, () => ({ ...kubectlEvent('scale'), padding: 'x'.repeat(1_000) })));
+    expect((await post(big, { query: '?cluster=prod-eu' })).status).toBe(413);
+    expect(stored()).toEqual([]);
+  });
+
+  it('keeps the manual writes of a batch once, whatever the redeliveries, and answers what it did', async () => {
+    const batch = list([
+      kubectlEvent('scale', { auditId: 'a-1' }),
+      kubectlEvent('edit', { auditId: 'a-2' }),
+      { ...kubectlEvent('scale', { auditId: 'a-3' }), verb: 'get' },
+      kubectlEvent('scale', { auditId: 'a-4', user: 'argocd-application-controller' }),
+      { ...kubectlEvent('cordon', { auditId: 'a-5', user: 'system:admin' }), impersonatedUser: { username: 'bob@corp.example' } },
+    ]);
+    const first = await post(batch, { query: '?cluster=prod-eu' });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ events: 5, kept: 3, stored: 3, skipped: 0 });
+    const again = await post(batch, { query: '?cluster=prod-eu' });
+    expect(await again.json()).toEqual({ events: 5, kept: 3, stored: 0, skipped: 0 });
+    // The cluster's own token names the cluster without a parameter; out-of-order delivery is fine.
+    const late = await post(list([kubectlEvent('set-image', { auditId: 'a-0', at: '2026-11-30T03:00:00Z' })]), { token: EU_TOKEN });
+    expect(await late.json()).toMatchObject({ stored: 1 });
+    expect(stored()).toEqual([
+      { cluster: 'prod-eu', audit_id: 'a-1', verb: 'patch', resource: 'deployments', name: 'payments-api', subresource: 'scale', username: 'alice@corp.example', impersonated: null, field_manager: null },
+      { cluster: 'prod-eu', audit_id: 'a-2', verb: 'patch', resource: 'configmaps', name: 'app-config', subresource: null, username: 'alice@corp.example', impersonated: null, field_manager: 'kubectl-edit' },
+      { cluster: 'prod-eu', audit_id: 'a-5', verb: 'patch', resource: 'nodes', name: 'ip-10-0-1-7', subresource: null, username: 'system:admin', impersonated: 'bob@corp.example', field_manager: null },
+      { cluster: 'prod-eu', audit_id: 'a-0', verb: 'patch', resource: 'deployments', name: 'checkout', subresource: null, username: 'alice@corp.example', impersonated: null, field_manager: 'kubectl-set' },
+    ]);
+    // Bodies are never stored: not the ConfigMap's value, not the image.
+    app.server.db.pragma('wal_checkpoint(TRUNCATE)');
+    const dump = JSON.stringify(app.server.db.prepare('SELECT * FROM audit_events').all());
+    expect(dump).not.toContain('debug');
+    expect(dump).not.toContain('checkout:0.9.7');
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/stopgap_audit_batches_total\{outcome="accepted"\} 3/);
+    expect(metrics).toMatch(/stopgap_audit_batches_total\{outcome="refused_401"\} 3/);
+  });
+
+  it('never logs the tokens', () => {
+    expect(app.logs()).not.toContain(TOKEN);
+    expect(app.logs()).not.toContain(EU_TOKEN);
+  });
+});
