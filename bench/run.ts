@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<void>> = {
   scan: async () => (await import('./scan.js')).benchScan(),
   redact: async () => (await import('./redact.js')).benchRedact(),
   linking: async () => (await import('./linking.js')).benchLinking(),
+  audit: async () => (await import('./audit.js')).benchAudit(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

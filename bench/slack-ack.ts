@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { openMigratedDb } from '../src/store/db.js';
 import { LedgerStore } from '../src/store/ledger-store.js';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/app.js';
 import { startFakeSlackProcess } from './fake-slack-process.js';
 import { Pool } from 'undici';
-import { CLI, buildOnce, percentile } from './build.js';
+import { buildOnce, percentile, startBot } from './build.js';
 import { ownSlashCommandFields, signSlackRequest } from '../test/support/slack-signing.js';
 
 const PRELOAD = 100_000;
@@ -62,32 +60,17 @@ export async function benchSlackAck(): Promise<void> {
   console.log(`preloaded ${PRELOAD} changes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   buildOnce();
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), CLI, 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      STOPGAP_DB: dbPath,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      lines.on('line', (line) => {
+  const bot = await startBot(
+    { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, STOPGAP_DB: dbPath },
+    {
+      nodeArgs: [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])],
+      onLine: (line) => {
         if (process.env.BENCH_TRACE_GC && /Mark-Compact|Scavenge/.test(line)) console.error(line);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; port?: number };
-          if (entry.msg === 'stopgap started' && entry.port) resolve(entry.port);
-        } catch {
-          // not a log line
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`bot exited with ${code}`)));
-    });
+      },
+    },
+  );
+  const { port, child } = bot;
+  try {
     // A keep-alive pool as Slack's own senders use; fetch() would make the load generator the bottleneck.
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
     async function send(fields: Record<string, string>): Promise<number> {
@@ -144,8 +127,7 @@ export async function benchSlackAck(): Promise<void> {
     console.log(`  ratio log/help: p50 ${(percentile(latencies, 50) / percentile(help.latencies, 50)).toFixed(2)}x   p99 ${(percentile(latencies, 99) / percentile(help.latencies, 99)).toFixed(2)}x   target p99 < 50 ms (Slack's limit 3000 ms)`);
     await pool.close();
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await bot.stop();
     await slack.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -98,7 +98,22 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     // The Kubernetes audit webhook, when a token is configured: on its own port if asked, else beside Slack's.
     const audit = config.file.audit;
     if (audit.token || config.file.clusters.some((c) => c.auditToken)) {
-      const route = auditRoute({ audit, clusters: config.file.clusters, store: new AuditStore(db), logger, now: opts.now ?? (() => new Date()), onBatch: (outcome) => metrics.auditBatches.inc({ outcome }) });
+      const auditStore = new AuditStore(db);
+      const now = opts.now ?? (() => new Date());
+      const route = auditRoute({ audit, clusters: config.file.clusters, store: auditStore, logger, now, onBatch: (outcome) => metrics.auditBatches.inc({ outcome }) });
+      // Retention: events older than audit.retention go, at start-up and hourly.
+      const purge = () => {
+        try {
+          const gone = auditStore.purge(now(), audit.retention);
+          if (gone > 0) logger.info({ deleted: gone }, 'old audit events deleted');
+        } catch (err) {
+          logger.warn({ err }, 'could not delete old audit events; the next hour tries again');
+        }
+      };
+      purge();
+      const purgeTimer = setInterval(purge, 3_600_000);
+      purgeTimer.unref();
+      cleanups.push(() => clearInterval(purgeTimer));
       if (audit.port === undefined) routes.push(route);
       else {
         const auditServer = await listenRoutes([route], audit.port, logger);
