@@ -12,6 +12,7 @@ import { DriftPostsStore } from './store/drift-posts-store.js';
 import { ChangeMessagesStore } from './store/change-messages-store.js';
 import { DriftIgnoresStore } from './store/drift-ignores-store.js';
 import { followUpQueue } from './slack/follow-ups.js';
+import { personLabel } from './slack/people.js';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -97,8 +98,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const routes = operationalRoutes({ db, metrics, readiness, metricsOnMainPort: metricsServer === undefined });
     // The Kubernetes audit webhook, when a token is configured: on its own port if asked, else beside Slack's.
     const audit = config.file.audit;
+    const auditStore = new AuditStore(db);
     if (audit.token || config.file.clusters.some((c) => c.auditToken)) {
-      const auditStore = new AuditStore(db);
       const now = opts.now ?? (() => new Date());
       const route = auditRoute({ audit, clusters: config.file.clusters, store: auditStore, logger, now, onBatch: (outcome) => metrics.auditBatches.inc({ outcome }) });
       // Retention: events older than audit.retention go, at start-up and hourly.
@@ -128,6 +129,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       messages,
       ignores,
       followUps,
+      audit: auditStore,
       logger,
       metrics,
       identity,
@@ -141,7 +143,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
-    const drift = startDrift({ config, db, ledger, links, posts, messages, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
+    const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
       'stopgap started',
@@ -185,6 +187,7 @@ interface DriftDeps {
   links: LinksStore;
   posts: DriftPostsStore;
   messages: ChangeMessagesStore;
+  audit: AuditStore;
   logger: Logger;
   metrics: Metrics;
   env: NodeJS.ProcessEnv;
@@ -192,7 +195,7 @@ interface DriftDeps {
 }
 
 function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
-  const { config, db, ledger, links, posts, messages, logger, env, now } = deps;
+  const { config, db, ledger, links, posts, messages, audit, logger, env, now } = deps;
   if (config.file.clusters.length === 0) {
     logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
     return undefined;
@@ -211,7 +214,7 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
       });
   };
   // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
-  const notices = startDriftNotices({ config, ledger, messages, posts, links, logger, metrics: deps.metrics, now });
+  const notices = startDriftNotices({ config, ledger, messages, posts, links, personOf: (finding) => personLabel(audit, config.file.audit.users, finding), logger, metrics: deps.metrics, now });
   links.onChange(() => void notices.sync());
   links.onAmbiguous((ambiguous) => void notices.askWhichChange(ambiguous));
   links.onLinked((changeIds) => void notices.noteLinked(changeIds));

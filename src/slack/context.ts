@@ -14,6 +14,9 @@ import type { ChangeMessagesStore } from '../store/change-messages-store.js';
 import type { DriftIgnoresStore } from '../store/drift-ignores-store.js';
 import type { BotIdentity } from './identity.js';
 import type { FollowUps } from './follow-ups.js';
+import type { AuditStore } from '../store/audit-store.js';
+import type { Finding } from '../drift/findings.js';
+import { personLabel } from './people.js';
 import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
@@ -29,6 +32,8 @@ export interface SlackDeps {
   ignores: DriftIgnoresStore;
   /** Work after an answer (announcements, linking, DMs), run once the requests waiting are answered. */
   followUps: FollowUps;
+  /** Writes the Kubernetes audit webhook reported, for who made a finding. */
+  audit: AuditStore;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -47,6 +52,8 @@ export interface SlackContext extends SlackDeps {
   /** How `/fix` text is read here: Slack's text format, the configured clusters and incident channels. */
   parseContext(extra: Partial<Omit<ParseContext, 'codec'>>): ParseContext;
   isAdmin(userId: string): boolean;
+  /** Who made a drifted field, from the audit log: a Slack mention (audit.users) or the username; mrkdwn. */
+  personOf(finding: Finding): string | undefined;
   /** Who is acting on a change, and whether drift linked to it is still live (codified then waits for the scanner). */
   actionContext(userId: string, changeId: number): ActionContext;
   /**
@@ -101,6 +108,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
+    personOf: (finding) => personLabel(deps.audit, deps.config.file.audit.users, finding),
     actionContext: (userId, changeId) => ({
       by: userId,
       now: deps.now(),

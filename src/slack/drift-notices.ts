@@ -10,6 +10,7 @@ import { channelFor } from '../config/teams.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { Change } from '../ledger/model.js';
+import type { Finding } from '../drift/findings.js';
 import { escapeAndTruncate, findingLine, firstLine } from './views/index.js';
 import type { DriftPostsStore, PostObject } from '../store/drift-posts-store.js';
 import type { LedgerStore } from '../store/ledger-store.js';
@@ -20,6 +21,8 @@ import { stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type Posted
 
 export interface DriftNoticesDeps {
   config: ServeConfig;
+  /** Who made a drifted field, from the audit log (mrkdwn), when known. */
+  personOf?: (finding: Finding) => string | undefined;
   ledger: LedgerStore;
   messages: ChangeMessagesStore;
   posts: DriftPostsStore;
@@ -68,7 +71,8 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
       const change = changeId === undefined ? undefined : deps.ledger.get(changeId);
       // A dismissed change that took drift marked it expected.
       const expected = change?.status === 'dismissed' && change.reason ? { by: change.actor, reason: change.reason } : undefined;
-      return { finding, changeId, ...(expected ? { expected } : {}) };
+      const person = deps.personOf?.(finding);
+      return { finding, changeId, ...(expected ? { expected } : {}), ...(person ? { person } : {}) };
     });
 
   async function post(object: PostObject, now: Date): Promise<void> {

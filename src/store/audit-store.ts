@@ -1,6 +1,7 @@
 /** Audit events kept from the webhook: one transaction per batch, each event once, old ones deleted. */
 import type { Db } from './db.js';
 import type { AuditRecord } from '../audit/events.js';
+import type { AuditedWrite } from '../audit/attribute.js';
 import { redactSecrets } from '../redact.js';
 
 export class AuditStore {
@@ -15,6 +16,10 @@ export class AuditStore {
          @groups, @userAgent, @sourceIPs, @fieldManager, @at, @code, @receivedAt)`),
       purge: db.prepare('DELETE FROM audit_events WHERE at < ?'),
       count: db.prepare('SELECT count(*) AS n FROM audit_events'),
+      writesTo: db.prepare(`SELECT resource, api_group AS apiGroup, namespace, name, subresource, username, impersonated AS impersonatedUser,
+        user_agent AS userAgent, field_manager AS fieldManager, at FROM audit_events
+        WHERE cluster = @cluster AND resource = @resource AND namespace = @namespace AND name = @name AND at >= @from AND at <= @to
+        ORDER BY at DESC LIMIT 50`),
     };
   }
 
@@ -54,6 +59,23 @@ export class AuditStore {
   /** Deletes events older than the retention; returns how many. */
   purge(now: Date, retentionMs: number): number {
     return this.stmts.purge.run(new Date(now.getTime() - retentionMs).toISOString()).changes;
+  }
+
+  /** Audited writes to one object between two times, newest first (at most 50). */
+  writesTo(cluster: string, object: { resource: string; namespace: string; name: string }, from: Date, to: Date): AuditedWrite[] {
+    const rows = this.stmts.writesTo.all({ cluster, ...object, from: from.toISOString(), to: to.toISOString() }) as (AuditedWrite & { subresource: string | null; impersonatedUser: string | null; userAgent: string | null; fieldManager: string | null })[];
+    return rows.map((r) => ({
+      resource: r.resource,
+      apiGroup: r.apiGroup,
+      namespace: r.namespace,
+      name: r.name,
+      username: r.username,
+      at: r.at,
+      ...(r.subresource ? { subresource: r.subresource } : {}),
+      ...(r.impersonatedUser ? { impersonatedUser: r.impersonatedUser } : {}),
+      ...(r.userAgent ? { userAgent: r.userAgent } : {}),
+      ...(r.fieldManager ? { fieldManager: r.fieldManager } : {}),
+    }));
   }
 
   count(): number {

@@ -33,6 +33,8 @@ export async function startDriftApp(opts: {
   drift?: string;
   /** Kinds watched; default Deployment and ConfigMap. */
   kinds?: string[];
+  /** More environment for serve (an audit token). */
+  env?: Record<string, string>;
 }): Promise<DriftApp> {
   const kinds = opts.kinds ?? ['Deployment', 'ConfigMap'];
   const manifests = mkdtempSync(join(tmpdir(), 'stopgap-manifests-'));
@@ -41,7 +43,7 @@ export async function startDriftApp(opts: {
   const fake = await startFakeKube();
   for (const o of opts.live) fake.put(o);
   const app = await startTestApp({
-    env: { KUBECONFIG: writeKubeconfig([{ name: 'prod', server: fake.url, token: fake.token }]) },
+    env: { KUBECONFIG: writeKubeconfig([{ name: 'prod', server: fake.url, token: fake.token }]), ...opts.env },
     config: `
 ${opts.top ?? ''}
 clusters:

@@ -22,6 +22,8 @@ export const DRIFT_POST_ACTION_IDS = {
 export interface PostedField {
   finding: Finding;
   changeId?: number;
+  /** Who made it, from the audit log (mrkdwn: a mention or an escaped username), when known. */
+  person?: string;
   /** Set when the change it is linked to marked it expected ("Expected: ignore"): who, and why. */
   expected?: { by: string; reason: string };
 }
@@ -60,9 +62,9 @@ export function unclaimedDriftMessage(args: { postId: number; fields: readonly P
       : claimedBy.length > 0
         ? `Drift on ${cluster}: claimed`
         : `Drift on ${cluster}: gone`;
-  const lines = fields.slice(0, SHOWN_FIELDS).map(({ finding, changeId }) => {
+  const lines = fields.slice(0, SHOWN_FIELDS).map(({ finding, changeId, person }) => {
     const state = finding.resolvedAt ? ' · resolved' : changeId !== undefined ? ` · linked to *${changeKey(changeId)}*` : '';
-    return `• ${findingLine(finding)}${state}`;
+    return `• ${findingLine(finding, { person })}${state}`;
   });
   if (fields.length > SHOWN_FIELDS) lines.push(`…and ${fields.length - SHOWN_FIELDS} more fields.`);
 

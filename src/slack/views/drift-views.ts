@@ -62,10 +62,10 @@ function stateText(f: Finding): string {
 }
 
 /** One finding as one line: key, object, path, desired → live, who wrote it and when, state. */
-export function findingLine(f: Finding, opts: { withState?: boolean; withCluster?: boolean } = {}): string {
+export function findingLine(f: Finding, opts: { withState?: boolean; withCluster?: boolean; /** mrkdwn: a mention, or an escaped username */ person?: string } = {}): string {
   const where = opts.withCluster ? ` (${escapeAndTruncate(f.cluster, 60, false)})` : '';
   const path = f.path === '' ? 'whole object' : escapeAndTruncate(f.path, 200, false);
-  const parts = [`\`${findingKey(f.id)}\` ${escapeAndTruncate(objectLabel(f), 200, false)}${where} \`${path}\`: ${differenceText(f)}`, writer(f)];
+  const parts = [`\`${findingKey(f.id)}\` ${escapeAndTruncate(objectLabel(f), 200, false)}${where} \`${path}\`: ${differenceText(f)}`, `${writer(f)}${opts.person ? ` by ${opts.person}` : ''}`];
   if (opts.withState) parts.push(stateText(f));
   return parts.join(' · ');
 }
@@ -89,10 +89,10 @@ function packed(lines: string[], limitBlocks: number): { blocks: KnownBlock[]; h
 }
 
 /** The "Drift" part of `/fix show SG-n`. */
-export function linkedDriftBlocks(findings: readonly Finding[]): KnownBlock[] {
+export function linkedDriftBlocks(findings: readonly Finding[], personOf: (f: Finding) => string | undefined = () => undefined): KnownBlock[] {
   if (findings.length === 0) return [context('No drift is linked to this change yet. Stopgap links drift on the objects it names when the scanner sees it.')];
   const live = findings.filter((f) => !f.resolvedAt).length;
-  const lines = findings.slice(0, DRIFT_LIST_LIMIT).map((f) => `• ${findingLine(f, { withState: true, withCluster: true })}`);
+  const lines = findings.slice(0, DRIFT_LIST_LIMIT).map((f) => `• ${findingLine(f, { withState: true, withCluster: true, person: personOf(f) })}`);
   const { blocks, hidden } = packed(lines, 8);
   const more = findings.length - DRIFT_LIST_LIMIT + hidden;
   return [

@@ -116,7 +116,7 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
       const change = ctx.ledger.get(parsed.id);
       return {
         ack: reply(
-          change ? changeDetail(change, now, { commandName: command.command, extra: linkedDriftBlocks(ctx.links.linkedFindings(change.id)) }) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
+          change ? changeDetail(change, now, { commandName: command.command, extra: linkedDriftBlocks(ctx.links.linkedFindings(change.id), ctx.personOf) }) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
         ),
       };
     }

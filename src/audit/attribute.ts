@@ -1,0 +1,72 @@
+/**
+ * Who made a drifted field: of the audited writes to the finding's object, the one at or just before
+ * the time its field manager wrote it, preferring a write whose field manager, user agent or
+ * subresource agrees with what managedFields say. Pure.
+ */
+import { pluralOf } from './watched.js';
+
+/** An audited write, as attribution needs it. */
+export interface AuditedWrite {
+  resource: string;
+  apiGroup: string;
+  namespace: string;
+  name: string;
+  subresource?: string;
+  username: string;
+  impersonatedUser?: string;
+  userAgent?: string;
+  fieldManager?: string;
+  at: string;
+}
+
+export interface FindingToAttribute {
+  ref: { group: string; kind: string; namespace?: string; name: string };
+  attribution?: { manager: string; subresource?: string; time?: string };
+  firstSeen: string;
+}
+
+/** Clocks of the API server and of managedFields agree to the second; allow a little more. */
+const SKEW_MS = 2_000;
+/** A write this long before the field's time is not the one that wrote it. */
+const WINDOW_MS = 15 * 60_000;
+
+/** The person a finding's write is attributed to: who acted (impersonated identity first), and who authenticated. */
+export interface Person {
+  username: string;
+  /** With impersonation: who authenticated (the finding's person is who they acted as). */
+  via?: string;
+  at: string;
+}
+
+function agrees(write: AuditedWrite, manager: string | undefined, subresource: string | undefined): number {
+  let score = 0;
+  if (manager && write.fieldManager === manager) score += 2;
+  // Without a field manager the server names it after the user agent up to its first '/'.
+  if (manager && !write.fieldManager && write.userAgent?.split('/')[0] === manager) score += 1;
+  if (subresource && write.subresource === subresource) score += 1;
+  return score;
+}
+
+/** The write to the finding's object that best explains it, or undefined when none is close enough. */
+export function attributeFinding(finding: FindingToAttribute, writes: readonly AuditedWrite[]): Person | undefined {
+  const { ref } = finding;
+  const resource = pluralOf(ref.kind);
+  const at = Date.parse(finding.attribution?.time ?? finding.firstSeen);
+  if (Number.isNaN(at)) return undefined;
+  const candidates = writes.filter(
+    (w) =>
+      w.resource === resource &&
+      w.apiGroup === ref.group &&
+      w.namespace === (ref.namespace ?? '') &&
+      w.name === ref.name &&
+      Date.parse(w.at) <= at + SKEW_MS &&
+      Date.parse(w.at) >= at - WINDOW_MS,
+  );
+  if (candidates.length === 0) return undefined;
+  const best = [...candidates].sort(
+    (a, b) =>
+      agrees(b, finding.attribution?.manager, finding.attribution?.subresource) - agrees(a, finding.attribution?.manager, finding.attribution?.subresource) ||
+      Math.abs(Date.parse(a.at) - at) - Math.abs(Date.parse(b.at) - at),
+  )[0] as AuditedWrite;
+  return best.impersonatedUser ? { username: best.impersonatedUser, via: best.username, at: best.at } : { username: best.username, at: best.at };
+}

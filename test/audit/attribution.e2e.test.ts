@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listActiveFindings } from '../../src/store/findings-store.js';
+import { startDriftApp, type DriftApp } from '../support/drift-app.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { waitFor } from '../k8s/helpers.js';
+import { desiredDeployment, liveDeployment } from '../k8s/objects.js';
+import { kubectlEvent } from './kubectl-events.js';
+
+const TOKEN = 'attribution-token-0123456789';
+
+// The audit log says who: Alice's audited `kubectl scale` explains the drift the watch sees, and Slack
+// shows her, mapped to her Slack user, wherever the drift is shown.
+describe('drift attributed to a person through the audit log', () => {
+  let d: DriftApp;
+  const text = (c: RecordedCall) => `${c.fields.text ?? ''}\n${JSON.stringify(c.blocks ?? '')}`;
+
+  beforeAll(async () => {
+    d = await startDriftApp({
+      top: `defaultChannel: C0DRIFT001\naudit:\n  users: { alice@corp.example: U0ALICE01 }`,
+      desired: [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredDeployment({ name: 'web', replicas: 2 })],
+      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveDeployment({ name: 'web', replicas: 2 })],
+      kinds: ['Deployment'],
+      drift: 'unclaimedAfter: 1s',
+      env: { STOPGAP_AUDIT_TOKEN: TOKEN },
+    });
+  });
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  const audit = (events: unknown[]) =>
+    fetch(`${d.app.url}/k8s/audit?cluster=prod-eu`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: events }),
+    });
+
+  it('names the person on the unclaimed-drift post and in /fix show, even when the audit batch arrives after the drift', async () => {
+    const at = new Date(Date.now() - 1_000).toISOString();
+    // The drift first, then (as the webhook batches) the audit event.
+    d.fake.put(liveDeployment({ name: 'payments-api', replicas: 3, liveReplicas: 10, scaledBy: { manager: 'kubectl', time: at } }));
+    await waitFor(() => listActiveFindings(d.app.server.db, { cluster: 'prod-eu', name: 'payments-api' })[0], 'scale finding');
+    expect((await audit([kubectlEvent('scale', { user: 'alice@corp.example', at, auditId: 'scale-1' })])).status).toBe(200);
+    const post = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0DRIFT001' && text(c).includes('payments-api'), 8000);
+    expect(text(post)).toContain('by <@U0ALICE01>');
+
+    expect(await d.fix('scaled deploy/payments-api -n shop to 10 for INC-7', 'U0ALICE01')).toContain('SG-1');
+    await waitFor(() => d.app.server.db.prepare('SELECT change_id FROM drift_links').get(), 'linked');
+    expect(await d.fix('show SG-1')).toContain('by <@U0ALICE01>');
+  });
+
+  it('shows a username without a Slack mapping as it is, and someone acting as another as both', async () => {
+    const at = new Date(Date.now() - 1_000).toISOString();
+    expect((await audit([{ ...kubectlEvent('scale', { user: 'system:admin', at, auditId: 'scale-2', name: 'web' }), impersonatedUser: { username: 'bob@corp.example' } }])).status).toBe(200);
+    d.fake.put(liveDeployment({ name: 'web', replicas: 2, liveReplicas: 5, scaledBy: { manager: 'kubectl', time: at } }));
+    const post = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0DRIFT001' && text(c).includes('Deployment shop/web'), 8000);
+    expect(text(post)).toContain('by system:admin acting as bob@corp.example');
+  });
+});
