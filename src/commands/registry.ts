@@ -1,6 +1,6 @@
 import type { Command } from './io.js';
 
-const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'help'] as const;
+const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'audit', 'help'] as const;
 export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
@@ -14,6 +14,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).command,
   diff: async () => (await import('./diff.js')).command,
   scan: async () => (await import('./scan.js')).command,
+  audit: async () => (await import('./audit.js')).command,
   // Help reads the other commands' help through what it is given, so help.ts does not import this file.
   help: async () => (await import('./help.js')).helpCommand({ isCommandName, helpOf: async (name) => (await loadCommand(name as CommandName)).help }),
 };

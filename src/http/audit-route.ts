@@ -11,7 +11,7 @@ import type { AuditConfig } from '../config/audit.js';
 import type { ClusterConfig } from '../config/clusters.js';
 import { keepDecision, parseAuditBody, type AuditRecord } from '../audit/events.js';
 import { watchedResources } from '../audit/watched.js';
-import { DEFAULT_KINDS, parseKindSelector } from '../k8s/discovery.js';
+import { kindSpecsOf } from '../k8s/discovery.js';
 import type { Logger } from '../log.js';
 import type { AuditStore } from '../store/audit-store.js';
 import { isBusyError } from '../store/busy.js';
@@ -53,7 +53,7 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
   const shared = deps.audit.token ? digest(deps.audit.token) : undefined;
   const perCluster = deps.clusters.filter((c) => c.auditToken).map((c) => ({ name: c.name, token: digest(c.auditToken as string) }));
   const watched = new Map(
-    deps.clusters.map((c) => [c.name, watchedResources((c.kinds ? c.kinds.map(parseKindSelector) : [...DEFAULT_KINDS]).map((k) => ({ group: k.group, kind: k.kind })))]),
+    deps.clusters.map((c) => [c.name, watchedResources(kindSpecsOf(c))]),
   );
   const log = deps.logger.child({ component: 'audit' });
   const count = (outcome: string) => deps.onBatch?.(outcome);

@@ -62,6 +62,11 @@ const KNOWN_GROUPS: Record<string, string> = {
 
 const CORE_VERSION = /^v\d+((alpha|beta)\d+)?$/;
 
+/** The kinds a cluster's config asks for: its `kinds`, else the default set. */
+export function kindSpecsOf(cluster: { kinds?: readonly KindSelector[] }): KindSpec[] {
+  return cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
+}
+
 /** `Deployment`, `Deployment.apps`, `apps/v1/Deployment`, `v1/ConfigMap`, `apps/Deployment`, or an object. */
 export function parseKindSelector(selector: KindSelector): KindSpec {
   if (typeof selector !== 'string') {

@@ -9,7 +9,7 @@ import type { DesiredSource } from '../drift/sources/source.js';
 import type { KubeClient } from './client.js';
 import { createKubeClient } from './client.js';
 import type { KindSpec } from './discovery.js';
-import { DEFAULT_KINDS, parseKindSelector } from './discovery.js';
+import { kindSpecsOf } from './discovery.js';
 import type { DriftEventSink } from './drift-events.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import type { ObserverContext } from './observe.js';
@@ -84,6 +84,6 @@ export async function openCluster(cluster: ClusterConfig, deps: OpenClusterDeps)
   );
   const client = createKubeClient(kc);
   const source = await (deps.desiredSource ?? openDesiredSource)(cluster.desired, baseDir);
-  const specs = cluster.kinds ? cluster.kinds.map(parseKindSelector) : [...DEFAULT_KINDS];
+  const specs = kindSpecsOf(cluster);
   return { client, source, specs };
 }
