@@ -12,7 +12,7 @@ import { DriftPostsStore } from './store/drift-posts-store.js';
 import { ChangeMessagesStore } from './store/change-messages-store.js';
 import { DriftIgnoresStore } from './store/drift-ignores-store.js';
 import { followUpQueue } from './slack/follow-ups.js';
-import { personLabel } from './slack/people.js';
+import { personLabel, personOf } from './slack/people.js';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -214,7 +214,7 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
       });
   };
   // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
-  const notices = startDriftNotices({ config, ledger, messages, posts, links, personOf: (finding) => personLabel(audit, config.file.audit.users, finding), logger, metrics: deps.metrics, now });
+  const notices = startDriftNotices({ config, ledger, messages, posts, links, personOf: (finding) => personLabel(audit, config.file.audit.users, finding), slackUserOf: (finding) => personOf(audit, config.file.audit.users, finding)?.slackUser, logger, metrics: deps.metrics, now });
   links.onChange(() => void notices.sync());
   links.onAmbiguous((ambiguous) => void notices.askWhichChange(ambiguous));
   links.onLinked((changeIds) => void notices.noteLinked(changeIds));

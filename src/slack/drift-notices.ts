@@ -17,12 +17,14 @@ import type { LedgerStore } from '../store/ledger-store.js';
 import type { ChangeMessagesStore } from '../store/change-messages-store.js';
 import type { LinkOutcome, LinksStore } from '../store/links-store.js';
 import { slackClientOptions } from './context.js';
-import { stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type PostedField } from './views/drift-post.js';
+import { nudgeMessage, stillUnclaimed, unclaimedDriftMessage, whichChangeQuestion, type PostedField } from './views/drift-post.js';
 
 export interface DriftNoticesDeps {
   config: ServeConfig;
   /** Who made a drifted field, from the audit log (mrkdwn), when known. */
   personOf?: (finding: Finding) => string | undefined;
+  /** The Slack user who made a drifted field (audit log and audit.users), for the nudge DM. */
+  slackUserOf?: (finding: Finding) => string | undefined;
   ledger: LedgerStore;
   messages: ChangeMessagesStore;
   posts: DriftPostsStore;
@@ -134,10 +136,37 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
     }
   }
 
+  /** Each unclaimed field posted is put to the person who made it, once: one DM per person per pass. */
+  async function nudge(now: Date): Promise<void> {
+    if (!deps.slackUserOf) return;
+    const perUser = new Map<string, { postId: number; finding: Finding }[]>();
+    for (const p of posts.open()) {
+      if (!p.ts) continue;
+      for (const f of fieldsOf(p, p.postedAt)) {
+        if (f.changeId !== undefined || f.finding.resolvedAt) continue;
+        const user = deps.slackUserOf(f.finding);
+        if (!user || !posts.claimNudge(f.finding.id, user, now)) continue;
+        perUser.set(user, [...(perUser.get(user) ?? []), { postId: p.id, finding: f.finding }]);
+      }
+    }
+    for (const [user, items] of perUser) {
+      const message = nudgeMessage(items);
+      try {
+        await client.chat.postMessage({ channel: user, text: message.text, blocks: message.blocks });
+        log.info({ user, findings: items.map((i) => i.finding.id) }, 'asked who made drift to log it');
+      } catch (err) {
+        for (const i of items) posts.forgetNudge(i.finding.id);
+        deps.metrics.deliveryFailures.inc({ kind: 'nudge_dm' });
+        log.warn({ err, user }, 'could not ask who made drift to log it; the next pass tries again');
+      }
+    }
+  }
+
   async function pass(): Promise<void> {
     const now = deps.now();
     await refresh(now);
     for (const object of posts.due(now, after)) await post(object, now);
+    await nudge(now);
   }
 
   function sync(): Promise<void> {

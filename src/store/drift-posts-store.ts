@@ -73,6 +73,8 @@ export class DriftPostsStore {
         LIMIT @limit`),
       open: db.prepare('SELECT * FROM drift_posts WHERE closed_at IS NULL ORDER BY id'),
       get: db.prepare('SELECT * FROM drift_posts WHERE id = ?'),
+      claimNudge: db.prepare('INSERT OR IGNORE INTO drift_nudges (finding_id, slack_user, sent_at) VALUES (?, ?, ?)'),
+      forgetNudge: db.prepare('DELETE FROM drift_nudges WHERE finding_id = ?'),
       claim: db.prepare(`INSERT INTO drift_posts (cluster, api_group, kind, namespace, name, channel, content_hash, posted_at, updated_at)
         VALUES (@cluster, @group, @kind, @namespace, @name, @channel, @hash, @now, @now)`),
       sent: db.prepare('UPDATE drift_posts SET ts = @ts WHERE id = @id'),
@@ -92,6 +94,16 @@ export class DriftPostsStore {
   get(id: number): DriftPost | undefined {
     const row = this.stmts.get.get(id) as PostRow | undefined;
     return row ? toPost(row) : undefined;
+  }
+
+  /** Claims the one nudge a finding gets (a DM to who made it): true the first time only. */
+  claimNudge(findingId: number, slackUser: string, now: Date): boolean {
+    return this.stmts.claimNudge.run(findingId, slackUser, now.toISOString()).changes === 1;
+  }
+
+  /** The DM could not be sent: the next pass tries again. */
+  forgetNudge(findingId: number): void {
+    this.stmts.forgetNudge.run(findingId);
   }
 
   open(): DriftPost[] {

@@ -43,6 +43,11 @@ describe('drift attributed to a person through the audit log', () => {
     expect((await audit([kubectlEvent('scale', { user: 'alice@corp.example', at, auditId: 'scale-1' })])).status).toBe(200);
     const post = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0DRIFT001' && text(c).includes('payments-api'), 8000);
     expect(text(post)).toContain('by <@U0ALICE01>');
+    // And Alice is asked herself, once, with the same buttons.
+    const nudge = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0ALICE01' && text(c).includes('You changed'), 8000);
+    expect(text(nudge)).toContain('Deployment shop/payments-api');
+    expect(text(nudge)).toContain('drift_log_it');
+    expect(text(nudge)).toContain('/spec/replicas');
 
     expect(await d.fix('scaled deploy/payments-api -n shop to 10 for INC-7', 'U0ALICE01')).toContain('SG-1');
     await waitFor(() => d.app.server.db.prepare('SELECT change_id FROM drift_links').get(), 'linked');
@@ -55,5 +60,10 @@ describe('drift attributed to a person through the audit log', () => {
     d.fake.put(liveDeployment({ name: 'web', replicas: 2, liveReplicas: 5, scaledBy: { manager: 'kubectl', time: at } }));
     const post = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'C0DRIFT001' && text(c).includes('Deployment shop/web'), 8000);
     expect(text(post)).toContain('by system:admin acting as bob@corp.example');
+    // Nobody to ask without a Slack user; Alice's question is recorded once (the key that keeps it to one
+    // DM whatever the passes since), and was sent once.
+    expect(d.app.server.db.prepare('SELECT slack_user FROM drift_nudges').all()).toEqual([{ slack_user: 'U0ALICE01' }]);
+    const nudges = d.app.slack.calls.filter((c) => c.method === 'chat.postMessage' && text(c).includes('You changed'));
+    expect(nudges.map((c) => c.fields.channel)).toEqual(['U0ALICE01']);
   });
 });

@@ -131,3 +131,33 @@ export function whichChangeQuestion(args: { finding: Finding; changes: readonly 
   return { text: truncate(`Which change made the drift on ${objectLabel(finding)}: ${keys.join(' or ')}?`, LIMITS.fallbackText), blocks };
 }
 
+
+/**
+ * "You changed X, log it?": to the person the audit log names, one DM for all their unclaimed drift at
+ * once, each object with the buttons of its channel message (acting here updates that message).
+ */
+export function nudgeMessage(items: readonly { postId: number; finding: Finding }[]): SlackMessage {
+  const byPost = new Map<number, Finding[]>();
+  for (const { postId, finding } of items) byPost.set(postId, [...(byPost.get(postId) ?? []), finding]);
+  const blocks: KnownBlock[] = [section(items.length === 1 ? 'You changed this by hand and nobody has logged it yet. Log it?' : `You changed these by hand and nobody has logged them yet (${byPost.size} objects). Log them?`)];
+  let shown = 0;
+  for (const [postId, findings] of byPost) {
+    if (shown === 10) break;
+    shown += 1;
+    const first = findings[0] as Finding;
+    blocks.push(section(truncate(`*${escapeAndTruncate(objectLabel(first), 300, false)}* in ${escapeAndTruncate(first.cluster, 60, false)}\n${findings.map((f) => `• ${findingLine(f)}`).join('\n')}`, LIMITS.sectionText)));
+    blocks.push({
+      type: 'actions',
+      block_id: `nudge_${postId}`,
+      elements: [
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.logIt, text: { type: 'plain_text', text: 'Log it' }, style: 'primary', value: driftPostValue(postId) },
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.linkExisting, text: { type: 'plain_text', text: 'Part of a change' }, value: driftPostValue(postId) },
+        { type: 'button', action_id: DRIFT_POST_ACTION_IDS.ignore, text: { type: 'plain_text', text: 'Expected' }, value: driftPostValue(postId) },
+      ],
+    });
+  }
+  if (byPost.size > shown) blocks.push(context(`…and ${byPost.size - shown} more objects: \`/fix drift\` lists them.`));
+  const first = items[0]?.finding;
+  const text = first ? `You changed ${objectLabel(first)} in ${first.cluster}${items.length > 1 ? ` and ${items.length - 1} more` : ''}: log it?` : 'Log your changes?';
+  return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
