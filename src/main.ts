@@ -12,7 +12,8 @@ import { DriftPostsStore } from './store/drift-posts-store.js';
 import { ChangeMessagesStore } from './store/change-messages-store.js';
 import { DriftIgnoresStore } from './store/drift-ignores-store.js';
 import { followUpQueue } from './slack/follow-ups.js';
-import { personLabel, personOf } from './slack/people.js';
+import { personLabel, personOf, slackUserLookup, type SlackUserLookup } from './slack/people.js';
+import { WebClient } from '@slack/web-api';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -87,6 +88,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const messages = new ChangeMessagesStore(db);
     const ignores = new DriftIgnoresStore(db, ledger, links);
     const followUps = followUpQueue({ logger });
+    // Who made drift, as Slack users: audit.users first, else Slack's lookup by e-mail (cached).
+    const slackUsers = slackUserLookup({ users: config.file.audit.users, client: new WebClient(config.slack.botToken, slackClientOptions(config)), logger });
     const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
@@ -130,6 +133,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ignores,
       followUps,
       audit: auditStore,
+      slackUsers,
       logger,
       metrics,
       identity,
@@ -143,7 +147,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
-    const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
+    const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, slackUsers, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
       'stopgap started',
@@ -188,6 +192,7 @@ interface DriftDeps {
   posts: DriftPostsStore;
   messages: ChangeMessagesStore;
   audit: AuditStore;
+  slackUsers: SlackUserLookup;
   logger: Logger;
   metrics: Metrics;
   env: NodeJS.ProcessEnv;
@@ -214,7 +219,7 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
       });
   };
   // Unclaimed drift goes to Slack; its messages follow every change of links and findings.
-  const notices = startDriftNotices({ config, ledger, messages, posts, links, personOf: (finding) => personLabel(audit, config.file.audit.users, finding), slackUserOf: (finding) => personOf(audit, config.file.audit.users, finding)?.slackUser, logger, metrics: deps.metrics, now });
+  const notices = startDriftNotices({ config, ledger, messages, posts, links, personOf: (finding) => personLabel(audit, deps.slackUsers, finding), slackUserOf: (finding) => personOf(audit, deps.slackUsers, finding)?.slackUser, logger, metrics: deps.metrics, now });
   links.onChange(() => void notices.sync());
   links.onAmbiguous((ambiguous) => void notices.askWhichChange(ambiguous));
   links.onLinked((changeIds) => void notices.noteLinked(changeIds));

@@ -64,7 +64,8 @@ describe('manifest.yml, own structural check', () => {
   it('asks for exactly the bot scopes Stopgap uses', () => {
     const m = StopgapManifest.parse(loadManifest());
     expect([...m.oauth_config.scopes.bot].sort()).toEqual(
-      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'users:read'].sort(),
+      // users:read.email: who made drift, found by the e-mail address the audit log names them by.
+      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'users:read', 'users:read.email'].sort(),
     );
   });
 

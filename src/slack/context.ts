@@ -16,7 +16,7 @@ import type { BotIdentity } from './identity.js';
 import type { FollowUps } from './follow-ups.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { Finding } from '../drift/findings.js';
-import { personLabel } from './people.js';
+import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
 
 export interface SlackDeps {
@@ -34,6 +34,8 @@ export interface SlackDeps {
   followUps: FollowUps;
   /** Writes the Kubernetes audit webhook reported, for who made a finding. */
   audit: AuditStore;
+  /** Kubernetes usernames to Slack users (audit.users, else e-mail lookup). */
+  slackUsers: SlackUserLookup;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -108,7 +110,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
-    personOf: (finding) => personLabel(deps.audit, deps.config.file.audit.users, finding),
+    personOf: (finding) => personLabel(deps.audit, deps.slackUsers, finding),
     actionContext: (userId, changeId) => ({
       by: userId,
       now: deps.now(),

@@ -17,8 +17,8 @@ describe('drift attributed to a person through the audit log', () => {
   beforeAll(async () => {
     d = await startDriftApp({
       top: `defaultChannel: C0DRIFT001\naudit:\n  users: { alice@corp.example: U0ALICE01 }`,
-      desired: [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredDeployment({ name: 'web', replicas: 2 })],
-      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveDeployment({ name: 'web', replicas: 2 })],
+      desired: [desiredDeployment({ name: 'payments-api', replicas: 3 }), desiredDeployment({ name: 'web', replicas: 2 }), desiredDeployment({ name: 'cart', replicas: 2 })],
+      live: [liveDeployment({ name: 'payments-api', replicas: 3 }), liveDeployment({ name: 'web', replicas: 2 }), liveDeployment({ name: 'cart', replicas: 2 })],
       kinds: ['Deployment'],
       drift: 'unclaimedAfter: 1s',
       env: { STOPGAP_AUDIT_TOKEN: TOKEN },
@@ -65,5 +65,19 @@ describe('drift attributed to a person through the audit log', () => {
     expect(d.app.server.db.prepare('SELECT slack_user FROM drift_nudges').all()).toEqual([{ slack_user: 'U0ALICE01' }]);
     const nudges = d.app.slack.calls.filter((c) => c.method === 'chat.postMessage' && text(c).includes('You changed'));
     expect(nudges.map((c) => c.fields.channel)).toEqual(['U0ALICE01']);
+  });
+
+  it('finds a person by e-mail in Slack when audit.users does not name them, and asks them too', async () => {
+    d.app.slack.setUser('U0CAROL01', { name: 'carol', email: 'carol@corp.example' });
+    const at = new Date(Date.now() - 1_000).toISOString();
+    expect((await audit([kubectlEvent('scale', { user: 'carol@corp.example', at, auditId: 'scale-3', name: 'cart' })])).status).toBe(200);
+    d.fake.put(liveDeployment({ name: 'cart', replicas: 2, liveReplicas: 6, scaledBy: { manager: 'kubectl', time: at } }));
+    // The lookup runs in the background: the message names Carol once Slack has answered.
+    await d.app.slack.waitForCall('chat.update', (c) => text(c).includes('Deployment shop/cart') && text(c).includes('by <@U0CAROL01>'), 10_000).catch(async () =>
+      d.app.slack.waitForCall('chat.postMessage', (c) => text(c).includes('Deployment shop/cart') && text(c).includes('by <@U0CAROL01>'), 1),
+    );
+    const nudge = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0CAROL01' && text(c).includes('You changed'), 10_000);
+    expect(text(nudge)).toContain('Deployment shop/cart');
+    expect(d.app.slack.calls.filter((c) => c.method === 'users.lookupByEmail' && c.fields.email === 'carol@corp.example')).toHaveLength(1);
   });
 });

@@ -92,6 +92,26 @@ drift:
     expect(metrics).toMatch(/stopgap_audit_batches_total\{outcome="refused_401"\} 3/);
   });
 
+  it('keeps nothing of a Secret\'s data, or of any request or response body', async () => {
+    const value = 'hunter2-db-password';
+    const secret = {
+      ...kubectlEvent('edit', { auditId: 's-1' }),
+      requestURI: '/api/v1/namespaces/shop/secrets/db?fieldManager=kubectl-edit',
+      objectRef: { resource: 'secrets', namespace: 'shop', name: 'db', apiVersion: 'v1' },
+      requestObject: { data: { password: Buffer.from(value).toString('base64') }, stringData: { password: value } },
+      responseObject: { kind: 'Secret', metadata: { name: 'db' }, data: { password: Buffer.from(value).toString('base64') } },
+    };
+    // Secrets are not among prod-eu's watched kinds here, and a watched kind's bodies are dropped as well.
+    const configMap = { ...kubectlEvent('edit', { auditId: 's-2' }), requestObject: { data: { DB_PASSWORD: value } } };
+    expect(await (await post(list([secret, configMap]), { query: '?cluster=prod-eu' })).json()).toMatchObject({ kept: 1, stored: 1 });
+    app.server.db.pragma('wal_checkpoint(TRUNCATE)');
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync(app.dbPath);
+    expect(bytes.includes(Buffer.from(value))).toBe(false);
+    expect(bytes.includes(Buffer.from(Buffer.from(value).toString('base64')))).toBe(false);
+    expect(app.logs()).not.toContain(value);
+  });
+
   it('never logs the tokens', () => {
     expect(app.logs()).not.toContain(TOKEN);
     expect(app.logs()).not.toContain(EU_TOKEN);

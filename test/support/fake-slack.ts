@@ -36,7 +36,7 @@ export type RecordedCall = {
 /** How to fail a call: `status` answers that HTTP status, `retryAfter` answers 429, `error` answers `ok:false`. */
 export type Failure = { error?: string; status?: number; retryAfter?: number };
 
-export type FakeUser = { name?: string; realName?: string; tz?: string; tzOffset?: number; isBot?: boolean };
+export type FakeUser = { name?: string; realName?: string; tz?: string; tzOffset?: number; isBot?: boolean; email?: string };
 
 /** Builds the JSON answer for a method; replaces the default one. */
 export type Responder = (call: RecordedCall) => Record<string, unknown>;
@@ -213,6 +213,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             profile: { display_name: name, real_name: realName },
           },
         };
+      }
+      case 'users.lookupByEmail': {
+        const email = (f.email ?? '').toLowerCase();
+        const found = [...users].find(([, u]) => u.email?.toLowerCase() === email);
+        return found ? { ok: true, user: { id: found[0], team_id: FAKE_TEAM_ID, name: found[1].name ?? found[0].toLowerCase(), profile: { email: found[1].email } } } : { ok: false, error: 'users_not_found' };
       }
       default:
         // Lenient on purpose: tests assert on the recorded calls, not on this answer.
