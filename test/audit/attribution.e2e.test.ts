@@ -5,6 +5,8 @@ import type { RecordedCall } from '../support/fake-slack.js';
 import { waitFor } from '../k8s/helpers.js';
 import { desiredDeployment, liveDeployment } from '../k8s/objects.js';
 import { kubectlEvent } from './kubectl-events.js';
+import { TEST_SIGNING_SECRET } from '../support/app.js';
+import { logChangeStateValues, ownBlockActions, ownViewSubmission, sendInteraction } from '../support/slack-signing.js';
 
 const TOKEN = 'attribution-token-0123456789';
 
@@ -79,5 +81,22 @@ describe('drift attributed to a person through the audit log', () => {
     const nudge = await d.app.slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0CAROL01' && text(c).includes('You changed'), 10_000);
     expect(text(nudge)).toContain('Deployment shop/cart');
     expect(d.app.slack.calls.filter((c) => c.method === 'users.lookupByEmail' && c.fields.email === 'carol@corp.example')).toHaveLength(1);
+
+    // Carol presses "Log it" in the DM: the form opens filled in, and the change she logs takes the drift.
+    const value = /"value":"(drift-post:\d+)"/.exec(text(nudge))?.[1];
+    const click = await sendInteraction(d.app.url, TEST_SIGNING_SECRET, ownBlockActions({ actionId: 'drift_log_it', value, blockId: 'nudge', user: { id: 'U0CAROL01' }, container: 'view' }));
+    expect(click.status).toBe(200);
+    const opened = await d.app.slack.waitForCall('views.open', (c) => JSON.stringify(c.view).includes('cart'));
+    const view = opened.view as { private_metadata: string };
+    const before = d.app.server.ledger.count();
+    const submit = await sendInteraction(
+      d.app.url,
+      TEST_SIGNING_SECRET,
+      ownViewSubmission({ callbackId: 'log_change', privateMetadata: view.private_metadata, user: { id: 'U0CAROL01' }, stateValues: logChangeStateValues({ description: 'scaled cart to 6 for the sale', resources: 'deployment/cart', namespace: 'shop', cluster: 'prod-eu' }) }),
+    );
+    expect(submit.status).toBe(200);
+    const finding = listActiveFindings(d.app.server.db, { cluster: 'prod-eu', name: 'cart' })[0]!;
+    await waitFor(() => d.app.server.db.prepare('SELECT change_id FROM drift_links WHERE finding_id = ?').get(finding.id), 'linked by Log it');
+    expect(d.app.server.db.prepare('SELECT change_id, linked_by FROM drift_links WHERE finding_id = ?').get(finding.id)).toEqual({ change_id: before + 1, linked_by: 'U0CAROL01' });
   });
 });
