@@ -12,6 +12,8 @@ import { scanSettingsFrom } from '../k8s/scan-settings.js';
 import { scanClusters } from '../k8s/scanner.js';
 import { openMigratedDb } from '../store/db.js';
 import { ensureFingerprintKey, listActiveFindings } from '../store/findings-store.js';
+import { AuditStore } from '../store/audit-store.js';
+import type { Person } from '../audit/attribute.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
 import type { CliIo, Command } from './io.js';
@@ -66,7 +68,7 @@ function shown(value: unknown, sensitive: boolean): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
-function findingJson(f: Finding): Record<string, unknown> {
+function findingJson(f: Finding, person: Person | undefined): Record<string, unknown> {
   return {
     id: f.id,
     cluster: f.cluster,
@@ -84,6 +86,9 @@ function findingJson(f: Finding): Record<string, unknown> {
     operation: f.attribution?.operation ?? null,
     time: f.attribution?.time ?? null,
     managerClass: f.attribution?.managerClass ?? null,
+    // Who, when the audit webhook (or `stopgap audit ingest`) reported the write: the user, and with
+    // impersonation who authenticated.
+    person: person ? { username: person.username, via: person.via ?? null } : null,
     firstSeen: f.firstSeen,
     lastSeen: f.lastSeen,
   };
@@ -201,6 +206,7 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const fingerprint = makeFingerprint(ensureFingerprintKey(db));
+    const audit = new AuditStore(db);
     const outcomes = await scanClusters(clusters, {
       db,
       drift: config.file.drift,
@@ -234,7 +240,7 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
               kinds: o.kinds,
               problems: o.problems.map(formatProblem),
             })),
-            findings: findings.map(findingJson),
+            findings: findings.map((f) => findingJson(f, audit.personFor(f))),
           },
           null,
           2,

@@ -3,15 +3,13 @@
  * `audit.users` maps their Kubernetes username to a Slack user, or when the username is an e-mail
  * address Slack knows (`users.lookupByEmail`, cached), else as the username.
  */
-import { attributeFinding, type Person } from '../audit/attribute.js';
-import { pluralOf } from '../audit/watched.js';
+import type { Person } from '../audit/attribute.js';
 import type { Finding } from '../drift/findings.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import { escapeAndTruncate } from './views/index.js';
 
-const WINDOW_MS = 15 * 60_000;
 
 /** The person the audit log names for a finding, with their Slack user when `audit.users` maps them. */
 /** Kubernetes usernames to Slack users: the configured map first, else Slack's e-mail lookup. */
@@ -53,15 +51,7 @@ export function slackUserLookup(deps: { users: Readonly<Record<string, string>>;
 }
 
 export function personOf(audit: AuditStore, slackUserOf: SlackUserLookup, finding: Finding): (Person & { slackUser?: string }) | undefined {
-  const at = Date.parse(finding.attribution?.time ?? finding.firstSeen);
-  if (Number.isNaN(at)) return undefined;
-  const writes = audit.writesTo(
-    finding.cluster,
-    { resource: pluralOf(finding.ref.kind), namespace: finding.ref.namespace ?? '', name: finding.ref.name },
-    new Date(at - WINDOW_MS),
-    new Date(at + 5_000),
-  );
-  const person = attributeFinding(finding, writes);
+  const person = audit.personFor(finding);
   if (!person) return undefined;
   const slackUser = slackUserOf(person.username);
   return slackUser ? { ...person, slackUser } : person;

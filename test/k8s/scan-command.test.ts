@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
 import { runCliCaptured } from '../support/cli.js';
+import { kubectlEvent } from '../audit/kubectl-events.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/store/findings-store.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
@@ -153,6 +154,17 @@ describe('stopgap scan', () => {
       expect(text).not.toContain('live-S3cret');
       expect(text).not.toContain(Buffer.from('live-S3cret').toString('base64'));
     }
+  });
+
+  it('names who made a finding in --json when the audit log reported the write', async () => {
+    h.fake.put(liveDeployment({ name: 'web', replicas: 3, liveReplicas: 8, scaledBy: SCALED }));
+    const path = config({ clusters: [prod()] });
+    const log = join(h.dir, 'audit.log');
+    writeFileSync(log, `${JSON.stringify(kubectlEvent('scale', { user: 'alice@corp.example', at: '2025-03-02T09:57:59Z', name: 'web' }))}\n`);
+    expect((await runCliCaptured(['audit', 'ingest', log, '--cluster', 'prod'], { STOPGAP_DB: join(h.dir, 'cli.db'), STOPGAP_CONFIG: path })).code).toBe(0);
+    const r = await scan(['--json'], { STOPGAP_CONFIG: path });
+    const out = JSON.parse(r.stdout) as { findings: Record<string, unknown>[] };
+    expect(out.findings).toEqual([expect.objectContaining({ path: '/spec/replicas', person: { username: 'alice@corp.example', via: null } })]);
   });
 
   it('reports a broken cluster on stderr and in the output, still scans the others, and exits 2', async () => {
