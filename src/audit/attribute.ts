@@ -30,6 +30,18 @@ const SKEW_MS = 2_000;
 /** A write this long before the field's time is not the one that wrote it. */
 const WINDOW_MS = 15 * 60_000;
 
+/** When the finding's field was written (managedFields time, else first seen); undefined if unreadable. */
+function writtenAt(finding: FindingToAttribute): number | undefined {
+  const at = Date.parse(finding.attribution?.time ?? finding.firstSeen);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** The span of audited writes that can explain a finding: what a store needs to read. */
+export function attributionWindow(finding: FindingToAttribute): { from: Date; to: Date } | undefined {
+  const at = writtenAt(finding);
+  return at === undefined ? undefined : { from: new Date(at - WINDOW_MS), to: new Date(at + SKEW_MS) };
+}
+
 /** The person a finding's write is attributed to: who acted (impersonated identity first), and who authenticated. */
 export interface Person {
   username: string;
@@ -51,8 +63,8 @@ function agrees(write: AuditedWrite, manager: string | undefined, subresource: s
 export function attributeFinding(finding: FindingToAttribute, writes: readonly AuditedWrite[]): Person | undefined {
   const { ref } = finding;
   const resource = pluralOf(ref.kind);
-  const at = Date.parse(finding.attribution?.time ?? finding.firstSeen);
-  if (Number.isNaN(at)) return undefined;
+  const at = writtenAt(finding);
+  if (at === undefined) return undefined;
   const candidates = writes.filter(
     (w) =>
       w.resource === resource &&

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { globMatch } from '../config/glob.js';
+import { isRecord } from '../json.js';
 
 const UserInfo = z.looseObject({
   username: z.string().optional(),
@@ -58,7 +59,7 @@ export function parseAuditBody(text: string): ParsedBatch | undefined {
   try {
     const whole: unknown = JSON.parse(trimmed);
     if (Array.isArray(whole)) values = whole;
-    else if (isObject(whole) && Array.isArray(whole.items)) values = whole.items;
+    else if (isRecord(whole) && Array.isArray(whole.items)) values = whole.items;
     else values = [whole];
   } catch {
     // JSON lines: every non-blank line must be a JSON value.
@@ -80,10 +81,6 @@ export function parseAuditBody(text: string): ParsedBatch | undefined {
     else skipped.push({ index, problem: `${parsed.error.issues[0]?.path.join('.') || '(event)'}: ${parsed.error.issues[0]?.message ?? 'not an audit event'}` });
   });
   return { events, skipped };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -182,9 +179,9 @@ export function keepDecision(event: AuditEvent, opts: KeepOptions): KeepDecision
 
 /** A created object's name when the request used generateName: only the response has it. */
 function nameOf(response: unknown): string | undefined {
-  if (!isObject(response)) return undefined;
+  if (!isRecord(response)) return undefined;
   const metadata = response.metadata;
-  if (!isObject(metadata) || typeof metadata.name !== 'string') return undefined;
+  if (!isRecord(metadata) || typeof metadata.name !== 'string') return undefined;
   // A scale subresource answers with the Scale, named like its object; a Status names nothing useful.
   return response.kind === 'Status' ? undefined : metadata.name;
 }

@@ -30,3 +30,21 @@ export function responderFor(responseUrl: string): Respond {
     }
   };
 }
+
+/**
+ * Tells the person who pressed a button: privately where they pressed it when Slack gave a response_url,
+ * else by DM. A failure is counted and logged, never thrown.
+ */
+export async function tellClicker(
+  deps: { deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void },
+  client: { chat: { postMessage(args: { channel: string; text: string }): Promise<unknown> } },
+  body: { response_url?: string; user: { id: string } },
+  text: string,
+): Promise<void> {
+  try {
+    if (body.response_url) await responderFor(body.response_url)({ response_type: 'ephemeral', text, replace_original: false });
+    else await client.chat.postMessage({ channel: body.user.id, text });
+  } catch (err) {
+    deps.deliveryFailed('button_reply', err, { user: body.user.id });
+  }
+}

@@ -1,7 +1,7 @@
 /** Audit events kept from the webhook: one transaction per batch, each event once, old ones deleted. */
 import type { Db } from './db.js';
 import type { AuditRecord } from '../audit/events.js';
-import { attributeFinding, type AuditedWrite, type FindingToAttribute, type Person } from '../audit/attribute.js';
+import { attributeFinding, attributionWindow, type AuditedWrite, type FindingToAttribute, type Person } from '../audit/attribute.js';
 import { pluralOf } from '../audit/watched.js';
 import { redactSecrets } from '../redact.js';
 
@@ -81,14 +81,9 @@ export class AuditStore {
 
   /** Who made a drifted field: the audited write that best explains it (see audit/attribute.ts), if any. */
   personFor(finding: FindingToAttribute & { cluster: string }): Person | undefined {
-    const at = Date.parse(finding.attribution?.time ?? finding.firstSeen);
-    if (Number.isNaN(at)) return undefined;
-    const writes = this.writesTo(
-      finding.cluster,
-      { resource: pluralOf(finding.ref.kind), namespace: finding.ref.namespace ?? '', name: finding.ref.name },
-      new Date(at - 15 * 60_000),
-      new Date(at + 5_000),
-    );
+    const window = attributionWindow(finding);
+    if (!window) return undefined;
+    const writes = this.writesTo(finding.cluster, { resource: pluralOf(finding.ref.kind), namespace: finding.ref.namespace ?? '', name: finding.ref.name }, window.from, window.to);
     return attributeFinding(finding, writes);
   }
 

@@ -57,11 +57,24 @@ function toLinkable(row: FindingLinkRow): LinkableFinding {
   };
 }
 
-/** How a linked field reads in a ledger event: enough to know what it was without the findings table. */
-function eventFinding(row: FindingLinkRow): Record<string, unknown> {
-  const ns = row.namespace === '' ? '' : `${row.namespace}/`;
-  return { id: row.id, cluster: row.cluster, object: `${row.kind}${row.api_group ? `.${row.api_group}` : ''}/${ns}${row.name}`, path: row.path };
+/** How an object is named in ledger events (`Deployment.apps/shop/web`): readable without the findings table. */
+export function eventObjectName(ref: { group: string; kind: string; namespace?: string; name: string }): string {
+  return `${ref.kind}${ref.group ? `.${ref.group}` : ''}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 }
+
+/** How a linked field reads in a ledger event. */
+function eventFinding(row: FindingLinkRow): Record<string, unknown> {
+  const object = eventObjectName({ group: row.api_group, kind: row.kind, namespace: row.namespace, name: row.name });
+  return { id: row.id, cluster: row.cluster, object, path: row.path };
+}
+
+/** What a committed write tells the listeners: changes that got drift linked, drift left ambiguous. */
+export interface LinkNews {
+  linked?: number[];
+  ambiguous?: LinkOutcome['ambiguous'];
+}
+
+const outcomeNews = (o: LinkOutcome): LinkNews => ({ linked: o.linked.map((l) => l.changeId), ambiguous: o.ambiguous });
 
 /** Logs what a linking pass did: links made, and drift two changes could equally explain. */
 export function logLinkOutcome(log: Logger, outcome: LinkOutcome): void {
@@ -118,15 +131,15 @@ export class LinksStore {
    * A ledger write that changes links, for this store and others that link (ignoring drift): listeners
    * hear of it once committed.
    */
-  async write<R>(fn: () => R, linkedTo?: (result: R) => number[]): Promise<R> {
+  async write<R>(fn: () => R, news?: (result: R) => LinkNews): Promise<R> {
     const result = await this.ledger.writeSoon(fn);
     for (const listener of this.listeners) listener();
-    const changed = linkedTo ? linkedTo(result) : ((result as Partial<LinkOutcome> | undefined)?.linked ?? []).map((l) => l.changeId);
-    if (changed.length > 0) for (const listener of this.linkedListeners) listener(changed);
-    const ambiguous = (result as Partial<LinkOutcome> | undefined)?.ambiguous;
-    if (ambiguous && ambiguous.length > 0) for (const listener of this.ambiguityListeners) listener(ambiguous);
+    const { linked = [], ambiguous = [] } = news?.(result) ?? {};
+    if (linked.length > 0) for (const listener of this.linkedListeners) listener(linked);
+    if (ambiguous.length > 0) for (const listener of this.ambiguityListeners) listener(ambiguous);
     return result;
   }
+
 
   /**
    * Records that the owners were asked about these findings; returns the ones not asked before, so each
@@ -206,22 +219,20 @@ export class LinksStore {
       if (rows.length === 0) return { linked: [], ambiguous: [] };
       const open = this.openChangesNaming(rows.map((r) => r.name));
       return this.record(linkFindings(rows.map(toLinkable), open, clusters), rows, now);
-    });
+    }, outcomeNews);
   }
 
   /** Links a newly logged change to the active unlinked findings it names (and explains best). */
   linkChangeSoon(changeId: number, clusters: readonly string[], now: Date): Promise<LinkOutcome> {
     const none: LinkOutcome = { linked: [], ambiguous: [] };
+    const row = this.stmts.changeRow.get(changeId) as { resources: string; status: string } | undefined;
+    if (!row || (row.status !== 'open' && row.status !== 'in_review')) return Promise.resolve(none);
+    // A change's references never change: the names it mentions are read once.
+    const names = JSON.stringify(ResourceList.parse(JSON.parse(row.resources)).map((r) => r.name));
     // Most changes name nothing that drifted: find that out with one small read, before any write.
-    const names = (): string[] => {
-      const row = this.stmts.changeRow.get(changeId) as { resources: string; status: string } | undefined;
-      if (!row || (row.status !== 'open' && row.status !== 'in_review')) return [];
-      return ResourceList.parse(JSON.parse(row.resources)).map((r) => r.name);
-    };
-    const named = names();
-    if (named.length === 0 || (this.stmts.unlinkedNaming.all({ names: JSON.stringify(named) }) as unknown[]).length === 0) return Promise.resolve(none);
+    if ((this.stmts.unlinkedNaming.all({ names }) as unknown[]).length === 0) return Promise.resolve(none);
     return this.write(() => {
-      const rows = this.stmts.unlinkedNaming.all({ names: JSON.stringify(names()) }) as FindingLinkRow[];
+      const rows = this.stmts.unlinkedNaming.all({ names }) as FindingLinkRow[];
       const open = this.openChangesNaming(rows.map((r) => r.name));
       const change = open.find((c) => c.id === changeId);
       if (!change || rows.length === 0) return none;
@@ -232,7 +243,7 @@ export class LinksStore {
         rows.filter((r) => chosen.has(r.id) || ambiguous.some((a) => a.findingId === r.id)),
         now,
       );
-    });
+    }, outcomeNews);
   }
 
 
@@ -242,7 +253,7 @@ export class LinksStore {
    * can take credit for drift already put right.
    */
   claimSoon(findingIds: readonly number[], changeId: number, by: string, now: Date): Promise<{ claimed: number[]; already: number[] }> {
-    return this.write(() => this.claimNow(findingIds, changeId, by, now), (result) => (result.claimed.length > 0 ? [changeId] : []));
+    return this.write(() => this.claimNow(findingIds, changeId, by, now), (result) => ({ linked: result.claimed.length > 0 ? [changeId] : [] }));
   }
 
   /** {@link claimSoon} inside a write another store is making (its events join that transaction). */

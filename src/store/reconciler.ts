@@ -5,7 +5,7 @@
  */
 import type { Db } from './db.js';
 import type { LedgerStore } from './ledger-store.js';
-import type { LinksStore } from './links-store.js';
+import { eventObjectName, type LinksStore } from './links-store.js';
 import type { Finding } from '../drift/findings.js';
 import { SYSTEM_ACTOR, type ReconcileEvidence } from '../ledger/lifecycle.js';
 import type { Change } from '../ledger/model.js';
@@ -20,11 +20,10 @@ function evidenceValue(value: unknown): unknown {
 }
 
 function evidenceOf(f: Finding): ReconcileEvidence {
-  const ns = f.ref.namespace ? `${f.ref.namespace}/` : '';
   return {
     finding: f.id,
     cluster: f.cluster,
-    object: `${f.ref.kind}${f.ref.group ? `.${f.ref.group}` : ''}/${ns}${f.ref.name}`,
+    object: eventObjectName(f.ref),
     path: f.path,
     resolution: f.resolution ?? 'cleared',
     resolvedAt: f.resolvedAt ?? '',

@@ -1,7 +1,7 @@
 import type { App as BoltApp, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { SlackContext } from '../../context.js';
-import { responderFor } from '../../response-url.js';
+import { tellClicker } from '../../response-url.js';
 import { CHANGE_ACTION_IDS, actionConfirmation, changeActionModal, escapeAndTruncate } from '../../views/index.js';
 
 function changeIdFrom(value: string | undefined): number | undefined {
@@ -9,18 +9,6 @@ function changeIdFrom(value: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Tells the person who clicked: in the message's thread of replies when Slack gave a response_url, else by DM. */
-async function tell(ctx: SlackContext, client: WebClient, body: BlockAction, text: string): Promise<void> {
-  try {
-    if (body.response_url) {
-      await responderFor(body.response_url)({ response_type: 'ephemeral', text, replace_original: false });
-    } else {
-      await client.chat.postMessage({ channel: body.user.id, text });
-    }
-  } catch (err) {
-    ctx.deliveryFailed('button_reply', err, { user: body.user.id });
-  }
-}
 
 /**
  * The buttons on a change card. "Mark reverted" acts at once; "Mark codified" and "Dismiss" ask for the
@@ -34,7 +22,7 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
     if (id === undefined || !change) {
       await ack();
       ctx.metrics.refusals.inc({ code: 'not_found' });
-      await tell(ctx, client, body, `There is no change ${escapeAndTruncate(action.value ?? '(none)', 40)} any more, so nothing was changed. \`/fix list all\` shows the ledger.`);
+      await tellClicker(ctx, client, body, `There is no change ${escapeAndTruncate(action.value ?? '(none)', 40)} any more, so nothing was changed. \`/fix list all\` shows the ledger.`);
       return;
     }
     if (kind === 'reverted') {
@@ -46,19 +34,19 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
       } catch (err) {
         await ack();
         const busy = ctx.writeFailed(err, { change: change.key, user: body.user.id });
-        await tell(ctx, client, body, busy ? `The ledger is busy and ${change.key} was *not* updated. Try again in a moment.` : `Something went wrong and ${change.key} was not updated. Try \`/fix reverted ${change.key}\`.`);
+        await tellClicker(ctx, client, body, busy ? `The ledger is busy and ${change.key} was *not* updated. Try again in a moment.` : `Something went wrong and ${change.key} was not updated. Try \`/fix reverted ${change.key}\`.`);
         return;
       }
       // Acknowledged only once the status move is committed.
       await ack();
       if (!result.ok) {
         ctx.metrics.refusals.inc({ code: result.code });
-        await tell(ctx, client, body, result.message);
+        await tellClicker(ctx, client, body, result.message);
         return;
       }
       if (result.duplicate) return;
       ctx.logger.info({ change: change.key, user: body.user.id, action: 'reverted' }, 'change updated');
-      await tell(ctx, client, body, actionConfirmation(result.change, { type: 'reverted' }));
+      await tellClicker(ctx, client, body, actionConfirmation(result.change, { type: 'reverted' }));
       return;
     }
     await ack();
@@ -66,7 +54,7 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
     const opened = await ctx.openView(body.trigger_id, changeActionModal({ kind, changeKey: change.key, privateMetadata: JSON.stringify({ kind, id }) }));
     if (!opened) {
       const example = kind === 'codified' ? `/fix codified ${change.key} <PR URL>` : `/fix dismiss ${change.key} <reason>`;
-      await tell(ctx, client, body, `Slack would not open the form just now, so nothing was changed. Type \`${example}\` instead.`);
+      await tellClicker(ctx, client, body, `Slack would not open the form just now, so nothing was changed. Type \`${example}\` instead.`);
     }
   };
 
