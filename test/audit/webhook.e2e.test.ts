@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { freePort, startTestApp, type TestApp } from '../support/app.js';
 import { kubectlEvent } from './kubectl-events.js';
 
 const TOKEN = 'audit-token-0123456789abcdef';
@@ -115,5 +115,26 @@ drift:
   it('never logs the tokens', () => {
     expect(app.logs()).not.toContain(TOKEN);
     expect(app.logs()).not.toContain(EU_TOKEN);
+  });
+});
+
+describe('the audit webhook on its own port (audit.port)', () => {
+  let app: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    app = await startTestApp({ env: { STOPGAP_AUDIT_TOKEN: TOKEN }, config: `clusters:\n  - name: prod-eu\n    context: nowhere\ndrift:\n  backoffInitialSeconds: 5\naudit:\n  port: ${port}\n` });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('answers there, and not beside Slack\'s endpoint', async () => {
+    const send = (base: string) =>
+      fetch(`${base}/k8s/audit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify([kubectlEvent('scale', { auditId: 'p-1' })]) });
+    const own = await send(`http://127.0.0.1:${port}`);
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ stored: 1 });
+    expect((await send(app.url)).status).toBe(404);
   });
 });
