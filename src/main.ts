@@ -104,7 +104,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const auditStore = new AuditStore(db);
     if (audit.token || config.file.clusters.some((c) => c.auditToken)) {
       const now = opts.now ?? (() => new Date());
-      const route = auditRoute({ audit, clusters: config.file.clusters, store: auditStore, logger, now, onBatch: (outcome) => metrics.auditBatches.inc({ outcome }) });
+      const route = auditRoute({
+        audit,
+        clusters: config.file.clusters,
+        store: auditStore,
+        logger,
+        now,
+        fingerprint: makeFingerprint(ensureFingerprintKey(db)),
+        sensitivePointers: config.file.drift.sensitivePointers,
+        onBatch: (outcome) => metrics.auditBatches.inc({ outcome }),
+      });
       // Retention: events older than audit.retention go, at start-up and hourly.
       const purge = () => {
         try {

@@ -26,13 +26,18 @@ export const MIN_KNOWN_SECRET_LENGTH = 8;
 const CREDENTIAL_KEY =
   /(password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|signature|(^|[_.-])(pass|pwd)$)/i;
 
+/** True when a field or key name names a credential (`DB_PASSWORD`, `apiKey`, `token`). */
+export function isCredentialKey(name: string): boolean {
+  return CREDENTIAL_KEY.test(name);
+}
+
 /**
  * True when text ends with a credential's name and its separator (`password=`, `api_key: `), so that
  * whatever follows, such as a Slack link, is the credential itself.
  */
 export function endsWithCredentialKey(text: string): boolean {
   const m = /([A-Za-z0-9_.-]+)\s*[=:]\s*["']?$/.exec(text.slice(-200));
-  return m !== null && CREDENTIAL_KEY.test(m[1] ?? '');
+  return m !== null && isCredentialKey(m[1] ?? '');
 }
 
 const PATTERNS: [RegExp, (m: string, ...groups: string[]) => string][] = [

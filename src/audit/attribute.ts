@@ -1,9 +1,10 @@
 /**
  * Who made a drifted field: of the audited writes to the finding's object, the one at or just before
- * the time its field manager wrote it, preferring a write whose field manager, user agent or
- * subresource agrees with what managedFields say. Pure.
+ * the time its field manager wrote it, preferring a write whose recorded body changed the drifted
+ * field, then one whose field manager, user agent or subresource agrees with what managedFields say. Pure.
  */
 import { pluralOf } from './watched.js';
+import { samePlace } from './changed-fields.js';
 
 /** An audited write, as attribution needs it. */
 export interface AuditedWrite {
@@ -16,10 +17,14 @@ export interface AuditedWrite {
   impersonatedUser?: string;
   userAgent?: string;
   fieldManager?: string;
+  /** The fields the write changed, when its request body was audited. */
+  changedPaths?: readonly string[];
   at: string;
 }
 
 export interface FindingToAttribute {
+  /** The drifted field (JSON pointer); a write that changed it is the best explanation. */
+  path?: string;
   ref: { group: string; kind: string; namespace?: string; name: string };
   attribution?: { manager: string; subresource?: string; time?: string };
   firstSeen: string;
@@ -50,8 +55,10 @@ export interface Person {
   at: string;
 }
 
-function agrees(write: AuditedWrite, manager: string | undefined, subresource: string | undefined): number {
+function agrees(write: AuditedWrite, manager: string | undefined, subresource: string | undefined, path: string | undefined): number {
   let score = 0;
+  // The body says which fields the write changed: one that changed the drifted field outranks the rest.
+  if (path !== undefined && write.changedPaths) score += write.changedPaths.some((p) => samePlace(p, path)) ? 4 : -1;
   if (manager && write.fieldManager === manager) score += 2;
   // Without a field manager the server names it after the user agent up to its first '/'.
   if (manager && !write.fieldManager && write.userAgent?.split('/')[0] === manager) score += 1;
@@ -75,9 +82,10 @@ export function attributeFinding(finding: FindingToAttribute, writes: readonly A
       Date.parse(w.at) >= at - WINDOW_MS,
   );
   if (candidates.length === 0) return undefined;
+  const score = (w: AuditedWrite): number => agrees(w, finding.attribution?.manager, finding.attribution?.subresource, finding.path);
   const best = [...candidates].sort(
     (a, b) =>
-      agrees(b, finding.attribution?.manager, finding.attribution?.subresource) - agrees(a, finding.attribution?.manager, finding.attribution?.subresource) ||
+      score(b) - score(a) ||
       Math.abs(Date.parse(a.at) - at) - Math.abs(Date.parse(b.at) - at),
   )[0] as AuditedWrite;
   return best.impersonatedUser ? { username: best.impersonatedUser, via: best.username, at: best.at } : { username: best.username, at: best.at };

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { globMatch } from '../config/glob.js';
 import { isRecord } from '../json.js';
+import { changedFields, type ChangedField } from './changed-fields.js';
 
 const UserInfo = z.looseObject({
   username: z.string().optional(),
@@ -38,6 +39,7 @@ export const AuditEvent = z.looseObject({
     .optional(),
   responseStatus: z.looseObject({ code: z.number().int().optional() }).optional(),
   responseObject: z.unknown().optional(),
+  requestObject: z.unknown().optional(),
   requestReceivedTimestamp: z.string().max(64).optional(),
   stageTimestamp: z.string().max(64).optional(),
   /** v1beta1 */
@@ -111,12 +113,17 @@ export interface AuditRecord {
   /** When the write completed (RFC 3339). */
   at: string;
   code: number;
+  /** With a request body (levels Request and RequestResponse): the fields it changed, never the body. */
+  changed?: ChangedField[];
 }
 
 export interface KeepOptions {
   /** Resources (plural, lower case, with their API group as `group/resource`, core as `resource`) a cluster watches. */
   watched: ReadonlySet<string>;
   automationUsers: readonly string[];
+  /** Hides sensitive values among the changed fields; without it, changed fields are not read. */
+  fingerprint?: (value: string) => string;
+  sensitivePointers?: readonly string[];
 }
 
 export type KeepDecision = { keep: true; record: AuditRecord } | { keep: false; reason: string };
@@ -154,6 +161,7 @@ export function keepDecision(event: AuditEvent, opts: KeepOptions): KeepDecision
   const at = event.stageTimestamp ?? event.requestReceivedTimestamp ?? event.timestamp;
   if (!at || Number.isNaN(Date.parse(at))) return { keep: false, reason: 'time' };
   const name = ref.name ?? nameOf(event.responseObject);
+  const changed = opts.fingerprint ? changedFields(event, { fingerprint: opts.fingerprint, ...(opts.sensitivePointers ? { sensitivePointers: opts.sensitivePointers } : {}) }) : undefined;
   return {
     keep: true,
     record: {
@@ -173,6 +181,7 @@ export function keepDecision(event: AuditEvent, opts: KeepOptions): KeepDecision
       ...(fieldManagerOf(event.requestURI) ? { fieldManager: fieldManagerOf(event.requestURI) } : {}),
       at: new Date(Date.parse(at)).toISOString(),
       code,
+      ...(changed ? { changed } : {}),
     },
   };
 }

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { makeFingerprint } from '../drift/fingerprint.js';
+import { ensureFingerprintKey } from '../store/findings-store.js';
 import { keepDecision, parseAuditBody, type AuditRecord } from '../audit/events.js';
 import { watchedResources } from '../audit/watched.js';
 import { loadConfig } from '../config/config.js';
@@ -51,13 +53,19 @@ export async function runAudit(argv: string[], io: CliIo): Promise<number> {
     const batch = parseAuditBody(text);
     if (!batch) throw new StopgapError('parse_failed', `${file === '-' ? 'standard input' : file} is not JSON: expected audit events as JSON lines or an EventList`);
     const watched = watchedResources(kindSpecsOf(cluster));
-    const kept: AuditRecord[] = [];
-    for (const event of batch.events) {
-      const d = keepDecision(event, { watched, automationUsers: config.file.audit.automationUsers });
-      if (d.keep) kept.push(d.record);
-    }
     const db = openMigratedDb(config.dbPath);
     try {
+      const keep = {
+        watched,
+        automationUsers: config.file.audit.automationUsers,
+        fingerprint: makeFingerprint(ensureFingerprintKey(db)),
+        sensitivePointers: config.file.drift.sensitivePointers,
+      };
+      const kept: AuditRecord[] = [];
+      for (const event of batch.events) {
+        const d = keepDecision(event, keep);
+        if (d.keep) kept.push(d.record);
+      }
       const stored = kept.length === 0 ? 0 : new AuditStore(db).storeBatch(cluster.name, kept, new Date());
       writeLine(io.stdout, `Read ${batch.events.length} events for ${cluster.name}: kept ${kept.length} writes by people, ${stored} new${batch.skipped.length ? `; ${batch.skipped.length} lines were not audit events` : ''}.`);
     } finally {

@@ -24,6 +24,10 @@ export interface AuditRouteDeps {
   store: AuditStore;
   logger: Logger;
   now: () => Date;
+  /** Keyed fingerprint for sensitive values among the changed fields (the installation's key). */
+  fingerprint: (value: string) => string;
+  /** The drift config's sensitive pointers: their values are kept only as fingerprints. */
+  sensitivePointers: readonly string[];
   /** Counts each refused or accepted batch by outcome. */
   onBatch?: (outcome: string) => void;
 }
@@ -121,7 +125,12 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
           answer(res, 400, { error: 'not JSON: expected an audit EventList, an Event, an array of events or JSON lines' });
           return;
         }
-        const opts = { watched: watched.get(who.cluster) ?? new Set<string>(), automationUsers: deps.audit.automationUsers };
+        const opts = {
+          watched: watched.get(who.cluster) ?? new Set<string>(),
+          automationUsers: deps.audit.automationUsers,
+          fingerprint: deps.fingerprint,
+          sensitivePointers: deps.sensitivePointers,
+        };
         const kept: AuditRecord[] = [];
         for (const event of batch.events) {
           const decision = keepDecision(event, opts);

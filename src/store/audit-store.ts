@@ -1,6 +1,7 @@
 /** Audit events kept from the webhook: one transaction per batch, each event once, old ones deleted. */
 import type { Db } from './db.js';
 import type { AuditRecord } from '../audit/events.js';
+import type { ChangedField } from '../audit/changed-fields.js';
 import { attributeFinding, attributionWindow, type AuditedWrite, type FindingToAttribute, type Person } from '../audit/attribute.js';
 import { pluralOf } from '../audit/watched.js';
 import { redactSecrets } from '../redact.js';
@@ -12,13 +13,13 @@ export class AuditStore {
     this.stmts = {
       insert: db.prepare(`INSERT OR IGNORE INTO audit_events
         (cluster, audit_id, stage, verb, resource, api_group, namespace, name, subresource, username, impersonated,
-         groups_json, user_agent, source_ips_json, field_manager, at, code, received_at)
+         groups_json, user_agent, source_ips_json, field_manager, at, code, received_at, changed_json)
         VALUES (@cluster, @auditId, @stage, @verb, @resource, @apiGroup, @namespace, @name, @subresource, @username, @impersonated,
-         @groups, @userAgent, @sourceIPs, @fieldManager, @at, @code, @receivedAt)`),
+         @groups, @userAgent, @sourceIPs, @fieldManager, @at, @code, @receivedAt, @changed)`),
       purge: db.prepare('DELETE FROM audit_events WHERE at < ?'),
       count: db.prepare('SELECT count(*) AS n FROM audit_events'),
       writesTo: db.prepare(`SELECT resource, api_group AS apiGroup, namespace, name, subresource, username, impersonated AS impersonatedUser,
-        user_agent AS userAgent, field_manager AS fieldManager, at FROM audit_events
+        user_agent AS userAgent, field_manager AS fieldManager, changed_json AS changedJson, at FROM audit_events
         WHERE cluster = @cluster AND resource = @resource AND namespace = @namespace AND name = @name AND at >= @from AND at <= @to
         ORDER BY at DESC LIMIT 50`),
     };
@@ -50,6 +51,7 @@ export class AuditStore {
           at: r.at,
           code: r.code,
           receivedAt: at,
+          changed: r.changed === undefined ? null : JSON.stringify(r.changed),
         });
         added += res.changes;
       }
@@ -64,7 +66,7 @@ export class AuditStore {
 
   /** Audited writes to one object between two times, newest first (at most 50). */
   writesTo(cluster: string, object: { resource: string; namespace: string; name: string }, from: Date, to: Date): AuditedWrite[] {
-    const rows = this.stmts.writesTo.all({ cluster, ...object, from: from.toISOString(), to: to.toISOString() }) as (AuditedWrite & { subresource: string | null; impersonatedUser: string | null; userAgent: string | null; fieldManager: string | null })[];
+    const rows = this.stmts.writesTo.all({ cluster, ...object, from: from.toISOString(), to: to.toISOString() }) as (AuditedWrite & { subresource: string | null; impersonatedUser: string | null; userAgent: string | null; fieldManager: string | null; changedJson: string | null })[];
     return rows.map((r) => ({
       resource: r.resource,
       apiGroup: r.apiGroup,
@@ -76,6 +78,7 @@ export class AuditStore {
       ...(r.impersonatedUser ? { impersonatedUser: r.impersonatedUser } : {}),
       ...(r.userAgent ? { userAgent: r.userAgent } : {}),
       ...(r.fieldManager ? { fieldManager: r.fieldManager } : {}),
+      ...(r.changedJson ? { changedPaths: pathsOf(r.changedJson) } : {}),
     }));
   }
 
@@ -90,4 +93,8 @@ export class AuditStore {
   count(): number {
     return (this.stmts.count.get() as { n: number }).n;
   }
+}
+
+function pathsOf(json: string): string[] {
+  return (JSON.parse(json) as ChangedField[]).map((c) => c.path);
 }

@@ -36,3 +36,18 @@ describe('who made a drifted field', () => {
     expect(attributeFinding(scale, writes)).toEqual({ username: 'bob', via: 'system:admin', at: '2026-11-30T03:11:30Z' });
   });
 });
+
+describe('who made a drifted field, by what the write changed', () => {
+  it('prefers the write whose recorded body changed the drifted field over a closer one that changed another', () => {
+    const drifted = { ...finding('2026-11-30T03:12:00Z'), path: '/data/LOG_LEVEL' };
+    const writes = [
+      write('2026-11-30T03:11:58Z', 'dave', { fieldManager: 'kubectl-edit', changedPaths: ['/data/FEATURE_X'] }),
+      write('2026-11-30T03:09:00Z', 'alice', { fieldManager: 'kubectl-edit', changedPaths: ['/data/LOG_LEVEL'] }),
+    ];
+    expect(attributeFinding(drifted, writes)?.username).toBe('alice');
+    // A write whose body holds the whole map (or a field inside the drifted one) explains it too.
+    expect(attributeFinding(drifted, [writes[0] as AuditedWrite, write('2026-11-30T03:09:00Z', 'erin', { changedPaths: ['/data'] })])?.username).toBe('erin');
+    // Without bodies, the earlier rules decide: the closest agreeing write.
+    expect(attributeFinding(drifted, writes.map(({ changedPaths: _, ...w }) => w))?.username).toBe('dave');
+  });
+});

@@ -19,7 +19,7 @@ clusters:
     kinds: [Deployment, ConfigMap, Node]
   - name: prod-us
     context: nowhere
-    kinds: [Deployment]
+    kinds: [Deployment, Secret]
 audit:
   automationUsers: ['argocd-*']
   maxBodyBytes: 200000
@@ -57,6 +57,21 @@ drift:
     expect((await post('{"items": [', { query: '?cluster=prod-eu' })).status).toBe(400);
     const big = list(Array.from({ length: 400 }, () => ({ ...kubectlEvent('scale'), padding: 'x'.repeat(1_000) })));
     expect((await post(big, { query: '?cluster=prod-eu' })).status).toBe(413);
+    // A batch cut short: as JSON it is malformed (400); on the wire, the sender hangs up mid-body.
+    const whole = JSON.stringify(list([kubectlEvent('scale'), kubectlEvent('edit')]));
+    expect((await post(whole.slice(0, Math.floor(whole.length / 2)), { query: '?cluster=prod-eu' })).status).toBe(400);
+    const { connect } = await import('node:net');
+    const { port } = new URL(app.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /k8s/audit?cluster=prod-eu HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole.slice(0, 100)}`);
+        setImmediate(() => socket.destroy());
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    // Still serving, and nothing of any of it was stored.
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     expect(stored()).toEqual([]);
   });
 
@@ -82,11 +97,14 @@ drift:
       { cluster: 'prod-eu', audit_id: 'a-5', verb: 'patch', resource: 'nodes', name: 'ip-10-0-1-7', subresource: null, username: 'system:admin', impersonated: 'bob@corp.example', field_manager: null },
       { cluster: 'prod-eu', audit_id: 'a-0', verb: 'patch', resource: 'deployments', name: 'checkout', subresource: null, username: 'alice@corp.example', impersonated: null, field_manager: 'kubectl-set' },
     ]);
-    // Bodies are never stored: not the ConfigMap's value, not the image.
+    // Bodies are never stored, only the fields they changed: the scale's response (a Scale with its status) is gone.
     app.server.db.pragma('wal_checkpoint(TRUNCATE)');
     const dump = JSON.stringify(app.server.db.prepare('SELECT * FROM audit_events').all());
-    expect(dump).not.toContain('debug');
-    expect(dump).not.toContain('checkout:0.9.7');
+    expect(dump).not.toContain('autoscaling/v1');
+    const changed = (id: string) => app.server.db.prepare("SELECT changed_json AS c FROM audit_events WHERE audit_id = ?").pluck().get(id);
+    expect(JSON.parse(changed('a-1') as string)).toEqual([{ path: '/spec/replicas', value: '12' }]);
+    expect(JSON.parse(changed('a-2') as string)).toEqual([{ path: '/data/LOG_LEVEL', value: '"debug"' }]);
+    expect(JSON.parse(changed('a-0') as string)).toEqual([{ path: '/spec/template/spec/containers/name=api/image', value: '"registry.example.com/checkout:0.9.7"' }]);
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/stopgap_audit_batches_total\{outcome="accepted"\} 3/);
     expect(metrics).toMatch(/stopgap_audit_batches_total\{outcome="refused_401"\} 3/);
@@ -101,9 +119,14 @@ drift:
       requestObject: { data: { password: Buffer.from(value).toString('base64') }, stringData: { password: value } },
       responseObject: { kind: 'Secret', metadata: { name: 'db' }, data: { password: Buffer.from(value).toString('base64') } },
     };
-    // Secrets are not among prod-eu's watched kinds here, and a watched kind's bodies are dropped as well.
+    // Secrets are not among prod-eu's watched kinds; a credential-named ConfigMap key is kept as a fingerprint.
     const configMap = { ...kubectlEvent('edit', { auditId: 's-2' }), requestObject: { data: { DB_PASSWORD: value } } };
     expect(await (await post(list([secret, configMap]), { query: '?cluster=prod-eu' })).json()).toMatchObject({ kept: 1, stored: 1 });
+    // prod-us watches Secrets: the write is kept, its changed fields named, their values only fingerprints.
+    expect(await (await post(list([secret]), { query: '?cluster=prod-us' })).json()).toMatchObject({ kept: 1, stored: 1 });
+    const fields = JSON.parse(app.server.db.prepare("SELECT changed_json FROM audit_events WHERE cluster = 'prod-us' AND audit_id = 's-1'").pluck().get() as string) as { path: string; value: string }[];
+    expect(fields.map((f) => f.path)).toEqual(['/data/password', '/stringData/password']);
+    for (const f of fields) expect(f.value).toMatch(/^hmac-sha256:[0-9a-f]{16}$/);
     app.server.db.pragma('wal_checkpoint(TRUNCATE)');
     const { readFileSync } = await import('node:fs');
     const bytes = readFileSync(app.dbPath);

@@ -8,7 +8,7 @@ import { freePort, serveEnv, TEST_SIGNING_SECRET } from '../support/app.js';
 import { requireBuiltCli, spawnCli, type CliProcess } from '../support/built-cli.js';
 import { startFakeKube, writeKubeconfig, type FakeKube } from '../support/fake-k8s.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
-import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
+import { logChangeStateValues, ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
 import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
 import { kubectlEvent } from '../audit/kubectl-events.js';
@@ -88,6 +88,26 @@ describe('the built serve: linking, unclaimed drift, the audit nudge, verified c
     expect(text(post)).toContain('by <@U0ALICE01>');
     const nudge = await slack.waitForCall('chat.postMessage', (c) => c.fields.channel === 'U0ALICE01' && text(c).includes('You changed'), 10_000);
     expect(text(nudge)).toContain('ConfigMap shop/app-config');
+
+    // Alice presses "Log it" in the DM: the form opens filled in, and the change she logs takes the drift.
+    const value = /"value":"(drift-post:\d+)"/.exec(text(nudge))?.[1];
+    expect(value).toBeDefined();
+    const click = await sendInteraction(url, TEST_SIGNING_SECRET, ownBlockActions({ actionId: 'drift_log_it', value, blockId: 'nudge', user: { id: 'U0ALICE01' }, container: 'view' }));
+    expect(click.status).toBe(200);
+    const opened = await slack.waitForCall('views.open', (c) => JSON.stringify(c.view).includes('app-config'), 10_000);
+    const submit = await sendInteraction(
+      url,
+      TEST_SIGNING_SECRET,
+      ownViewSubmission({
+        callbackId: 'log_change',
+        privateMetadata: (opened.view as { private_metadata: string }).private_metadata,
+        user: { id: 'U0ALICE01' },
+        stateValues: logChangeStateValues({ description: 'LOG_LEVEL debug while chasing INC-9', resources: 'configmap/app-config', namespace: 'shop', cluster: 'prod-eu' }),
+      }),
+    );
+    expect(submit.status).toBe(200);
+    await waitFor(() => query<{ change_id: number }>("SELECT l.change_id FROM drift_links l JOIN drift_findings f ON f.id = l.finding_id WHERE f.name = 'app-config'"), 'edit linked to SG-2', 10_000);
+    expect(query("SELECT l.change_id, l.linked_by FROM drift_links l JOIN drift_findings f ON f.id = l.finding_id WHERE f.name = 'app-config'")).toEqual({ change_id: 2, linked_by: 'U0ALICE01' });
 
     // Put back by hand: SG-1 closes as reverted, verified.
     fake.put(liveDeployment({ name: 'payments-api', replicas: 3 }));

@@ -24,7 +24,7 @@ describe('the "you changed X, log it?" DM', () => {
       { postId: 7, finding: finding(2, 'payments-api', '/spec/template/spec/containers/name=api/image') },
       { postId: 9, finding: finding(3, 'checkout', '/spec/replicas') },
     ]);
-    expect(m.text).toBe('You changed Deployment shop/payments-api in prod-eu and 2 more: log it?');
+    expect(m.text).toBe('You changed Deployment shop/payments-api in prod-eu at 03:12 UTC (/spec/replicas 3 → 10) and 2 more. Log it?');
     const actions = m.blocks.filter((b) => b.type === 'actions') as { elements: { action_id: string; value: string }[] }[];
     expect(actions.map((a) => a.elements.map((e) => e.value))).toEqual([
       ['drift-post:7', 'drift-post:7', 'drift-post:7'],
@@ -32,5 +32,13 @@ describe('the "you changed X, log it?" DM', () => {
     ]);
     expect(actions[0]?.elements.map((e) => e.action_id)).toEqual(['drift_log_it', 'drift_link_existing', 'drift_ignore']);
     expect(JSON.stringify(m.blocks)).toContain('`3` → `10`');
+  });
+
+  it('says what, where, when and from what to what, as the notification a phone shows', () => {
+    expect(nudgeMessage([{ postId: 7, finding: finding(1, 'payments-api', '/spec/replicas') }]).text).toBe(
+      'You changed Deployment shop/payments-api in prod-eu at 03:12 UTC (/spec/replicas 3 → 10). Log it?',
+    );
+    const secret: Finding = { ...finding(4, 'db', '/data/password'), ref: { group: '', version: 'v1', kind: 'Secret', namespace: 'shop', name: 'db' }, sensitive: true, desired: 'hmac-sha256:aaaa', live: 'hmac-sha256:bbbb' };
+    expect(nudgeMessage([{ postId: 8, finding: secret }]).text).toMatch(/^You changed Secret shop\/db in prod-eu at 03:12 UTC \(\/data\/password changed \(fingerprint/);
   });
 });

@@ -7,7 +7,7 @@ import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { Finding } from '../../drift/findings.js';
 import { changeKey } from '../../ledger/model.js';
 import { context, section } from './change-views.js';
-import { findingLine, objectLabel } from './drift-views.js';
+import { differenceText, findingLine, objectLabel } from './drift-views.js';
 import { LIMITS, escapeAndTruncate, firstLine, truncate } from './mrkdwn.js';
 import type { SlackMessage } from './types.js';
 
@@ -158,6 +158,14 @@ export function nudgeMessage(items: readonly { postId: number; finding: Finding 
   }
   if (byPost.size > shown) blocks.push(context(`…and ${byPost.size - shown} more objects: \`/fix drift\` lists them.`));
   const first = items[0]?.finding;
-  const text = first ? `You changed ${objectLabel(first)} in ${first.cluster}${items.length > 1 ? ` and ${items.length - 1} more` : ''}: log it?` : 'Log your changes?';
+  const text = first ? `You changed ${nudgeSummary(first)}${items.length > 1 ? ` and ${items.length - 1} more` : ''}. Log it?` : 'Log your changes?';
   return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** `Deployment shop/payments-api in prod-eu at 03:12 UTC (/spec/replicas 3 → 10)`: the notification's line. */
+function nudgeSummary(f: Finding): string {
+  const at = new Date(f.attribution?.time ?? f.firstSeen);
+  const when = Number.isNaN(at.getTime()) ? '' : ` at ${at.toISOString().slice(11, 16)} UTC`;
+  const what = f.path === '' ? '' : ` (${f.path} ${differenceText(f).replace(/\x60/g, '')})`;
+  return `${objectLabel(f)} in ${f.cluster}${when}${what}`;
 }
