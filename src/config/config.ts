@@ -7,6 +7,7 @@ import { ClusterConfig, DriftConfig } from './clusters.js';
 import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { TeamsConfig } from './teams.js';
 import { AuditConfig } from './audit.js';
+import { NaggingConfig } from './nagging.js';
 import { uniqueNames } from './unique-names.js';
 import { DEFAULT_DB_PATH } from './defaults.js';
 
@@ -42,6 +43,8 @@ export const FileConfig = z
     defaultChannel: SlackChannelId.optional(),
     teams: TeamsConfig,
     audit: AuditConfig.prefault({}),
+    /** Reminders and escalations (see config/nagging.ts); a team may override any key. */
+    nagging: NaggingConfig.prefault({}),
   })
   .strict();
 export type FileConfig = z.infer<typeof FileConfig>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { globMatch } from './glob.js';
+import { NaggingOverride } from './nagging.js';
 import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { uniqueNames } from './unique-names.js';
 
@@ -22,6 +23,8 @@ export const TeamConfig = z.strictObject({
   channel: SlackChannelId,
   members: z.array(SlackUserId).optional(),
   match: z.array(TeamMatch).min(1, 'give at least one match entry, e.g. { namespace: shop }'),
+  /** This team's reminder and escalation settings, over the top level's `nagging:`. */
+  nagging: NaggingOverride.optional(),
 });
 export type TeamConfig = z.infer<typeof TeamConfig>;
 
