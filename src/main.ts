@@ -16,6 +16,8 @@ import { personLabel, personOf, slackUserLookup, type SlackUserLookup } from './
 import { WebClient } from '@slack/web-api';
 import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
+import { createReminders, scheduleReminders, type Reminders } from './slack/reminders.js';
+import { NagStore } from './store/nag-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
 import { auditRoute } from './http/audit-route.js';
@@ -39,6 +41,8 @@ export interface Server {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
+  /** Reminders and escalations: tests drive ticks with their own clock. */
+  reminders: Reminders;
   stop(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export interface StartOptions {
   identity?: Pick<ResolveIdentityOptions, 'attempts' | 'firstDelayMs'>;
   /** How long a request may wait for a locked database, and for its listener before it is acknowledged. */
   timings?: { busyDeadlineMs?: number; ackDeadlineMs?: number };
+  /** Run the reminder schedule (node-cron, every minute); tests that drive ticks themselves turn it off. */
+  schedules?: boolean;
 }
 
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
@@ -156,6 +162,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
     cleanups.push(() => running.stop());
+    const reminders = createReminders({
+      config,
+      store: new NagStore(db),
+      ledger,
+      links,
+      logger,
+      now: opts.now ?? (() => new Date()),
+      onOutcome: (kind, outcome) => metrics.reminders.inc({ kind, outcome }),
+    });
+    if (opts.schedules !== false) cleanups.push(scheduleReminders(reminders, logger));
     const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, slackUsers, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
@@ -171,6 +187,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       metrics,
       readiness,
+      reminders,
       stop: async () => {
         if (stopped) return;
         stopped = true;

@@ -9,6 +9,7 @@ export interface Metrics {
   deliveryFailures: Counter<'kind'>;
   changesByStatus: Gauge<'status'>;
   auditBatches: Counter<'outcome'>;
+  reminders: Counter<'kind' | 'outcome'>;
 }
 
 /** One registry per process (or per test app), so parallel apps never share counters. */
@@ -47,6 +48,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: (
       name: 'stopgap_slack_delivery_failures_total',
       help: 'Messages to Slack that could not be delivered (the ledger kept the change), by kind',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    reminders: new Counter({
+      name: 'stopgap_reminders_total',
+      help: 'Reminder DMs and escalations handled by the sender, by kind and outcome (sent, retry, rate_limited, failed, skipped)',
+      labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),
     auditBatches: new Counter({

@@ -67,6 +67,8 @@ export interface TestAppOptions {
   /** Prepares the fake Slack before the app starts (e.g. Socket Mode's apps.connections.open answer). */
   beforeStart?: (slack: FakeSlack) => void;
   timings?: StartOptions['timings'];
+  /** Run the reminder schedule; off by default: tests drive ticks with `server.reminders`. */
+  schedules?: boolean;
 }
 
 /** Starts the real app on port 0 against a fake Slack Web API and a temp database. */
@@ -91,7 +93,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     sink.on('data', (chunk: Buffer) => {
       logText += chunk.toString('utf8');
     });
-    return startServer({ env, logDestination: sink, now: opts.now, timings: opts.timings });
+    return startServer({ env, logDestination: sink, now: opts.now, timings: opts.timings, schedules: opts.schedules ?? false });
   };
   let server = await start();
   const app: TestApp = {

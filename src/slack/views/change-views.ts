@@ -142,7 +142,7 @@ export function changeLoggedMessage(change: Change, opts: ChangeLoggedOptions = 
   return { text, blocks };
 }
 
-function changeActions(change: Change): ActionsBlock {
+export function changeActions(change: Change): ActionsBlock {
   const button = (actionId: ChangeActionId, label: string, style?: 'primary' | 'danger') => ({
     type: 'button' as const,
     action_id: actionId,

@@ -7,3 +7,4 @@ export * from './change-action-modal.js';
 export * from './drift-views.js';
 export * from './drift-post.js';
 export * from './link-drift-modal.js';
+export * from './reminder.js';
