@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   redact: async () => (await import('./redact.js')).benchRedact(),
   linking: async () => (await import('./linking.js')).benchLinking(),
   audit: async () => (await import('./audit.js')).benchAudit(),
+  nagging: async () => (await import('./nagging.js')).benchNagging(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -18,6 +18,7 @@ import { Reconciler } from './store/reconciler.js';
 import { startDriftNotices } from './slack/drift-notices.js';
 import { createReminders, scheduleReminders, type Reminders } from './slack/reminders.js';
 import { NagStore } from './store/nag-store.js';
+import { createZones } from './slack/zones.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
 import { auditRoute } from './http/audit-route.js';
@@ -139,8 +140,12 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         cleanups.push(() => closeServer(auditServer));
       }
     }
+    // Reminders' state and people's time zones (reminders in working hours, dates in the person's zone).
+    const nagStore = new NagStore(db);
+    const zones = createZones({ store: nagStore, client: new WebClient(config.slack.botToken, slackClientOptions(config)), logger });
     const app = createSlackApp({
       config,
+      zones,
       ledger,
       links,
       posts,
@@ -164,7 +169,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     cleanups.push(() => running.stop());
     const reminders = createReminders({
       config,
-      store: new NagStore(db),
+      store: nagStore,
+      zones,
       ledger,
       links,
       logger,

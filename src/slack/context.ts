@@ -18,6 +18,7 @@ import type { AuditStore } from '../store/audit-store.js';
 import type { Finding } from '../drift/findings.js';
 import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
+import type { Zones } from './zones.js';
 
 export interface SlackDeps {
   config: ServeConfig;
@@ -36,6 +37,8 @@ export interface SlackDeps {
   audit: AuditStore;
   /** Kubernetes usernames to Slack users (audit.users, else e-mail lookup). */
   slackUsers: SlackUserLookup;
+  /** People's time zones (users.info, kept for a day): a date someone gives means their working day's start. */
+  zones: Zones;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;

@@ -14,11 +14,11 @@ import { WebClient } from '@slack/web-api';
 import cron from 'node-cron';
 import { isBusyError } from '../store/busy.js';
 import { naggingFor, type NaggingConfig } from '../config/nagging.js';
-import { teamFor } from '../config/teams.js';
+import { naggingOfChange, teamOfChange } from '../nagging/settings.js';
 import type { Change } from '../ledger/model.js';
 import type { Logger } from '../log.js';
 import { decide, type Due } from '../nagging/policy.js';
-import { knownZone } from '../nagging/working-time.js';
+import type { Zones } from './zones.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { LinksStore } from '../store/links-store.js';
 import type { NagCandidate, NagStore, NewOutboxRow, OutboxRow } from '../store/nag-store.js';
@@ -40,8 +40,6 @@ const PERMANENT = new Set([
   'messages_tab_disabled',
 ]);
 
-/** A zone looked up this long ago is asked for again (people travel). */
-const ZONE_TTL_MS = 24 * 3_600_000;
 /** Owners whose zone is looked up per tick, at most: the rest wait for the next tick. */
 const ZONE_LOOKUPS_PER_TICK = 50;
 /** Changes decided per transaction: the event loop gets a turn between chunks. */
@@ -59,6 +57,8 @@ export interface ReminderDeps {
   now: () => Date;
   /** Counts messages by kind and outcome (sent, retry, failed, skipped). */
   onOutcome?: (kind: string, outcome: string) => void;
+  /** Owners' time zones. */
+  zones: Zones;
   /** Slack client for the sender; by default one that reports 429s instead of waiting on them. */
   client?: WebClient;
 }
@@ -100,11 +100,8 @@ export function createReminders(deps: ReminderDeps): Reminders {
   let paused: number | undefined;
   let sending: Promise<number> | undefined;
 
-  const teamOf = (c: Pick<Change, 'cluster' | 'resources'>) => {
-    const first = c.resources[0];
-    return teamFor(teams, { ...(c.cluster ? { cluster: c.cluster } : {}), ...(first?.namespace ? { namespace: first.namespace } : {}), ...(first ? { kind: first.kind } : {}) });
-  };
-  const settingsOf = (c: Pick<Change, 'cluster' | 'resources'>): NaggingConfig => naggingFor(base, teamOf(c)?.nagging);
+  const teamOf = (c: Pick<Change, 'cluster' | 'resources'>) => teamOfChange(teams, c);
+  const settingsOf = (c: Pick<Change, 'cluster' | 'resources'>): NaggingConfig => naggingOfChange(config.file, c);
   /** Every setting a change could get: the bounds for the candidate query. */
   const all = [base, ...teams.map((t) => naggingFor(base, t.nagging))];
   const bounds = { firstAfterMs: Math.min(...all.map((s) => s.firstAfter)), cadenceMs: Math.min(...all.flatMap((s) => [s.every, s.inReviewEvery])) };
@@ -124,41 +121,18 @@ export function createReminders(deps: ReminderDeps): Reminders {
     return escalateTo(c).map((recipient) => ({ changeId: c.id, kind: 'escalation', slot: due.slot, recipient, reason: due.reason }));
   }
 
-  function zoneOf(user: string): string {
-    return knownZone(store.zone(user)?.tz ?? undefined);
-  }
-
-  /** Looks up owners' time zones Slack has not told us yet (or not lately); failures fall back to UTC. */
-  async function learnZones(owners: Iterable<string>, now: Date): Promise<void> {
-    let asked = 0;
-    for (const user of owners) {
-      const known = store.zone(user);
-      if (known && now.getTime() - Date.parse(known.fetchedAt) < ZONE_TTL_MS) continue;
-      if (asked++ >= ZONE_LOOKUPS_PER_TICK) break;
-      try {
-        const res = (await client.users.info({ user })) as { user?: { tz?: string; deleted?: boolean } };
-        store.setZone(user, res.user?.tz ?? null, now, res.user?.deleted ? 'deactivated' : undefined);
-      } catch (err) {
-        const code = (err as SlackError).data?.error;
-        // Without an answer the person keeps the zone they had, or UTC; asked again in a day.
-        store.setZone(user, known?.tz ?? null, now, code ?? 'lookup_failed');
-        log.warn({ user, error: code ?? (err as Error).message }, 'could not look up a time zone; using UTC until the next try');
-      }
-    }
-  }
-
   async function tick(): Promise<number> {
     const now = deps.now();
     const candidates = store.candidates(now, bounds);
     if (candidates.length === 0) return 0;
-    await learnZones(new Set(candidates.map((c) => c.owner)), now);
+    await deps.zones.learn(new Set(candidates.map((c) => c.owner)), now, ZONE_LOOKUPS_PER_TICK);
     let added = 0;
     for (let i = 0; i < candidates.length; i += CHUNK) {
       const ids = candidates.slice(i, i + CHUNK).map((c) => c.id);
       added += store.commitDecisions(
         ids,
         (c) => {
-          const d = decide(c, c.state, settingsOf(c), zoneOf(c.owner), now);
+          const d = decide(c, c.state, settingsOf(c), deps.zones.zoneOf(c.owner), now);
           return { next: d.next, rows: d.due.flatMap((due) => recipients(due, c)) };
         },
         now,

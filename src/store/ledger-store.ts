@@ -330,6 +330,14 @@ export class LedgerStore {
     return { changes: rows.map(toChange), total: n };
   }
 
+  /** Open changes `user` logged with someone else as owner, earliest due first, at most `limit`. */
+  loggedForOthers(user: string, limit: number): { changes: Change[]; total: number } {
+    const where = `actor = @user AND owner <> @user AND status IN ('open', 'in_review')`;
+    const rows = this.db.prepare(`SELECT * FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`).all({ user, limit }) as ChangeRow[];
+    const { n } = this.db.prepare(`SELECT count(*) AS n FROM changes WHERE ${where}`).get({ user }) as { n: number };
+    return { changes: rows.map(toChange), total: n };
+  }
+
   events(changeId: number): { type: string; actor: string; at: string; data: unknown }[] {
     const rows = this.db
       .prepare('SELECT type, actor, at, data FROM change_events WHERE change_id = ? ORDER BY seq')

@@ -8,6 +8,7 @@ import { NagStore } from '../../src/store/nag-store.js';
 import { LedgerStore } from '../../src/store/ledger-store.js';
 import { LinksStore } from '../../src/store/links-store.js';
 import { createReminders } from '../../src/slack/reminders.js';
+import { createZones } from '../../src/slack/zones.js';
 import { createLogger } from '../../src/log.js';
 import { PassThrough } from 'node:stream';
 
@@ -172,14 +173,18 @@ describe('reminders and escalations', () => {
     const db = openMigratedDb(app.dbPath);
     try {
       const ledger = new LedgerStore(db);
+      const store = new NagStore(db);
+      const client = new WebClient(TEST_BOT_TOKEN, { slackApiUrl: app.slack.apiUrl, retryConfig: { retries: 0 } });
+      const logger = createLogger({ level: 'silent', destination: new PassThrough() });
       const other = createReminders({
         config: app.server.config,
-        store: new NagStore(db),
+        store,
+        zones: createZones({ store, client, logger }),
         ledger,
         links: new LinksStore(db, ledger),
-        logger: createLogger({ level: 'silent', destination: new PassThrough() }),
+        logger,
         now: () => clock,
-        client: new WebClient(TEST_BOT_TOKEN, { slackApiUrl: app.slack.apiUrl, retryConfig: { retries: 0 } }),
+        client,
       });
       const added = await Promise.all([app.server.reminders.tick(), other.tick()]);
       expect(added.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import {
   ownViewSubmission,
   sendEvent,
   sendInteraction,
+  ownHomeOpened,
   sendSlashCommand,
   sharedSlackFixturesPresent,
 } from '../support/slack-signing.js';
@@ -224,19 +225,6 @@ describe('message shortcut "Log as temporary fix"', () => {
   });
 });
 
-/** An Events API envelope around app_home_opened, shaped like Slack's. */
-function homeOpened(eventId: string, user: string, tab: 'home' | 'messages') {
-  return {
-    token: 'x',
-    team_id: 'T0STOPGAP',
-    api_app_id: 'A0STOPGAP',
-    type: 'event_callback',
-    event_id: eventId,
-    event_time: Math.floor(Date.now() / 1000),
-    event: { type: 'app_home_opened', user, channel: 'D0HOME', tab },
-  };
-}
-
 describe('App Home', () => {
   it('publishes the person’s own open changes when they open the Home tab', async () => {
     await sendSlashCommand(
@@ -246,7 +234,7 @@ describe('App Home', () => {
     );
     // The command's answer is its acknowledgement: the change is committed by the time it returns.
     const fixture = loadSlackFixture('app_home_opened.event_callback.home-tab-with-view.json');
-    const envelope = fixture ?? homeOpened('Ev0OWNHOME', 'U12345678', 'home');
+    const envelope = fixture ?? ownHomeOpened('Ev0OWNHOME', 'U12345678', 'home');
     const res = await sendEvent(app.url, TEST_SIGNING_SECRET, envelope);
     expect(res.status).toBe(200);
     const publish = await app.slack.waitForCall('views.publish');
@@ -257,7 +245,7 @@ describe('App Home', () => {
   });
 
   it('handles a retried event (same event_id) once', async () => {
-    const envelope = homeOpened('Ev0RETRIED', 'U0RETRY', 'home');
+    const envelope = ownHomeOpened('Ev0RETRIED', 'U0RETRY', 'home');
     expect((await sendEvent(app.url, TEST_SIGNING_SECRET, envelope)).status).toBe(200);
     await app.slack.waitForCall('views.publish');
     const retry = await sendEvent(app.url, TEST_SIGNING_SECRET, envelope, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
@@ -268,7 +256,7 @@ describe('App Home', () => {
 
   it('ignores the Messages tab', async () => {
     const fixture = loadSlackFixture('app_home_opened.event_callback.messages-tab.org-app.bolt-python.json');
-    const envelope = fixture ?? homeOpened('Ev0OWNMSG', 'U12345678', 'messages');
+    const envelope = fixture ?? ownHomeOpened('Ev0OWNMSG', 'U12345678', 'messages');
     const res = await sendEvent(app.url, TEST_SIGNING_SECRET, envelope);
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 100));

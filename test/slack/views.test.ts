@@ -6,6 +6,7 @@ import type { Change } from '../../src/ledger/model.js';
 import {
   CHANGE_ACTION_IDS,
   CHANGE_ACTIONS_BLOCK_ID,
+  changeKeyOfBlock,
   LIST_LIMIT,
   LOG_CHANGE_ACTION_ID,
   LOG_CHANGE_BLOCK_IDS,
@@ -159,12 +160,16 @@ describe('changeLoggedMessage', () => {
     expect(last?.elements?.[0]?.text).toBe('Reconcile it: `/stopgap codified SG-7 &lt;PR&gt;` or `/stopgap reverted SG-7`');
   });
 
-  it('adds buttons only when asked, each carrying the change key', () => {
+  it('adds actions only when asked, each carrying the change key', () => {
     expect(loose(changeLoggedMessage(change()).blocks).some((b) => b.type === 'actions')).toBe(false);
     const actions = loose(changeLoggedMessage(change(), { withActions: true }).blocks).find((b) => b.type === 'actions');
-    expect(actions?.block_id).toBe(CHANGE_ACTIONS_BLOCK_ID);
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual(Object.values(CHANGE_ACTION_IDS));
-    expect(actions?.elements?.every((e) => e.value === 'SG-7')).toBe(true);
+    expect(actions?.block_id).toBe(`${CHANGE_ACTIONS_BLOCK_ID}:SG-7`);
+    expect(changeKeyOfBlock(actions?.block_id)).toBe('SG-7');
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['change_codified', 'change_reverted', 'change_snooze', 'change_reassign', 'change_dismiss']);
+    const buttons = actions?.elements?.filter((e) => Object.values(CHANGE_ACTION_IDS).includes(e.action_id as never));
+    expect(buttons?.every((e) => e.value === 'SG-7')).toBe(true);
+    const snooze = actions?.elements?.find((e) => e.action_id === 'change_snooze') as { options?: { value: string }[] } | undefined;
+    expect(snooze?.options?.map((o) => o.value)).toEqual(['SG-7 1d', 'SG-7 3d', 'SG-7 1w', 'SG-7 date']);
   });
 
   it('escapes user text but keeps mentions Slack put in it', () => {

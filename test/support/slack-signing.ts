@@ -193,6 +193,10 @@ export type OwnBlockActionsInput = {
   viewId?: string;
   responseUrl?: string;
   triggerId?: string;
+  /** Replaces the button's fields: a menu choice (`{ type: 'static_select', selected_option }`), a picked user. */
+  element?: Record<string, unknown>;
+  /** The message the action was on, as the bot posted it (default: one actions block). */
+  messageBlocks?: unknown[];
 };
 
 /** A `block_actions` payload for a button click (like `block_actions.button-in-message.bolt-python.json`). */
@@ -208,6 +212,7 @@ export function ownBlockActions(input: OwnBlockActionsInput): Record<string, unk
     text: { type: 'plain_text', text: 'Button', emoji: true },
     value: input.value ?? '',
     action_ts: slackTs(),
+    ...input.element,
   };
   const common = {
     type: 'block_actions',
@@ -249,7 +254,7 @@ export function ownBlockActions(input: OwnBlockActionsInput): Record<string, unk
       text: 'Stopgap message',
       ts: messageTs,
       bot_id: 'B0STOPGAP',
-      blocks: [{ type: 'actions', block_id: blockId, elements: [] }],
+      blocks: input.messageBlocks ?? [{ type: 'actions', block_id: blockId, elements: [] }],
     },
     state: { values: {} },
     response_url: input.responseUrl ?? `https://hooks.slack.com/actions/${OWN_TEAM.id}/${fresh()}/own`,
@@ -393,4 +398,17 @@ export function ownMessageShortcut(input: OwnMessageShortcutInput): Record<strin
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** An Events API envelope around app_home_opened, shaped like Slack's. */
+export function ownHomeOpened(eventId: string, user: string, tab: 'home' | 'messages' = 'home'): Record<string, unknown> {
+  return {
+    token: 'x',
+    team_id: 'T0STOPGAP',
+    api_app_id: 'A0STOPGAP',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { type: 'app_home_opened', user, channel: 'D0HOME', tab },
+  };
 }

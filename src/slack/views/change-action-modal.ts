@@ -1,4 +1,7 @@
-/** Small modals behind the change buttons: a PR link for "Mark codified", a reason for "Dismiss". Pure. */
+/**
+ * Small modals behind a change card's actions: a PR link for "Mark codified", a reason for "Dismiss", a
+ * day for "Snooze → Pick a date…". Pure.
+ */
 import type { ModalView } from '@slack/types';
 import { truncate } from './mrkdwn.js';
 
@@ -6,9 +9,10 @@ export const CHANGE_ACTION_MODAL_CALLBACK_ID = 'change_action';
 export const CHANGE_ACTION_INPUT_BLOCK_ID = 'input';
 export const CHANGE_ACTION_INPUT_ACTION_ID = 'value';
 
-export type ChangeActionModalKind = 'codified' | 'dismiss';
+export type ChangeActionModalKind = 'codified' | 'dismiss' | 'snooze';
 
-export function changeActionModal(args: { kind: ChangeActionModalKind; changeKey: string; privateMetadata: string }): ModalView {
+export function changeActionModal(args: { kind: ChangeActionModalKind; changeKey: string; privateMetadata: string; /** The date picker starts on the day after this. */ today?: Date }): ModalView {
+  if (args.kind === 'snooze') return snoozeModal(args.changeKey, args.privateMetadata, args.today ?? new Date());
   const codified = args.kind === 'codified';
   return {
     type: 'modal',
@@ -35,6 +39,26 @@ export function changeActionModal(args: { kind: ChangeActionModalKind; changeKey
               max_length: 1000,
               placeholder: { type: 'plain_text', text: 'the node was replaced' },
             },
+      },
+    ],
+  };
+}
+
+function snoozeModal(changeKey: string, privateMetadata: string, today: Date): ModalView {
+  const tomorrow = new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10);
+  return {
+    type: 'modal',
+    callback_id: CHANGE_ACTION_MODAL_CALLBACK_ID,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: truncate(`Snooze ${changeKey}`, 24) },
+    submit: { type: 'plain_text', text: 'Snooze' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: CHANGE_ACTION_INPUT_BLOCK_ID,
+        label: { type: 'plain_text', text: 'No reminders until the start of your working day on' },
+        element: { type: 'datepicker', action_id: CHANGE_ACTION_INPUT_ACTION_ID, initial_date: tomorrow },
       },
     ],
   };

@@ -16,13 +16,26 @@ import {
 } from './mrkdwn.js';
 import type { SlackMessage } from './types.js';
 
-/** Buttons on the channel announcement (only when `withActions` is set). The button value is the change key. */
+/**
+ * A change card's actions (the announcement with `withActions`, reminders, escalations): buttons whose
+ * value is the change key, a Snooze menu whose option values are `SG-12 1d` (or `SG-12 date`: pick a
+ * date), and a Reassign user picker; the block ID ends with the change key, for the picker.
+ */
 export const CHANGE_ACTIONS_BLOCK_ID = 'change_actions';
 export const CHANGE_ACTION_IDS = {
   codified: 'change_codified',
   reverted: 'change_reverted',
   dismiss: 'change_dismiss',
 } as const;
+export const CHANGE_SNOOZE_ACTION_ID = 'change_snooze';
+export const CHANGE_REASSIGN_ACTION_ID = 'change_reassign';
+/** The Snooze menu's choices: a duration `/fix snooze` accepts, or `date` to pick one. */
+export const SNOOZE_CHOICES: readonly { label: string; value: string }[] = [
+  { label: '1 day', value: '1d' },
+  { label: '3 days', value: '3d' },
+  { label: '1 week', value: '1w' },
+  { label: 'Pick a date…', value: 'date' },
+];
 export type ChangeActionId = (typeof CHANGE_ACTION_IDS)[keyof typeof CHANGE_ACTION_IDS];
 
 /** Changes shown by `/fix list` before the "and N more" line. */
@@ -113,13 +126,18 @@ export type ChangeLoggedOptions = {
   withActions?: boolean;
   /** Marks the due date as overdue when `now` is past it. */
   now?: Date;
+  /** What was done from this message, when it is redrawn after an action. */
+  note?: string;
 };
+
+/** The announcement's first block: a message acted on is redrawn as an announcement. */
+export const CHANGE_LOGGED_HEAD_BLOCK_ID = 'change_logged_head';
 
 /** The in-channel announcement of a newly logged change. */
 export function changeLoggedMessage(change: Change, opts: ChangeLoggedOptions = {}): SlackMessage {
   const commandName = opts.commandName ?? '/fix';
   const blocks: KnownBlock[] = [
-    section(`:memo: *${change.key}* logged by ${mention(change.actor)}`),
+    { ...section(`:memo: *${change.key}* logged by ${mention(change.actor)}`), block_id: CHANGE_LOGGED_HEAD_BLOCK_ID },
     section(escapeAndTruncate(change.description, LIMITS.sectionText)),
     ...fieldSections([
       ['Owner', mention(change.owner)],
@@ -132,7 +150,8 @@ export function changeLoggedMessage(change: Change, opts: ChangeLoggedOptions = 
   ];
   if (change.messageLink) blocks.push(context(`From ${linkOrText(change.messageLink)}`));
   blocks.push(context(reconcileHint(change, commandName)));
-  if (opts.withActions) blocks.push(changeActions(change));
+  if (opts.withActions && (change.status === 'open' || change.status === 'in_review')) blocks.push(changeActions(change));
+  if (opts.note) blocks.push(context(opts.note));
 
   const text = truncate(
     `${change.key} logged by ${mention(change.actor)}: ${escapeAndTruncate(firstLine(change.description), 500)} ` +
@@ -152,13 +171,26 @@ export function changeActions(change: Change): ActionsBlock {
   });
   return {
     type: 'actions',
-    block_id: CHANGE_ACTIONS_BLOCK_ID,
+    block_id: `${CHANGE_ACTIONS_BLOCK_ID}:${change.key}`,
     elements: [
       button(CHANGE_ACTION_IDS.codified, 'Mark codified', 'primary'),
       button(CHANGE_ACTION_IDS.reverted, 'Mark reverted'),
+      {
+        type: 'static_select',
+        action_id: CHANGE_SNOOZE_ACTION_ID,
+        placeholder: { type: 'plain_text', text: 'Snooze' },
+        options: SNOOZE_CHOICES.map((c) => ({ text: { type: 'plain_text', text: c.label }, value: `${change.key} ${c.value}` })),
+      },
+      { type: 'users_select', action_id: CHANGE_REASSIGN_ACTION_ID, placeholder: { type: 'plain_text', text: 'Reassign' } },
       button(CHANGE_ACTION_IDS.dismiss, 'Dismiss'),
     ],
   };
+}
+
+/** The change key an actions block names (`change_actions:SG-12`). */
+export function changeKeyOfBlock(blockId: string | undefined): string | undefined {
+  const m = /^change_actions:(SG-\d{1,9})$/.exec(blockId ?? '');
+  return m?.[1];
 }
 
 /** Everything about one change, for `/fix show SG-n`. */

@@ -17,6 +17,10 @@ const DRIFT_SHOWN = 5;
 
 export type EscalationReason = 'overdue' | 'unanswered' | 'undeliverable';
 
+/** First blocks' IDs: a message acted on is redrawn as what it was (`escalation_head:overdue`). */
+export const REMINDER_HEAD_BLOCK_ID = 'reminder_head';
+export const ESCALATION_HEAD_BLOCK_ID = 'escalation_head';
+
 /** `3 days`, `5 hours`, `2 weeks`: how long ago, roughly. */
 export function ageText(fromIso: string, now: Date): string {
   const ms = Math.max(0, now.getTime() - Date.parse(fromIso));
@@ -65,8 +69,10 @@ function factsBlock(change: Change, now: Date): KnownBlock {
 export interface ReminderArgs {
   change: Change;
   now: Date;
-  /** Which reminder this is (1 for the first). */
-  number: number;
+  /** Which reminder this is (1 for the first); unknown when the message is redrawn after an action. */
+  number?: number;
+  /** What was done from this message, shown under it when it is redrawn (`Snoozed until … by @alice`). */
+  note?: string;
   /** Linked findings the scanner still sees, and how many are linked in all. */
   live: readonly Finding[];
   linked: number;
@@ -76,13 +82,14 @@ export function reminderMessage(args: ReminderArgs): SlackMessage {
   const { change, now } = args;
   const lead = change.status === 'in_review' ? `:hourglass: *${change.key}* is codified but not yet confirmed by the scanner.` : `:wave: *${change.key}* is still open: codify it in git or revert it.`;
   const blocks: KnownBlock[] = [
-    section(lead),
+    { ...section(lead), block_id: REMINDER_HEAD_BLOCK_ID },
     section(escapeAndTruncate(change.description, LIMITS.sectionText)),
     factsBlock(change, now),
     ...driftBlocks(change, args.live, args.linked),
   ];
   if (change.status === 'open' || change.status === 'in_review') blocks.push(changeActions(change));
-  blocks.push(context(`Reminder ${args.number} · owner ${mention(change.owner)}`));
+  blocks.push(context(`${args.number === undefined ? 'Reminder' : `Reminder ${args.number}`} · owner ${mention(change.owner)}`));
+  if (args.note) blocks.push(context(args.note));
   const text = truncate(`Reminder: ${change.key} is still ${change.status === 'in_review' ? 'in review' : 'open'} (${ageText(change.createdAt, now)} old): ${escapeAndTruncate(firstLine(change.description), 300)}`, LIMITS.fallbackText);
   return { text, blocks };
 }
@@ -101,12 +108,13 @@ export function escalationMessage(args: EscalationArgs): SlackMessage {
     undeliverable: 'could not be sent to its owner by DM',
   };
   const blocks: KnownBlock[] = [
-    section(`:rotating_light: *${change.key}* ${why[args.reason]}. Owner: ${mention(change.owner)}.`),
+    { ...section(`:rotating_light: *${change.key}* ${why[args.reason]}. Owner: ${mention(change.owner)}.`), block_id: `${ESCALATION_HEAD_BLOCK_ID}:${args.reason}` },
     section(escapeAndTruncate(change.description, LIMITS.sectionText)),
     factsBlock(change, now),
     ...driftBlocks(change, args.live, args.linked),
   ];
   if (change.status === 'open' || change.status === 'in_review') blocks.push(changeActions(change));
+  if (args.note) blocks.push(context(args.note));
   const plainWhy: Record<EscalationReason, string> = { overdue: 'is overdue', unanswered: `has ${args.unanswered} unanswered reminders`, undeliverable: 'could not be sent to its owner' };
   const text = truncate(`${change.key} ${plainWhy[args.reason]} (owner ${mention(change.owner)}): ${escapeAndTruncate(firstLine(change.description), 300)}`, LIMITS.fallbackText);
   return { text, blocks };
