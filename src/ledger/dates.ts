@@ -48,6 +48,32 @@ export function parseIsoTimestamp(text: string): Date | undefined {
 
 export type DurationResult = { kind: 'ok'; date: Date } | { kind: 'invalid' } | { kind: 'too_far' };
 
+/** A calendar day. */
+export interface CalendarDay {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/**
+ * "A date" as one person means it: their calendar (which day `now` is, where they are) and when their
+ * working day starts on a given day. Without one, a date is a UTC day starting at 00:00.
+ */
+export interface PersonalDays {
+  today(now: Date): CalendarDay & { weekday: number };
+  startOf(day: CalendarDay): Date;
+}
+
+const UTC_DAYS: PersonalDays = {
+  today: (now) => ({ year: now.getUTCFullYear(), month: now.getUTCMonth() + 1, day: now.getUTCDate(), weekday: now.getUTCDay() }),
+  startOf: (day) => new Date(Date.UTC(day.year, day.month - 1, day.day)),
+};
+
+function plusDays(day: CalendarDay, n: number): CalendarDay {
+  const d = new Date(Date.UTC(day.year, day.month - 1, day.day) + n * DAY_MS);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
 const UNIT_MS: Record<string, number> = {
   h: HOUR_MS, hr: HOUR_MS, hrs: HOUR_MS, hour: HOUR_MS, hours: HOUR_MS,
   d: DAY_MS, day: DAY_MS, days: DAY_MS,
@@ -69,17 +95,17 @@ const ABSURD_MS = 100 * 365 * DAY_MS;
 
 /**
  * When a snooze given as `3d`, `1w`, `12h`, `2 weeks`, `tomorrow`, `monday`, `next week`, `YYYY-MM-DD`
- * or an ISO date-time with a zone would end. Relative forms count from `now`; `tomorrow` and weekdays keep
- * `now`'s time of day; a bare date means 00:00 UTC that day. The result may lie in the past: callers
- * decide what range they accept.
+ * or an ISO date-time with a zone would end. Relative forms count from `now`; `tomorrow` keeps `now`'s
+ * time of day; a weekday or a bare date means the start of the person's working day then (`days`), else
+ * 00:00 UTC. The result may lie in the past: callers decide what range they accept.
  */
-export function parseDuration(text: string, now: Date): Date | undefined {
-  const r = resolveDuration(text, now);
+export function parseDuration(text: string, now: Date, days?: PersonalDays): Date | undefined {
+  const r = resolveDuration(text, now, days);
   return r.kind === 'ok' ? r.date : undefined;
 }
 
 /** Like `parseDuration`, but says why there is no end time: not a duration, or too far to represent. */
-export function resolveDuration(text: string, now: Date): DurationResult {
+export function resolveDuration(text: string, now: Date, days: PersonalDays = UTC_DAYS): DurationResult {
   if (typeof text !== 'string' || !(now instanceof Date) || Number.isNaN(now.getTime())) {
     return { kind: 'invalid' };
   }
@@ -99,13 +125,15 @@ export function resolveDuration(text: string, now: Date): DurationResult {
   const wd = /^(?:next\s)?([a-z]+)$/.exec(s);
   const target = wd?.[1] === undefined ? undefined : WEEKDAYS[wd[1]];
   if (target !== undefined) {
-    const ahead = (target - now.getUTCDay() + 7) % 7 || 7;
-    return ok(addDays(now, ahead));
+    // The next such day in the person's own calendar (a week on when it is today).
+    const today = days.today(now);
+    const ahead = (target - today.weekday + 7) % 7 || 7;
+    return ok(days.startOf(plusDays(today, ahead)));
   }
   // Impossible dates (2027-02-30, 2026-13-01, 24:00) are refused, never rolled over into the next month.
   if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
     const date = parseIsoDay(s);
-    return date === undefined ? { kind: 'invalid' } : ok(date);
+    return date === undefined ? { kind: 'invalid' } : ok(days.startOf({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }));
   }
   if (/^\d{4}-\d{2}-\d{2}t/.test(s)) {
     const date = parseIsoTimestamp(s);

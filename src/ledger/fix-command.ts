@@ -19,7 +19,7 @@
  * `INPUT_LIMITS`.
  */
 import { commandName, readDraft, type DraftContext, type FixDraft } from './change-draft.js';
-import { DAY_MS, addDays, isoDayOf, resolveDuration } from './dates.js';
+import { DAY_MS, addDays, isoDayOf, resolveDuration, type PersonalDays } from './dates.js';
 import { claimCommand, driftCommand, unclaimCommand, type DriftSubcommand } from './drift-subcommands.js';
 import { changeId, error, extraArgs, logHint, refuseHidden, type ArgError, type Reader } from './fix-args.js';
 import { INPUT_LIMITS, checkLength, stripHiddenCharacters } from './input-limits.js';
@@ -30,6 +30,8 @@ import { suggestSubcommand } from './near-miss.js';
 export interface ParseContext extends DraftContext {
   /** When the command was typed: snoozes count from it. */
   now: Date;
+  /** The person's calendar and working day: `snooze monday` is the start of their Monday. Default UTC. */
+  days?: PersonalDays;
 }
 
 
@@ -78,7 +80,7 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
     case 'dismiss':
       return dismissCommand(rest, r);
     case 'snooze':
-      return snoozeCommand(rest, r, ctx.now);
+      return snoozeCommand(rest, r, ctx.now, ctx.days);
     case 'assign':
       return assignCommand(rest, r);
     case 'claim':
@@ -235,7 +237,7 @@ function dismissCommand(rest: string, r: Reader): FixCommand {
   return { type: 'dismiss', id, reason };
 }
 
-function snoozeCommand(rest: string, r: Reader, now: Date): FixCommand {
+function snoozeCommand(rest: string, r: Reader, now: Date, days: PersonalDays | undefined): FixCommand {
   const { cmd, codec } = r;
   const example = `${cmd} snooze SG-12 3d`;
   const hidden = refuseHidden(rest, example, codec);
@@ -254,7 +256,7 @@ function snoozeCommand(rest: string, r: Reader, now: Date): FixCommand {
   if (when === '') {
     return error(`How long should SG-${id} be snoozed? Give 3d, 1w, 12h or a date.`, example);
   }
-  const result = resolveDuration(when, now);
+  const result = resolveDuration(when, now, days);
   if (result.kind === 'invalid') {
     return error(
       `${echo(codec, when)} is not a duration: use 3d, 1w, 12h, a weekday or a date like ${isoDayOf(addDays(now, 7))}.`,

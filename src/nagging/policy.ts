@@ -56,7 +56,18 @@ export function reminderBase(change: NagChange, state: NagState, settings: Naggi
   return base;
 }
 
-export function decide(change: NagChange, state: NagState, settings: NaggingConfig, ownerZone: string, now: Date): Decision {
+/**
+ * What is due for one change at `now`. `working` answers whether `now` is working time for the owner (a
+ * tick over many changes asks it once per zone and settings, not once per change).
+ */
+export function decide(
+  change: NagChange,
+  state: NagState,
+  settings: NaggingConfig,
+  ownerZone: string,
+  now: Date,
+  working: (now: Date, zone: string, settings: NaggingConfig) => boolean = isWorkingTime,
+): Decision {
   const t = now.getTime();
   const due: Due[] = [];
   const next: NagState = { ...state };
@@ -68,7 +79,7 @@ export function decide(change: NagChange, state: NagState, settings: NaggingConf
   if (answered) next.unanswered = 0;
 
   const base = reminderBase(change, state, settings);
-  if (!snoozed && base !== undefined && base <= t && isWorkingTime(now, ownerZone, settings)) {
+  if (!snoozed && base !== undefined && base <= t && working(now, ownerZone, settings)) {
     // `escalateAfter` reminders went unanswered: when the next one is due, the change is escalated too.
     const streak = state.seenUpdatedAt ?? change.updatedAt;
     if (unanswered >= settings.escalateAfter && state.escalatedUnansweredAt !== streak) {

@@ -4,6 +4,7 @@
  * as Slack's `users.info` gives them); daylight saving is the runtime's (Intl) business. Pure.
  */
 import type { NaggingConfig } from '../config/nagging.js';
+import type { PersonalDays } from '../ledger/dates.js';
 
 export type WorkingTime = Pick<NaggingConfig, 'workingHours' | 'workingDays'>;
 
@@ -124,4 +125,16 @@ export function isWorkingTime(at: Date, tz: string, work: WorkingTime): boolean 
 /** "A date" as a person means it: the start of their working hours that day, in their zone. */
 export function startOfWorkingDay(day: { year: number; month: number; day: number }, tz: string, work: Pick<WorkingTime, 'workingHours'>): Date {
   return zonedInstant(day, work.workingHours.start, knownZone(tz));
+}
+
+/** A person's calendar in their zone, their day starting at their working hours' start. */
+export function personalDays(tz: string, work: Pick<WorkingTime, 'workingHours'>): PersonalDays {
+  const zone = knownZone(tz);
+  return {
+    today: (now) => {
+      const l = localTime(now, zone);
+      return { year: l.year, month: l.month, day: l.day, weekday: l.weekday };
+    },
+    startOf: (day) => startOfWorkingDay(day, zone, work),
+  };
 }

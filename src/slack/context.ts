@@ -19,6 +19,8 @@ import type { Finding } from '../drift/findings.js';
 import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
 import type { Zones } from './zones.js';
+import type { PersonalDays } from '../ledger/dates.js';
+import { personalDays } from '../nagging/working-time.js';
 
 export interface SlackDeps {
   config: ServeConfig;
@@ -57,6 +59,13 @@ export interface SlackContext extends SlackDeps {
   /** How `/fix` text is read here: Slack's text format, the configured clusters and incident channels. */
   parseContext(extra: Partial<Omit<ParseContext, 'codec'>>): ParseContext;
   isAdmin(userId: string): boolean;
+  /**
+   * What "a date" means to this person: their calendar and the start of their working hours, in their
+   * Slack time zone (UTC until it is known: see knowZoneOf).
+   */
+  daysOf(userId: string): PersonalDays;
+  /** Before reading a date someone gave: their zone asked for once, waiting at most a second. */
+  knowZoneOf(userId: string): Promise<void>;
   /** Who made a drifted field, from the audit log: a Slack mention (audit.users) or the username; mrkdwn. */
   personOf(finding: Finding): string | undefined;
   /** Who is acting on a change, and whether drift linked to it is still live (codified then waits for the scanner). */
@@ -79,6 +88,9 @@ export interface SlackContext extends SlackDeps {
    */
   linkNewChange(changeId: number): Promise<void>;
 }
+
+/** How long a request may wait for Slack to say a person's time zone, the first time a date of theirs is read. */
+const ZONE_WAIT_MS = 1_000;
 
 /** What every listener shares, built once per app. */
 export function slackClientOptions(config: ServeConfig) {
@@ -113,6 +125,8 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       ...extra,
     }),
     isAdmin: (userId) => deps.config.file.admins.includes(userId),
+    knowZoneOf: (userId) => deps.zones.ensure(userId, deps.now(), ZONE_WAIT_MS),
+    daysOf: (userId) => personalDays(deps.zones.zoneOf(userId), deps.config.file.nagging),
     personOf: (finding) => personLabel(deps.audit, deps.slackUsers, finding),
     actionContext: (userId, changeId) => ({
       by: userId,

@@ -14,11 +14,12 @@ import { WebClient } from '@slack/web-api';
 import cron from 'node-cron';
 import { isBusyError } from '../store/busy.js';
 import { naggingFor, type NaggingConfig } from '../config/nagging.js';
-import { naggingOfChange, teamOfChange } from '../nagging/settings.js';
+import { teamOfChange } from '../nagging/settings.js';
 import type { Change } from '../ledger/model.js';
 import type { Logger } from '../log.js';
 import { decide, type Due } from '../nagging/policy.js';
 import type { Zones } from './zones.js';
+import { isWorkingTime } from '../nagging/working-time.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { LinksStore } from '../store/links-store.js';
 import type { NagCandidate, NagStore, NewOutboxRow, OutboxRow } from '../store/nag-store.js';
@@ -79,6 +80,19 @@ interface SlackError {
   statusCode?: number;
 }
 
+/** Runs a write, waiting out another process's lock for up to a minute (never blocking the event loop). */
+async function whileBusy(write: () => void): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      write();
+      return;
+    } catch (err) {
+      if (!isBusyError(err) || waited >= 60_000) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** Math.max(0, attempts - 1));
 }
@@ -101,9 +115,14 @@ export function createReminders(deps: ReminderDeps): Reminders {
   let sending: Promise<number> | undefined;
 
   const teamOf = (c: Pick<Change, 'cluster' | 'resources'>) => teamOfChange(teams, c);
-  const settingsOf = (c: Pick<Change, 'cluster' | 'resources'>): NaggingConfig => naggingOfChange(config.file, c);
+  // One settings object per team, so a tick can key on it.
+  const teamSettings = new Map(teams.map((t) => [t, naggingFor(base, t.nagging)] as const));
+  const settingsOf = (c: Pick<Change, 'cluster' | 'resources'>): NaggingConfig => {
+    const team = teamOf(c);
+    return (team && teamSettings.get(team)) ?? base;
+  };
   /** Every setting a change could get: the bounds for the candidate query. */
-  const all = [base, ...teams.map((t) => naggingFor(base, t.nagging))];
+  const all = [base, ...teamSettings.values()];
   const bounds = { firstAfterMs: Math.min(...all.map((s) => s.firstAfter)), cadenceMs: Math.min(...all.flatMap((s) => [s.every, s.inReviewEvery])) };
 
   /** Where a change escalates: its team's channel (else defaultChannel), and the escalation contact if set. */
@@ -126,13 +145,30 @@ export function createReminders(deps: ReminderDeps): Reminders {
     const candidates = store.candidates(now, bounds);
     if (candidates.length === 0) return 0;
     await deps.zones.learn(new Set(candidates.map((c) => c.owner)), now, ZONE_LOOKUPS_PER_TICK);
+    // Whether `now` is working time, once per zone and settings for the whole tick.
+    const workingNow = new Map<string, boolean>();
+    const settingsIds = new Map<NaggingConfig, number>();
+    const working = (at: Date, zone: string, settings: NaggingConfig): boolean => {
+      let sid = settingsIds.get(settings);
+      if (sid === undefined) settingsIds.set(settings, (sid = settingsIds.size));
+      const key = `${sid}|${zone}`;
+      let yes = workingNow.get(key);
+      if (yes === undefined) workingNow.set(key, (yes = isWorkingTime(at, zone, settings)));
+      return yes;
+    };
+    const zones = new Map<string, string>();
+    const zoneOf = (user: string): string => {
+      let zone = zones.get(user);
+      if (zone === undefined) zones.set(user, (zone = deps.zones.zoneOf(user)));
+      return zone;
+    };
     let added = 0;
     for (let i = 0; i < candidates.length; i += CHUNK) {
       const ids = candidates.slice(i, i + CHUNK).map((c) => c.id);
       added += store.commitDecisions(
         ids,
         (c) => {
-          const d = decide(c, c.state, settingsOf(c), deps.zones.zoneOf(c.owner), now);
+          const d = decide(c, c.state, settingsOf(c), zoneOf(c.owner), now, working);
           return { next: d.next, rows: d.due.flatMap((due) => recipients(due, c)) };
         },
         now,
@@ -164,7 +200,8 @@ export function createReminders(deps: ReminderDeps): Reminders {
     const message = render(row, change, now);
     try {
       const res = (await client.chat.postMessage({ channel: row.recipient, text: message.text, blocks: message.blocks })) as { channel?: string; ts?: string };
-      store.markSent(row.id, { channel: res.channel ?? row.recipient, ts: res.ts ?? '' }, deps.now());
+      // Slack has it: recording that must not be lost to a moment's lock, or the message would go again.
+      await whileBusy(() => store.markSent(row.id, { channel: res.channel ?? row.recipient, ts: res.ts ?? '' }, deps.now()));
       log.info({ change: change.key, kind: row.kind, slot: row.slot, recipient: row.recipient }, row.kind === 'reminder' ? 'reminder sent' : 'change escalated');
       return 'sent';
     } catch (err) {
@@ -183,7 +220,7 @@ export function createReminders(deps: ReminderDeps): Reminders {
         // A reminder nobody can receive goes to the team instead: never silently dropped.
         if (row.kind === 'reminder') {
           const to = escalateTo(change);
-          for (const recipient of to) store.enqueue({ changeId: change.id, kind: 'escalation', slot: `undeliverable:${row.id}`, recipient, reason: 'undeliverable' }, deps.now());
+          for (const recipient of to) store.enqueue({ changeId: change.id, kind: 'escalation', slot: `undeliverable:${row.recipient}`, recipient, reason: 'undeliverable' }, deps.now());
           if (to.length === 0) log.error({ change: change.key, owner: row.recipient }, 'a reminder cannot be delivered and there is no team channel or defaultChannel to escalate to');
         }
         return 'failed';
@@ -235,13 +272,13 @@ const SEND_POLL_MS = 5_000;
  * The schedule in `serve`: a tick every minute (node-cron; a tick still running is not started twice),
  * each followed by the sender, and the sender every few seconds for retries. Returns the stop function.
  */
-export function scheduleReminders(reminders: Reminders, logger: Logger): () => void {
+export function scheduleReminders(reminders: Reminders, logger: Logger, expression = '* * * * *'): () => void {
   const log = logger.child({ component: 'reminders' });
   const failed = (what: string) => (err: unknown) => {
     if (isBusyError(err)) log.warn(`${what} skipped: the database is locked; the next one tries again`);
     else log.error({ err }, `${what} failed; the next one tries again`);
   };
-  const task = cron.schedule('* * * * *', () => reminders.tick().then(() => reminders.send()).then(() => undefined, failed('reminder tick')), { name: 'stopgap-reminders', noOverlap: true });
+  const task = cron.schedule(expression, () => reminders.tick().then(() => reminders.send()).then(() => undefined, failed('reminder tick')), { name: 'stopgap-reminders', noOverlap: true });
   const poll = setInterval(() => void reminders.send().catch(failed('reminder send')), SEND_POLL_MS);
   poll.unref();
   return () => {

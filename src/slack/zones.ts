@@ -7,6 +7,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import { knownZone } from '../nagging/working-time.js';
 import type { NagStore } from '../store/nag-store.js';
+import { isBusyError } from '../store/busy.js';
 
 /** A zone looked up this long ago is asked for again (people travel). */
 const ZONE_TTL_MS = 24 * 3_600_000;
@@ -16,6 +17,11 @@ export interface Zones {
   zoneOf(user: string): string;
   /** Looks up (at most `max` of) these people's zones that are not known, or not lately; never throws. */
   learn(users: Iterable<string>, now: Date, max?: number): Promise<void>;
+  /**
+   * Makes sure a person's zone has been asked for once, waiting at most `waitMs` (a request being
+   * answered cannot wait long): a date they give then means their day, not UTC's.
+   */
+  ensure(user: string, now: Date, waitMs: number): Promise<void>;
 }
 
 export function createZones(deps: { store: NagStore; client: WebClient; logger: Logger }): Zones {
@@ -27,14 +33,22 @@ export function createZones(deps: { store: NagStore; client: WebClient; logger: 
     if (inFlight) return inFlight;
     const known = deps.store.zone(user);
     const p = (async () => {
+      let tz: string | null = known?.tz ?? null;
+      let problem: string | undefined;
       try {
         const res = (await deps.client.users.info({ user })) as { user?: { tz?: string; deleted?: boolean } };
-        deps.store.setZone(user, res.user?.tz ?? null, now, res.user?.deleted ? 'deactivated' : undefined);
+        tz = res.user?.tz ?? null;
+        if (res.user?.deleted) problem = 'deactivated';
       } catch (err) {
-        const code = (err as { data?: { error?: string } }).data?.error;
         // Without an answer the person keeps the zone they had, or UTC; asked again in a day.
-        deps.store.setZone(user, known?.tz ?? null, now, code ?? 'lookup_failed');
-        log.warn({ user, error: code ?? (err as Error).message }, 'could not look up a time zone; using UTC until the next try');
+        problem = (err as { data?: { error?: string } }).data?.error ?? 'lookup_failed';
+        log.warn({ user, error: problem === 'lookup_failed' ? (err as Error).message : problem }, 'could not look up a time zone; using UTC until the next try');
+      }
+      try {
+        deps.store.setZone(user, tz, now, problem);
+      } catch (err) {
+        // A locked database: the zone is asked for again next time. Never a failure of what asked.
+        log.warn({ user, err: isBusyError(err) ? undefined : err }, 'could not keep a time zone; it is asked for again next time');
       }
     })().finally(() => pending.delete(user));
     pending.set(user, p);
@@ -43,6 +57,12 @@ export function createZones(deps: { store: NagStore; client: WebClient; logger: 
 
   return {
     zoneOf: (user) => knownZone(deps.store.zone(user)?.tz ?? undefined),
+    async ensure(user, now, waitMs) {
+      if (deps.store.zone(user)) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([lookup(user, now), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+    },
     async learn(users, now, max = 50) {
       let asked = 0;
       for (const user of users) {

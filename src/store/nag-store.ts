@@ -95,7 +95,8 @@ export class NagStore {
             OR (n.last_reminder_at IS NOT NULL AND n.last_reminder_at <= @cadenceBefore)
             OR (c.due_at <= @now AND (n.escalated_due_at IS NULL OR n.escalated_due_at <> c.due_at)))
         ORDER BY c.id`),
-      one: db.prepare(`SELECT ${CANDIDATE_COLUMNS} FROM changes c LEFT JOIN nag_state n ON n.change_id = c.id WHERE c.id = ?`),
+      // A chunk's changes as they are inside the writing transaction (ids as a JSON array: one statement).
+      chunk: db.prepare(`SELECT ${CANDIDATE_COLUMNS} FROM changes c LEFT JOIN nag_state n ON n.change_id = c.id WHERE c.id IN (SELECT value FROM json_each(?))`),
       upsertState: db.prepare(`INSERT INTO nag_state (change_id, sent, unanswered, seen_updated_at, last_reminder_at, escalated_due_at, escalated_unanswered_at)
         VALUES (@changeId, @sent, @unanswered, @seenUpdatedAt, @lastReminderAt, @escalatedDueAt, @escalatedUnansweredAt)
         ON CONFLICT (change_id) DO UPDATE SET sent = excluded.sent, unanswered = excluded.unanswered, seen_updated_at = excluded.seen_updated_at,
@@ -139,14 +140,12 @@ export class NagStore {
     const at = now.toISOString();
     return this.db.transaction(() => {
       let added = 0;
-      for (const id of ids) {
-        const row = this.stmts.one.get(id) as CandidateRow | undefined;
-        if (!row) continue;
+      for (const row of this.stmts.chunk.all(JSON.stringify(ids)) as CandidateRow[]) {
         const decision = decide(candidateOf(row));
         if (!decision || decision.rows.length === 0) continue;
         const s = decision.next;
         this.stmts.upsertState.run({
-          changeId: id,
+          changeId: row.id,
           sent: s.sent,
           unanswered: s.unanswered,
           seenUpdatedAt: s.seenUpdatedAt ?? null,

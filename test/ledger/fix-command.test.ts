@@ -203,9 +203,10 @@ describe('parseFixCommand: snooze', () => {
     ['12h', '2025-06-04T22:00:00.000Z'],
     ['for 2 days', '2025-06-06T10:00:00.000Z'],
     ['tomorrow', '2025-06-05T10:00:00.000Z'],
-    ['monday', '2025-06-09T10:00:00.000Z'],
-    ['until Friday', '2025-06-06T10:00:00.000Z'],
-    ['wednesday', '2025-06-11T10:00:00.000Z'],
+    // Without the person's zone, a weekday or a date is that UTC day from 00:00 (Slack passes the zone).
+    ['monday', '2025-06-09T00:00:00.000Z'],
+    ['until Friday', '2025-06-06T00:00:00.000Z'],
+    ['wednesday', '2025-06-11T00:00:00.000Z'],
     ['2025-06-20', '2025-06-20T00:00:00.000Z'],
     ['90d', '2025-09-02T10:00:00.000Z'],
   ])('snoozes for %s', (when, until) => {

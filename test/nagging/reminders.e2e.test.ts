@@ -117,6 +117,13 @@ describe('reminders and escalations', () => {
     expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:2')).toMatchObject({ state: 'failed', error: 'account_inactive' });
     const escalated = posts('C0DEFAULT1', `SG-${id}`);
     expect(escalated.map((c) => c.fields.text)).toEqual([expect.stringContaining('could not be sent to its owner')]);
+    // The next day's reminder fails too, and is recorded; the team is not told it again (only, now, that
+    // two reminders went unanswered).
+    at('2026-12-04T17:00:00Z');
+    await app.server.reminders.tick();
+    await app.server.reminders.send();
+    expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:3')).toMatchObject({ state: 'failed', error: 'account_inactive' });
+    expect(posts('C0DEFAULT1', `SG-${id}`).map((c) => c.fields.text)).toEqual([expect.stringContaining('could not be sent to its owner'), expect.stringContaining('2 unanswered reminders')]);
   });
 
   it('escalates after unanswered reminders to the team and its contact, and when overdue; an action answers them', async () => {

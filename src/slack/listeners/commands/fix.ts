@@ -45,9 +45,11 @@ export function registerFixCommand(app: BoltApp, ctx: SlackContext): void {
 async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client: WebClient): Promise<CommandReply> {
   const now = ctx.now();
   const text = command.text ?? '';
+  // A snooze may name a day: it is the person's day, so their zone is asked for once (briefly) first.
+  if (/^\s*snooze\b/i.test(text)) await ctx.knowZoneOf(command.user_id);
   const parsed: FixCommand = parseFixCommand(
     text,
-    ctx.parseContext({ now, channelName: command.channel_name, commandName: command.command }),
+    ctx.parseContext({ now, channelName: command.channel_name, commandName: command.command, days: ctx.daysOf(command.user_id) }),
   );
   ctx.metrics.commands.inc({ subcommand: parsed.type });
   const user = command.user_id;

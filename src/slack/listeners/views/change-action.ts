@@ -3,8 +3,6 @@ import { z } from 'zod';
 import { parseFixCommand } from '../../../ledger/fix-command.js';
 import { parseIsoDay } from '../../../ledger/dates.js';
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
-import { naggingOfChange } from '../../../nagging/settings.js';
-import { startOfWorkingDay } from '../../../nagging/working-time.js';
 import { parseCardPlace, redrawCard } from '../../cards.js';
 import { publishHome } from '../../home.js';
 import type { SlackContext } from '../../context.js';
@@ -50,7 +48,9 @@ export function registerChangeActionSubmission(app: BoltApp, ctx: SlackContext):
         await ack(modalErrors({ [CHANGE_ACTION_INPUT_BLOCK_ID]: change ? 'Pick a day.' : `There is no change SG-${meta.id} any more.` }));
         return;
       }
-      const until = startOfWorkingDay({ year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() }, ctx.zones.zoneOf(user), naggingOfChange(ctx.config.file, change));
+      await ctx.knowZoneOf(user);
+      // What `/fix snooze 2027-01-04` means too: the start of the person's working day, in their zone.
+      const until = ctx.daysOf(user).startOf({ year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() });
       action = { type: 'snooze', until: until.toISOString() };
     } else {
       // The same grammar and checks as the subcommand, so the button and `/fix` never disagree.

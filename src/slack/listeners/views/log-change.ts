@@ -4,6 +4,7 @@ import { isNamespaced } from '../../../ledger/resource-refs.js';
 import type { ResourceRef } from '../../../ledger/model.js';
 import { redactSecrets } from '../../../redact.js';
 import { ackStateOf } from '../../supervise.js';
+import { parseIsoDay } from '../../../ledger/dates.js';
 import type { SlackContext } from '../../context.js';
 import { notifyNewOwner } from '../../notify.js';
 import { announceChange } from '../../announce.js';
@@ -46,8 +47,10 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
     if (values.cluster && clusters.length > 0 && !clusters.includes(values.cluster)) {
       problems.cluster = `Unknown cluster “${values.cluster}”. Configured clusters: ${clusters.join(', ')}.`;
     }
-    // A due date is a day: the change is due by the end of it.
-    const dueAt = values.dueDate ? new Date(`${values.dueDate}T23:59:59Z`).toISOString() : undefined;
+    // A due date is a day: the change is due when the person's working day starts then, in their zone.
+    const dueDay = values.dueDate ? parseIsoDay(values.dueDate) : undefined;
+    if (dueDay) await ctx.knowZoneOf(body.user.id);
+    const dueAt = dueDay ? ctx.daysOf(body.user.id).startOf({ year: dueDay.getUTCFullYear(), month: dueDay.getUTCMonth() + 1, day: dueDay.getUTCDate() }).toISOString() : undefined;
     if (Object.keys(problems).length > 0) {
       await ack(modalErrors(problems));
       return;
