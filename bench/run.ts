@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<void>> = {
   linking: async () => (await import('./linking.js')).benchLinking(),
   audit: async () => (await import('./audit.js')).benchAudit(),
   nagging: async () => (await import('./nagging.js')).benchNagging(),
+  digest: async () => (await import('./digest.js')).benchDigest(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

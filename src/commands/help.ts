@@ -11,10 +11,11 @@ Usage: stopgap [command] [options]
 Commands:
   serve      run the Slack bot (default)
   migrate    create or upgrade the database at STOPGAP_DB
-  verify     check the ledger's hash-chained event log; exit 1 listing every problem
+  verify     check the ledger's hash-chained event log (and --anchor SEQ:HASH from digests); exit 1 listing every problem
   diff       stopgap diff --desired FILE|- --live FILE|- [--json] [--trust-manager NAME] [--ignore POINTER]
   scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
   audit      stopgap audit ingest FILE|- [--cluster NAME]: keep people's writes from an audit log
+  digest     stopgap digest --print [--team NAME] [--json] [--at TIME]: the weekly digest, printed
   help       show this text; stopgap help COMMAND (or stopgap COMMAND --help) shows a command's
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),

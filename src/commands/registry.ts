@@ -1,6 +1,6 @@
 import type { Command } from './io.js';
 
-const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'audit', 'help'] as const;
+const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'help'] as const;
 export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
@@ -15,6 +15,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   diff: async () => (await import('./diff.js')).command,
   scan: async () => (await import('./scan.js')).command,
   audit: async () => (await import('./audit.js')).command,
+  digest: async () => (await import('./digest.js')).command,
   // Help reads the other commands' help through what it is given, so help.ts does not import this file.
   help: async () => (await import('./help.js')).helpCommand({ isCommandName, helpOf: async (name) => (await loadCommand(name as CommandName)).help }),
 };

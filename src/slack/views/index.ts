@@ -8,3 +8,4 @@ export * from './drift-views.js';
 export * from './drift-post.js';
 export * from './link-drift-modal.js';
 export * from './reminder.js';
+export * from './digest.js';
