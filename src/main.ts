@@ -19,6 +19,9 @@ import { startDriftNotices } from './slack/drift-notices.js';
 import { createReminders, scheduleReminders, type Reminders } from './slack/reminders.js';
 import { NagStore } from './store/nag-store.js';
 import { createZones } from './slack/zones.js';
+import { createDigests, scheduleDigests, type Digests } from './slack/digests.js';
+import { DigestStore } from './store/digest-store.js';
+import { DigestPostsStore } from './store/digest-posts-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
 import { auditRoute } from './http/audit-route.js';
@@ -26,7 +29,7 @@ import { AuditStore } from './store/audit-store.js';
 import { closeServer, listenRoutes } from './http/server.js';
 import { createSlackApp, startSlackApp } from './slack/app.js';
 import { slackClientOptions } from './slack/context.js';
-import { resolveBotIdentity, type ResolveIdentityOptions } from './slack/identity.js';
+import { appHomeUrl, resolveBotIdentity, type ResolveIdentityOptions } from './slack/identity.js';
 import { makeFingerprint } from './drift/fingerprint.js';
 import { logDriftEvent } from './k8s/drift-log.js';
 import { scanSettingsFrom } from './k8s/scan-settings.js';
@@ -44,6 +47,8 @@ export interface Server {
   readiness: Readiness;
   /** Reminders and escalations: tests drive ticks with their own clock. */
   reminders: Reminders;
+  /** The weekly digests: tests run them with their own clock. */
+  digests: Digests;
   stop(): Promise<void>;
 }
 
@@ -178,6 +183,17 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       onOutcome: (kind, outcome) => metrics.reminders.inc({ kind, outcome }),
     });
     if (opts.schedules !== false) cleanups.push(scheduleReminders(reminders, logger));
+    const digests = createDigests({
+      config,
+      store: new DigestStore(db),
+      posts: new DigestPostsStore(db),
+      client: new WebClient(config.slack.botToken, slackClientOptions(config)),
+      logger,
+      now: opts.now ?? (() => new Date()),
+      onOutcome: (outcome) => metrics.digests.inc({ outcome }),
+      ...(appHomeUrl(identity) ? { appHomeUrl: appHomeUrl(identity) } : {}),
+    });
+    if (opts.schedules !== false) cleanups.push(scheduleDigests(digests, config.file, logger));
     const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, slackUsers, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
@@ -194,6 +210,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       metrics,
       readiness,
       reminders,
+      digests,
       stop: async () => {
         if (stopped) return;
         stopped = true;

@@ -8,6 +8,7 @@ import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { TeamsConfig } from './teams.js';
 import { AuditConfig } from './audit.js';
 import { NaggingConfig } from './nagging.js';
+import { DigestConfig } from './digest.js';
 import { uniqueNames } from './unique-names.js';
 import { DEFAULT_DB_PATH } from './defaults.js';
 
@@ -45,6 +46,8 @@ export const FileConfig = z
     audit: AuditConfig.prefault({}),
     /** Reminders and escalations (see config/nagging.ts); a team may override any key. */
     nagging: NaggingConfig.prefault({}),
+    /** When the weekly digest is posted (see config/digest.ts); a team may set its own keys. */
+    digest: DigestConfig.prefault({}),
   })
   .strict();
 export type FileConfig = z.infer<typeof FileConfig>;

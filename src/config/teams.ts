@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { globMatch } from './glob.js';
 import { NaggingOverride } from './nagging.js';
+import { DigestOverride } from './digest.js';
 import { SlackChannelId, SlackUserId } from './slack-ids.js';
 import { uniqueNames } from './unique-names.js';
 
@@ -25,6 +26,8 @@ export const TeamConfig = z.strictObject({
   match: z.array(TeamMatch).min(1, 'give at least one match entry, e.g. { namespace: shop }'),
   /** This team's reminder and escalation settings, over the top level's `nagging:`. */
   nagging: NaggingOverride.optional(),
+  /** This team's digest schedule, over the top level's `digest:`. */
+  digest: DigestOverride.optional(),
 });
 export type TeamConfig = z.infer<typeof TeamConfig>;
 

@@ -10,6 +10,7 @@ export interface Metrics {
   changesByStatus: Gauge<'status'>;
   auditBatches: Counter<'outcome'>;
   reminders: Counter<'kind' | 'outcome'>;
+  digests: Counter<'outcome'>;
 }
 
 /** One registry per process (or per test app), so parallel apps never share counters. */
@@ -54,6 +55,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: (
       name: 'stopgap_reminders_total',
       help: 'Reminder DMs and escalations handled by the sender, by kind and outcome (sent, retry, rate_limited, failed, skipped)',
       labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    digests: new Counter({
+      name: 'stopgap_digests_total',
+      help: 'Weekly digests by outcome (posted, updated in place, failed)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     auditBatches: new Counter({

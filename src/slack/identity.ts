@@ -6,6 +6,13 @@ export interface BotIdentity {
   botUserId?: string;
   botId?: string;
   teamId?: string;
+  /** The Slack app's ID (from bots.info), for links that open its App Home; unknown when Slack would not say. */
+  appId?: string;
+}
+
+/** A link that opens the app in Slack (its Home tab), when the app and workspace are known. */
+export function appHomeUrl(identity: BotIdentity): string | undefined {
+  return identity.appId && identity.teamId ? `https://slack.com/app_redirect?app=${encodeURIComponent(identity.appId)}&team=${encodeURIComponent(identity.teamId)}` : undefined;
 }
 
 /** Slack's answers that mean the token itself is wrong: retrying cannot help, a person must fix it. */
@@ -45,7 +52,17 @@ export async function resolveBotIdentity(token: string, opts: ResolveIdentityOpt
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       const r = await client.auth.test();
-      return { botUserId: r.user_id, botId: r.bot_id, teamId: r.team_id };
+      const identity: BotIdentity = { botUserId: r.user_id, botId: r.bot_id, teamId: r.team_id };
+      // The app's ID only makes links nicer: asked once, and its absence never stops the start.
+      if (r.bot_id) {
+        try {
+          const info = await client.bots.info({ bot: r.bot_id });
+          if (info.bot?.app_id) identity.appId = info.bot.app_id;
+        } catch (err) {
+          opts.logger.debug({ err }, 'Slack did not say which app the bot belongs to; digests go without the App Home button');
+        }
+      }
+      return identity;
     } catch (err) {
       const code = (err as { data?: { error?: unknown } }).data?.error;
       if (typeof code === 'string' && TOKEN_ERRORS.has(code)) {

@@ -136,6 +136,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   function defaultAnswer(call: RecordedCall): Record<string, unknown> {
     const f = call.fields;
     switch (call.method) {
+      case 'bots.info':
+        return { ok: true, bot: { id: f.bot ?? FAKE_BOT_ID, app_id: 'A0STOPGAP', user_id: FAKE_BOT_USER_ID, name: 'stopgap' } };
       case 'auth.test':
         return {
           ok: true,

@@ -1,6 +1,7 @@
 import type { App as BoltApp } from '@slack/bolt';
 import type { SlackContext } from '../context.js';
 import { registerChangeButtons } from './actions/change-buttons.js';
+import { registerDigestButtons } from './actions/digest-buttons.js';
 import { registerDriftButtons } from './actions/drift-buttons.js';
 import { registerFixCommand } from './commands/fix.js';
 import { registerHome } from './events/app-home-opened.js';
@@ -16,6 +17,7 @@ export function registerListeners(app: BoltApp, ctx: SlackContext): void {
   registerFixCommand(app, ctx);
   registerChangeButtons(app, ctx);
   registerDriftButtons(app, ctx);
+  registerDigestButtons(app, ctx);
   registerLinkDriftSubmission(app, ctx);
   registerIgnoreDriftSubmission(app, ctx);
   registerChangeActionSubmission(app, ctx);
