@@ -24,6 +24,34 @@ const RUNS = 5;
 const AT = new Date('2026-12-07T09:00:00Z');
 const DAY = 86_400_000;
 
+/** A ledger of CHANGES changes and EVENTS events at `path`, checkpointed. */
+export function buildLedger(path: string): { events: number; seconds: number } {
+const db = openMigratedDb(path);
+  const ledger = new LedgerStore(db);
+  const t0 = performance.now();
+  db.transaction(() => {
+    for (let i = 0; i < CHANGES; i++) {
+      // Spread over a year; one in three closed a few days after it was logged.
+      const at = new Date(AT.getTime() - (i % 365) * DAY - (i % 24) * 3_600_000);
+      const { change } = ledger.create(
+        { description: `scaled deploy/api-${i % 500} -n ns-${i % 7} for INC-${i}`, actor: `U${String(i % 300).padStart(8, '0')}`, cluster: `prod-${i % 3}`, resources: [{ kind: 'deployment', name: `api-${i % 500}`, namespace: `ns-${i % 7}` }], source: 'command' },
+        { now: at, defaultDueDays: 7 },
+      );
+      if (i % 3 === 0) ledger.act(change.id, { type: 'reverted' }, { by: change.actor, now: new Date(at.getTime() + (i % 10) * DAY), isAdmin: false, liveDrift: false });
+    }
+    // The rest of a million events: drift linked and unlinked, as the linker records them.
+    const have = (db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
+    ledger.appendEvents(
+      Array.from({ length: EVENTS - have }, (_, k) => ({ changeId: (k % CHANGES) + 1, type: k % 2 ? 'drift_unlinked' as const : 'drift_linked' as const, actor: 'stopgap', at: new Date(AT.getTime() - (k % 365) * DAY), data: { how: 'auto', findings: [] } })),
+    );
+  })();
+  // As a running bot's database is: checkpointed, not a write-ahead log of a million fresh events.
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const events = (db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
+  db.close();
+  return { events, seconds: (performance.now() - t0) / 1000 };
+}
+
 /** Run in the child: time the digest over the database built by the parent. */
 export async function timeDigest(path: string): Promise<void> {
   const db = openDb(path);
@@ -58,30 +86,8 @@ export async function timeDigest(path: string): Promise<void> {
 export async function benchDigest(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stopgap-bench-digest-'));
   try {
-    const db = openMigratedDb(join(dir, 'stopgap.db'));
-    const ledger = new LedgerStore(db);
-    const t0 = performance.now();
-    db.transaction(() => {
-      for (let i = 0; i < CHANGES; i++) {
-        // Spread over a year; one in three closed a few days after it was logged.
-        const at = new Date(AT.getTime() - (i % 365) * DAY - (i % 24) * 3_600_000);
-        const { change } = ledger.create(
-          { description: `scaled deploy/api-${i % 500} -n ns-${i % 7} for INC-${i}`, actor: `U${String(i % 300).padStart(8, '0')}`, cluster: `prod-${i % 3}`, resources: [{ kind: 'deployment', name: `api-${i % 500}`, namespace: `ns-${i % 7}` }], source: 'command' },
-          { now: at, defaultDueDays: 7 },
-        );
-        if (i % 3 === 0) ledger.act(change.id, { type: 'reverted' }, { by: change.actor, now: new Date(at.getTime() + (i % 10) * DAY), isAdmin: false, liveDrift: false });
-      }
-      // The rest of a million events: drift linked and unlinked, as the linker records them.
-      const have = (db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
-      ledger.appendEvents(
-        Array.from({ length: EVENTS - have }, (_, k) => ({ changeId: (k % CHANGES) + 1, type: k % 2 ? 'drift_unlinked' as const : 'drift_linked' as const, actor: 'stopgap', at: new Date(AT.getTime() - (k % 365) * DAY), data: { how: 'auto', findings: [] } })),
-      );
-    })();
-    // As a running bot's database is: checkpointed, not a write-ahead log of a million fresh events.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const events = (db.prepare('SELECT count(*) AS n FROM change_events').get() as { n: number }).n;
-    console.log(`ledger of ${CHANGES} changes and ${events} events built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    db.close();
+    const { events, seconds } = buildLedger(join(dir, 'stopgap.db'));
+    console.log(`ledger of ${CHANGES} changes and ${events} events built in ${seconds.toFixed(1)} s`);
     // Timed in a process of its own, as `serve` or `stopgap digest` would run it: its peak RSS is the digest's.
     const self = resolve(dirname(fileURLToPath(import.meta.url)), 'digest.ts');
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(self)}); await m.timeDigest(${JSON.stringify(join(dir, 'stopgap.db'))});`], {

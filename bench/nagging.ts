@@ -31,7 +31,7 @@ const LIMIT_PER_SECOND = 50;
 const NOW = new Date('2026-12-01T10:00:00Z');
 
 const config = { slack: { mode: 'http', botToken: 'xoxb-bench', signingSecret: 'bench-secret' }, file: FileConfig.parse({ defaultChannel: 'C0BENCH01' }) } as unknown as ServeConfig;
-const zones: Zones = { zoneOf: () => 'UTC', learn: async () => undefined, ensure: async () => undefined };
+const zones: Zones = { zoneOf: () => 'UTC', asked: () => true, learn: async () => undefined, ensure: async () => undefined };
 const silent = createLogger({ level: 'silent', destination: new PassThrough() });
 
 export async function benchNagging(): Promise<void> {

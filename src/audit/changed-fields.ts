@@ -49,16 +49,47 @@ function isSensitive(walk: Walk, segs: readonly string[]): boolean {
     const first = segs[0] as string;
     if (SECRET_VALUE_FIELDS.has(first)) return true;
   }
-  const last = segs[segs.length - 1];
-  if (last !== undefined && isCredentialKey(last)) return true;
+  for (const seg of segs) {
+    // A credential-named field anywhere on the path (`…/DB_PASSWORD`), or a list item named like one
+    // (`env/name=DB_PASSWORD/value`); the last-applied annotation is a copy of the whole object.
+    if (isCredentialKey(seg) || seg === LAST_APPLIED_ANNOTATION) return true;
+  }
   return walk.sensitive.some((prefix) => prefix.length <= segs.length && prefix.every((s, i) => s === '*' || s === segs[i]));
+}
+
+/** Deeper than this a body is not walked: nobody edits a field that deep, and a hostile body must not overflow the stack. */
+const MAX_DEPTH = 32;
+
+/** JSON text of a value, or undefined when it is nested past MAX_DEPTH (never recursing that far). */
+function boundedJson(value: unknown, depth = 0): string | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  if (Array.isArray(value)) {
+    const parts: string[] = [];
+    for (const v of value) {
+      const p = boundedJson(v, depth + 1);
+      if (p === undefined) return undefined;
+      parts.push(p);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  if (isRecord(value)) {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      const p = boundedJson(v, depth + 1);
+      if (p === undefined) return undefined;
+      parts.push(`${JSON.stringify(k)}:${p}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 function show(walk: Walk, segs: readonly string[], value: unknown): string {
   if (value === null) return 'null';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' ? value : boundedJson(value);
+  if (text === undefined) return '"(nested too deep to keep)"';
   if (isSensitive(walk, segs) || redactSecrets(text) !== text) return walk.opts.fingerprint(text);
-  const json = JSON.stringify(value);
+  const json = typeof value === 'string' ? JSON.stringify(value) : text;
   return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS - 1)}…` : json;
 }
 
@@ -74,6 +105,7 @@ function keyFieldsOf(segment: string): Set<string> {
 
 function leaves(walk: Walk, segs: string[], value: unknown, top: boolean, keyFields?: Set<string>): void {
   if (walk.out.length >= MAX_CHANGED_FIELDS) return;
+  if (segs.length >= MAX_DEPTH) return add(walk, segs, value);
   if (isRecord(value)) {
     let keys = Object.keys(value).filter((k) => !isDirective(k));
     if (keyFields) {
@@ -86,7 +118,7 @@ function leaves(walk: Walk, segs: string[], value: unknown, top: boolean, keyFie
       if (top && (key === 'status' || key === 'kind' || key === 'apiVersion')) continue;
       if (segs.length === 1 && segs[0] === 'metadata' && NOT_CHANGES.has(key)) continue;
       // The last-applied annotation is a copy of the whole object, not a field anyone edits.
-      if (key === LAST_APPLIED_ANNOTATION && segs.length === 2 && segs[1] === 'annotations') continue;
+      if (key === LAST_APPLIED_ANNOTATION) continue;
       // A Secret's data map is one sensitive value per key: the key name is kept, the value hidden.
       leaves(walk, [...segs, key], value[key], false);
     }

@@ -5,9 +5,15 @@ import { z } from 'zod';
  * `digest:` in stopgap.yml: when the weekly digest is posted. A team in `teams` may set its own keys
  * for its channel's digest.
  */
-const CronExpression = z.string().refine((e) => cron.validate(e), {
-  message: "not a cron expression: five fields (minute hour day-of-month month day-of-week), or six with seconds first, e.g. '0 9 * * 1'",
-});
+const CronExpression = z
+  .string()
+  .refine((e) => cron.validate(e), {
+    message: "not a cron expression: five fields (minute hour day-of-month month day-of-week), or six with seconds first, e.g. '0 9 * * 1'",
+  })
+  // `L` (last) and `#` (nth weekday) are not supported by the digest's catch-up: refused rather than never posted.
+  .refine((e) => !/[L#]/i.test(e.replace(/[a-z]{3}/gi, (w) => (/^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)$/i.test(w) ? '' : w))), {
+    message: "uses L or #, which the digest does not support: name days and weekdays plainly, e.g. '0 9 * * 1'",
+  });
 
 const TimeZone = z.string().refine(
   (tz) => {

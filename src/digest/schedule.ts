@@ -27,13 +27,13 @@ export function latestOccurrence(expression: string, tz: string, now: Date): Dat
     const d = new Date(Date.UTC(today.year, today.month - 1, today.day) - back * DAY_MS);
     const day = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
     if (!months.has(day.month)) continue;
-    // Standard cron: with both day fields restricted, either one matching will do.
-    const dayOk = domAll && dowAll ? true : domAll ? dow.has(d.getUTCDay()) : dowAll ? dom.has(day.day) : dom.has(day.day) || dow.has(d.getUTCDay());
+    // As node-cron fires: both day fields must match (it does not OR them as classic cron does).
+    const dayOk = (domAll || dom.has(day.day)) && (dowAll || dow.has(d.getUTCDay()));
     if (!dayOk) continue;
     for (const h of hours) {
       for (const m of minutes) {
         const at = new Date(zonedInstant(day, h * 60 + m, zone).getTime() + second * 1000);
-        // A time the clocks skip (spring forward) lands past the jump; one they repeat is taken once.
+        // A time the clocks skip (spring forward) does not happen that day; one they repeat is taken once.
         if (at.getTime() <= now.getTime() && localTime(at, zone).minutes === h * 60 + m) return at;
       }
     }

@@ -133,8 +133,14 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
         };
         const kept: AuditRecord[] = [];
         for (const event of batch.events) {
-          const decision = keepDecision(event, opts);
-          if (decision.keep) kept.push(decision.record);
+          // One event the reader cannot handle is skipped, never the end of the process.
+          try {
+            const decision = keepDecision(event, opts);
+            if (decision.keep) kept.push(decision.record);
+          } catch (err) {
+            count('event_unreadable');
+            log.warn({ err, auditId: event.auditID }, 'audit event skipped: it could not be read');
+          }
         }
         let added: number;
         try {

@@ -2,7 +2,8 @@
  * The weekly digest, posted: one per team channel (the `teams` routing) and one overall to
  * `defaultChannel`, each on its schedule (node-cron, in its time zone). Exactly once per channel per
  * week: the week's row is claimed before posting, so restarts, re-runs and a second process update the
- * message in place (chat.update) instead of posting it again. At start-up the latest scheduled digest
+ * message in place (chat.update) instead of posting it again (last week's message is never redrawn), and
+ * a digest not posted yet is tried again every quarter of an hour. At start-up the latest scheduled digest
  * is caught up if its week has none: after downtime, one digest, not one per missed week.
  */
 import type { WebClient } from '@slack/web-api';
@@ -13,7 +14,11 @@ import { isoWeekOf, latestOccurrence } from '../digest/schedule.js';
 import type { Logger } from '../log.js';
 import type { DigestPostsStore } from '../store/digest-posts-store.js';
 import type { DigestStore } from '../store/digest-store.js';
+import { isBusyError, whileBusy } from '../store/busy.js';
 import { digestMessage } from './views/digest.js';
+
+/** How often digests not posted yet (Slack refused, the database was locked) are tried again. */
+const RETRY_MS = 15 * 60_000;
 
 export interface DigestTarget {
   channel: string;
@@ -43,8 +48,12 @@ export interface DigestsDeps {
 }
 
 export interface Digests {
-  /** Posts (or updates) every digest whose latest scheduled time has come; returns how many were posted. */
-  runDue(): Promise<number>;
+  /**
+   * Posts every digest whose latest scheduled time has come and whose week has none; with `update`
+   * (a scheduled run, or start-up), also redraws this week's digests already posted. Returns how many
+   * were posted.
+   */
+  runDue(opts?: { update?: boolean }): Promise<number>;
 }
 
 export function createDigests(deps: DigestsDeps): Digests {
@@ -52,18 +61,20 @@ export function createDigests(deps: DigestsDeps): Digests {
   const targets = digestTargets(deps.config.file);
   let running: Promise<number> | undefined;
 
-  async function one(target: DigestTarget, now: Date): Promise<boolean> {
+  async function one(target: DigestTarget, now: Date, update: boolean): Promise<boolean> {
     const occurrence = latestOccurrence(target.schedule.cron, target.schedule.timeZone, now);
     if (!occurrence) return false;
     const week = isoWeekOf(occurrence, target.schedule.timeZone);
+    // A digest already posted is redrawn only in its own week: last week's message and its anchor stay as posted.
+    const thisWeek = week === isoWeekOf(now, target.schedule.timeZone);
     const claim = deps.posts.claim(target.channel, week, target.team, now);
-    if (claim.action === 'wait') return false;
+    if (claim.action === 'wait' || (claim.action === 'update' && (!update || !thisWeek))) return false;
     const digest = deps.store.digest({ at: now, team: target.team, teams: deps.config.file.teams });
     const message = digestMessage(digest, deps.appHomeUrl ? { appHomeUrl: deps.appHomeUrl } : {});
     if (claim.action === 'update') {
       try {
         await deps.client.chat.update({ channel: target.channel, ts: claim.ts, text: message.text, blocks: message.blocks });
-        deps.posts.updated(target.channel, week, digest.ledgerHead, deps.now());
+        await whileBusy(() => deps.posts.updated(target.channel, week, target.team, digest.ledgerHead, deps.now()));
         deps.onOutcome?.('updated');
         log.info({ channel: target.channel, team: target.team, week }, 'digest updated in place');
       } catch (err) {
@@ -72,31 +83,41 @@ export function createDigests(deps: DigestsDeps): Digests {
       }
       return false;
     }
+    let ts: string;
     try {
       const res = (await deps.client.chat.postMessage({ channel: target.channel, text: message.text, blocks: message.blocks })) as { ts?: string };
-      deps.posts.posted(target.channel, week, res.ts ?? '', digest.ledgerHead, deps.now());
-      deps.onOutcome?.('posted');
-      log.info({ channel: target.channel, team: target.team, week, anchor: digest.ledgerHead?.seq }, 'digest posted');
-      return true;
+      ts = res.ts ?? '';
     } catch (err) {
-      deps.posts.release(target.channel, week);
+      deps.posts.release(target.channel, week, target.team);
       deps.onOutcome?.('failed');
-      log.warn({ err, channel: target.channel, week }, 'could not post the digest; the next run tries again');
+      log.warn({ err, channel: target.channel, week }, 'could not post the digest; it is tried again within the hour');
       return false;
     }
+    // Slack has it: recording where must not be lost to a moment's lock, or a restart would post it again.
+    await whileBusy(() => deps.posts.posted(target.channel, week, target.team, ts, digest.ledgerHead, deps.now()));
+    deps.onOutcome?.('posted');
+    log.info({ channel: target.channel, team: target.team, week, anchor: digest.ledgerHead?.seq }, 'digest posted');
+    return true;
   }
 
-  async function runAll(): Promise<number> {
+  async function runAll(update: boolean): Promise<number> {
     const now = deps.now();
     let posted = 0;
-    for (const target of targets) if (await one(target, now)) posted += 1;
+    for (const target of targets) {
+      try {
+        if (await one(target, now, update)) posted += 1;
+      } catch (err) {
+        // A locked database for one channel's claim: the others still go; the next run retries it.
+        log.warn({ err: isBusyError(err) ? undefined : err, channel: target.channel }, 'digest not handled this time; the next run tries again');
+      }
+    }
     return posted;
   }
 
   return {
-    runDue() {
+    runDue(opts = {}) {
       // One run at a time in this process; other processes are kept apart by the week's claim.
-      if (!running) running = runAll().finally(() => (running = undefined));
+      if (!running) running = runAll(opts.update ?? true).finally(() => (running = undefined));
       return running;
     },
   };
@@ -113,7 +134,11 @@ export function scheduleDigests(digests: Digests, config: ServeConfig['file'], l
   for (const t of digestTargets(config)) schedules.set(`${t.schedule.cron}\u0000${t.schedule.timeZone}`, t.schedule);
   const tasks = [...schedules.values()].map((s) => cron.schedule(s.cron, run, { timezone: s.timeZone, noOverlap: true, name: `stopgap-digest ${s.cron} ${s.timeZone}` }));
   void run();
+  // A digest Slack refused (or a locked database kept back) is posted by the next of these; posted ones are left alone.
+  const retry = setInterval(() => void digests.runDue({ update: false }).catch((err: unknown) => log.error({ err }, 'digest retry failed')), RETRY_MS);
+  retry.unref();
   return () => {
+    clearInterval(retry);
     for (const task of tasks) void task.stop();
   };
 }

@@ -7,12 +7,12 @@
  *
  * Delivery guarantee: every message due is written to the outbox once (unique per change, kind, slot
  * and recipient) in the transaction that decides it, and sent until Slack accepts it or refuses it for
- * good; only a crash in the moment between Slack accepting a message and the outbox recording it can
- * send that one message twice.
+ * good; a message goes twice only when Slack accepted it and the outbox never learned so (a crash in that
+ * moment, an answer lost to a timeout, a database locked for most of a minute).
  */
 import { WebClient } from '@slack/web-api';
 import cron from 'node-cron';
-import { isBusyError } from '../store/busy.js';
+import { isBusyError, whileBusy } from '../store/busy.js';
 import { naggingFor, type NaggingConfig } from '../config/nagging.js';
 import { teamOfChange } from '../nagging/settings.js';
 import type { Change } from '../ledger/model.js';
@@ -32,7 +32,6 @@ import type { SlackMessage } from './views/types.js';
 const PERMANENT = new Set([
   'user_not_found',
   'user_disabled',
-  'account_inactive',
   'cannot_dm_bot',
   'channel_not_found',
   'not_in_channel',
@@ -78,19 +77,6 @@ interface SlackError {
   retryAfter?: number;
   data?: { error?: string };
   statusCode?: number;
-}
-
-/** Runs a write, waiting out another process's lock for up to a minute (never blocking the event loop). */
-async function whileBusy(write: () => void): Promise<void> {
-  for (let waited = 0; ; waited += 50) {
-    try {
-      write();
-      return;
-    } catch (err) {
-      if (!isBusyError(err) || waited >= 60_000) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 function backoffMs(attempts: number): number {
@@ -145,6 +131,8 @@ export function createReminders(deps: ReminderDeps): Reminders {
     const candidates = store.candidates(now, bounds);
     if (candidates.length === 0) return 0;
     await deps.zones.learn(new Set(candidates.map((c) => c.owner)), now, ZONE_LOOKUPS_PER_TICK);
+    // An owner whose zone Slack has not been asked for yet waits for a later tick: never a reminder at 3 am by UTC.
+    const ready = candidates.filter((c) => deps.zones.asked(c.owner));
     // Whether `now` is working time, once per zone and settings for the whole tick.
     const workingNow = new Map<string, boolean>();
     const settingsIds = new Map<NaggingConfig, number>();
@@ -163,8 +151,8 @@ export function createReminders(deps: ReminderDeps): Reminders {
       return zone;
     };
     let added = 0;
-    for (let i = 0; i < candidates.length; i += CHUNK) {
-      const ids = candidates.slice(i, i + CHUNK).map((c) => c.id);
+    for (let i = 0; i < ready.length; i += CHUNK) {
+      const ids = ready.slice(i, i + CHUNK).map((c) => c.id);
       added += store.commitDecisions(
         ids,
         (c) => {
@@ -173,7 +161,7 @@ export function createReminders(deps: ReminderDeps): Reminders {
         },
         now,
       );
-      if (i + CHUNK < candidates.length) await new Promise((resolve) => setImmediate(resolve));
+      if (i + CHUNK < ready.length) await new Promise((resolve) => setImmediate(resolve));
     }
     if (added > 0) log.info({ added }, 'reminders and escalations queued');
     return added;
@@ -198,12 +186,9 @@ export function createReminders(deps: ReminderDeps): Reminders {
       return 'skipped';
     }
     const message = render(row, change, now);
+    let res: { channel?: string; ts?: string };
     try {
-      const res = (await client.chat.postMessage({ channel: row.recipient, text: message.text, blocks: message.blocks })) as { channel?: string; ts?: string };
-      // Slack has it: recording that must not be lost to a moment's lock, or the message would go again.
-      await whileBusy(() => store.markSent(row.id, { channel: res.channel ?? row.recipient, ts: res.ts ?? '' }, deps.now()));
-      log.info({ change: change.key, kind: row.kind, slot: row.slot, recipient: row.recipient }, row.kind === 'reminder' ? 'reminder sent' : 'change escalated');
-      return 'sent';
+      res = (await client.chat.postMessage({ channel: row.recipient, text: message.text, blocks: message.blocks })) as { channel?: string; ts?: string };
     } catch (err) {
       const e = err as SlackError;
       if (e.code === 'slack_webapi_rate_limited_error') {
@@ -220,7 +205,9 @@ export function createReminders(deps: ReminderDeps): Reminders {
         // A reminder nobody can receive goes to the team instead: never silently dropped.
         if (row.kind === 'reminder') {
           const to = escalateTo(change);
-          for (const recipient of to) store.enqueue({ changeId: change.id, kind: 'escalation', slot: `undeliverable:${row.recipient}`, recipient, reason: 'undeliverable' }, deps.now());
+          for (const recipient of to) {
+            await whileBusy(() => void store.enqueue({ changeId: change.id, kind: 'escalation', slot: `undeliverable:${row.recipient}`, recipient, reason: 'undeliverable' }, deps.now()));
+          }
           if (to.length === 0) log.error({ change: change.key, owner: row.recipient }, 'a reminder cannot be delivered and there is no team channel or defaultChannel to escalate to');
         }
         return 'failed';
@@ -230,6 +217,14 @@ export function createReminders(deps: ReminderDeps): Reminders {
       log.warn({ change: change.key, recipient: row.recipient, error, retryAt: next.toISOString() }, 'could not send; will retry');
       return 'retry';
     }
+    // Slack has it: recording that must not be lost to a moment's lock, or the message would go again.
+    try {
+      await whileBusy(() => store.markSent(row.id, { channel: res.channel ?? row.recipient, ts: res.ts ?? '' }, deps.now()));
+    } catch (err) {
+      log.error({ err, change: change.key, recipient: row.recipient }, 'a message Slack accepted could not be recorded as sent: the database stayed locked; it may be sent again');
+    }
+    log.info({ change: change.key, kind: row.kind, slot: row.slot, recipient: row.recipient }, row.kind === 'reminder' ? 'reminder sent' : 'change escalated');
+    return 'sent';
   }
 
   async function sendDue(): Promise<number> {

@@ -15,6 +15,8 @@ const ZONE_TTL_MS = 24 * 3_600_000;
 export interface Zones {
   /** The person's IANA zone, or UTC while it is not known. */
   zoneOf(user: string): string;
+  /** Whether Slack has been asked for the person's zone (answered or not). */
+  asked(user: string): boolean;
   /** Looks up (at most `max` of) these people's zones that are not known, or not lately; never throws. */
   learn(users: Iterable<string>, now: Date, max?: number): Promise<void>;
   /**
@@ -57,6 +59,7 @@ export function createZones(deps: { store: NagStore; client: WebClient; logger: 
 
   return {
     zoneOf: (user) => knownZone(deps.store.zone(user)?.tz ?? undefined),
+    asked: (user) => deps.store.zone(user) !== undefined,
     async ensure(user, now, waitMs) {
       if (deps.store.zone(user)) return;
       let timer: NodeJS.Timeout | undefined;

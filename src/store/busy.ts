@@ -24,3 +24,19 @@ export function ledgerBusyError(waitedMs: number, cause?: unknown): StopgapError
     { cause },
   );
 }
+
+/**
+ * Runs a write that must not be lost to a moment's lock (Slack already has the message it records),
+ * waiting out another process's lock for up to `maxMs` between event-loop turns.
+ */
+export async function whileBusy(write: () => void, maxMs = 45_000): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      write();
+      return;
+    } catch (err) {
+      if (!isBusyError(err) || waited >= maxMs) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

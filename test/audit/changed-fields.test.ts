@@ -63,6 +63,27 @@ describe('the fields an audited write changed', () => {
     expect(cm.filter((f) => f.value.startsWith('hmac-sha256:'))).toHaveLength(3);
   });
 
+  it('hides a value under a credential-named list item or the last-applied copy, wherever it is', () => {
+    const value = 'hunter2xyz-not-a-token';
+    const env = { ...kubectlEvent('set-image'), requestObject: { spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'DB_PASSWORD', value }, { name: 'MODE', value: 'live' }] }] } } } } };
+    const fields = fieldsOf(env) ?? [];
+    expect(JSON.stringify(fields)).not.toContain(value);
+    expect(fields.find((f) => f.path.endsWith('/env/name=DB_PASSWORD/value'))?.value).toMatch(/^hmac-sha256:/);
+    expect(fields.find((f) => f.path.endsWith('/env/name=MODE/value'))?.value).toBe('"live"');
+    const lastApplied = { ...kubectlEvent('edit'), requestObject: [{ op: 'add', path: '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration', value: `{"data":{"password":"${value}"}}` }] };
+    expect(JSON.stringify(fieldsOf(lastApplied))).not.toContain(value);
+  });
+
+  it('stops walking a hostile, deeply nested body instead of overflowing the stack', () => {
+    let deep: Record<string, unknown> = { leaf: 'x' };
+    for (let i = 0; i < 20_000; i++) deep = { a: deep };
+    const fields = fieldsOf({ ...kubectlEvent('edit'), requestObject: { spec: deep } }) ?? [];
+    expect(fields).toHaveLength(1);
+    expect(fields[0]?.value).toBe('"(nested too deep to keep)"');
+    const patch = fieldsOf({ ...kubectlEvent('edit'), requestObject: [{ op: 'add', path: '/spec/x', value: deep }] }) ?? [];
+    expect(patch[0]?.value).toBe('"(nested too deep to keep)"');
+  });
+
   it('keeps values short and at most a hundred paths', () => {
     const data = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`K${String(i).padStart(3, '0')}`, 'v'.repeat(500)]));
     const fields = fieldsOf({ ...kubectlEvent('edit'), verb: 'create', requestObject: { kind: 'ConfigMap', metadata: { name: 'big' }, data } }) ?? [];

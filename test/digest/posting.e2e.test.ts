@@ -41,7 +41,7 @@ describe('posting the weekly digest', () => {
   it('posts each team\'s digest and everyone\'s once the time comes, then updates them in place on a re-run', async () => {
     expect(await app.server.digests.runDue()).toBe(2); // last week's, caught up: the bot never posted one
     expect(rows()).toEqual([
-      { channel: 'C0DEFAULT1', week: '2026-W48', team: null, posted: 1, anchorSeq: 2 },
+      { channel: 'C0DEFAULT1', week: '2026-W48', team: '', posted: 1, anchorSeq: 2 },
       { channel: 'C0PAYMENTS', week: '2026-W48', team: 'payments', posted: 1, anchorSeq: 2 },
     ]);
     expect(text(digestCalls('chat.postMessage', 'C0PAYMENTS')[0] as RecordedCall)).toContain('Unreconciled changes, payments');
@@ -50,6 +50,10 @@ describe('posting the weekly digest', () => {
     expect(text(digestCalls('chat.postMessage', 'C0DEFAULT1')[0] as RecordedCall)).toContain('https://slack.com/app_redirect?app=A0STOPGAP&team=T0FAKE');
     expect(text(digestCalls('chat.postMessage', 'C0DEFAULT1')[0] as RecordedCall)).toContain('digest_list_overdue');
 
+    // Still last week's time: last week's message is not redrawn, whatever runs.
+    clock = new Date('2026-11-30T08:30:00Z');
+    expect(await app.server.digests.runDue()).toBe(0);
+    expect(digestCalls('chat.update', 'C0DEFAULT1')).toHaveLength(0);
     clock = new Date('2026-11-30T09:00:00Z');
     expect(await app.server.digests.runDue()).toBe(2); // this week's
     clock = new Date('2026-11-30T09:05:00Z');
@@ -95,6 +99,19 @@ describe('posting the weekly digest', () => {
     await app.server.digests.runDue();
     expect(weekRows().map((r) => r.posted)).toEqual([1, 1]);
     expect(rows().map((r) => (r as { week: string }).week)).not.toContain('2026-W51');
+  });
+
+  it('keeps a team\'s digest and everyone\'s apart when they share a channel', async () => {
+    const shared = await startTestApp({ config: `defaultChannel: C0SHARED01\nteams:\n  - name: payments\n    channel: C0SHARED01\n    match: [{ namespace: pay }]\n`, now: () => new Date('2026-12-07T10:00:00Z') });
+    try {
+      expect(await shared.server.digests.runDue()).toBe(2);
+      expect(await shared.server.digests.runDue()).toBe(0);
+      const name = (c: RecordedCall) => /Weekly digest \(([^)]+)\)/.exec(c.fields.text ?? '')?.[1];
+      expect(shared.slack.callsTo('chat.postMessage').filter((c) => c.fields.channel === 'C0SHARED01').map(name).sort()).toEqual(['everyone', 'payments']);
+      expect(shared.slack.callsTo('chat.update').map(name).sort()).toEqual(['everyone', 'payments']);
+    } finally {
+      await shared.stop();
+    }
   });
 
   it('answers the digest\'s "/fix list overdue" button to the person who pressed it', async () => {

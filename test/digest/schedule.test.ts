@@ -20,6 +20,8 @@ describe('when a digest is due', () => {
     // Six fields (seconds first), several days, a monthly one.
     expect(latest('30 0 9 * * 1,4', 'UTC', '2026-12-04T10:00:00Z')).toBe('2026-12-03T09:00:30.000Z');
     expect(latest('0 9 1 * *', 'UTC', '2026-12-01T08:00:00Z')).toBe('2026-11-01T09:00:00.000Z');
+    // Both day fields restricted: both must match, as node-cron fires (the first Monday of a month).
+    expect(latest('0 9 1-7 * 1', 'UTC', '2026-12-31T00:00:00Z')).toBe('2026-12-07T09:00:00.000Z');
   });
 
   it('keeps to local time across daylight saving, and skips a time the clocks jump over', () => {
@@ -54,6 +56,9 @@ describe('when a digest is due', () => {
       ]);
       expect(() => write("digest: { cron: 'every monday' }\n")).toThrow(/digest\.cron.*not a cron expression/s);
       expect(() => write('digest: { timeZone: Mars/Base }\n')).toThrow(/digest\.timeZone.*IANA/s);
+      expect(() => write("digest: { cron: '0 9 L * *' }\n")).toThrow(/L or #/);
+      expect(() => write("digest: { cron: '0 9 * * 1#1' }\n")).toThrow(/L or #/);
+      expect(write("digest: { cron: '0 9 * * MON' }\n").digest.cron).toBe('0 9 * * MON');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -110,11 +110,11 @@ describe('reminders and escalations', () => {
     at('2026-12-03T17:00:00Z');
     let ts = 0;
     app.slack.respondWith('chat.postMessage', (c) =>
-      c.fields.channel === 'U0BOB0001' ? { ok: false, error: 'account_inactive' } : { ok: true, channel: c.fields.channel, ts: `1796400000.${String(++ts).padStart(6, '0')}` },
+      c.fields.channel === 'U0BOB0001' ? { ok: false, error: 'user_disabled' } : { ok: true, channel: c.fields.channel, ts: `1796400000.${String(++ts).padStart(6, '0')}` },
     );
     await app.server.reminders.tick();
     await app.server.reminders.send();
-    expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:2')).toMatchObject({ state: 'failed', error: 'account_inactive' });
+    expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:2')).toMatchObject({ state: 'failed', error: 'user_disabled' });
     const escalated = posts('C0DEFAULT1', `SG-${id}`);
     expect(escalated.map((c) => c.fields.text)).toEqual([expect.stringContaining('could not be sent to its owner')]);
     // The next day's reminder fails too, and is recorded; the team is not told it again (only, now, that
@@ -122,7 +122,7 @@ describe('reminders and escalations', () => {
     at('2026-12-04T17:00:00Z');
     await app.server.reminders.tick();
     await app.server.reminders.send();
-    expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:3')).toMatchObject({ state: 'failed', error: 'account_inactive' });
+    expect(outbox().find((r) => r.changeId === id && r.slot === 'reminder:3')).toMatchObject({ state: 'failed', error: 'user_disabled' });
     expect(posts('C0DEFAULT1', `SG-${id}`).map((c) => c.fields.text)).toEqual([expect.stringContaining('could not be sent to its owner'), expect.stringContaining('2 unanswered reminders')]);
   });
 

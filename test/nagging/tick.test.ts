@@ -14,7 +14,7 @@ import { NagStore } from '../../src/store/nag-store.js';
 
 const NOW = new Date('2026-12-01T10:00:00Z'); // a Tuesday
 const config = { slack: { mode: 'http', botToken: 'xoxb-test', signingSecret: 'test-secret' }, file: FileConfig.parse({}) } as unknown as ServeConfig;
-const zones: Zones = { zoneOf: () => 'UTC', learn: async () => undefined, ensure: async () => undefined };
+const zones: Zones = { zoneOf: () => 'UTC', asked: () => true, learn: async () => undefined, ensure: async () => undefined };
 const logger = createLogger({ level: 'silent', destination: new PassThrough() });
 
 const dirs: string[] = [];

@@ -50,7 +50,15 @@ export function registerLogChangeSubmission(app: BoltApp, ctx: SlackContext): vo
     // A due date is a day: the change is due when the person's working day starts then, in their zone.
     const dueDay = values.dueDate ? parseIsoDay(values.dueDate) : undefined;
     if (dueDay) await ctx.knowZoneOf(body.user.id);
-    const dueAt = dueDay ? ctx.daysOf(body.user.id).startOf({ year: dueDay.getUTCFullYear(), month: dueDay.getUTCMonth() + 1, day: dueDay.getUTCDate() }).toISOString() : undefined;
+    let dueAt: string | undefined;
+    if (dueDay) {
+      const start = ctx.daysOf(body.user.id).startOf({ year: dueDay.getUTCFullYear(), month: dueDay.getUTCMonth() + 1, day: dueDay.getUTCDate() });
+      // Today, once the working day has begun: due at its end (else an hour from now), not overdue at once.
+      const hours = ctx.config.file.nagging.workingHours;
+      const end = new Date(start.getTime() + (hours.end - hours.start) * 60_000);
+      const soonest = now.getTime() + 3_600_000;
+      dueAt = (start.getTime() > now.getTime() ? start : new Date(Math.max(end.getTime(), soonest))).toISOString();
+    }
     if (Object.keys(problems).length > 0) {
       await ack(modalErrors(problems));
       return;
