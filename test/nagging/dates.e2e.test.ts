@@ -57,31 +57,26 @@ describe('dates through /fix and the form', () => {
     expect(app.slack.callsTo('users.info').filter((c) => c.fields.user === 'U0TOKYO01')).toHaveLength(1);
   });
 
-  it('takes the form\'s due date as the start of that working day in the person\'s zone', async () => {
-    const submit = await sendInteraction(
+  /** The "Log a change" form submitted by a person in Los Angeles. */
+  const logFromForm = (description: string, resources: string, dueDate: string) =>
+    sendInteraction(
       app.url,
       TEST_SIGNING_SECRET,
       ownViewSubmission({
         callbackId: 'log_change',
         privateMetadata: JSON.stringify({ channelId: 'C0INC4821', channelName: 'inc-4821-payments' }),
         user: { id: 'U0LA00001' },
-        stateValues: logChangeStateValues({ description: 'cordoned node/ip-10-0-1-7', resources: 'node/ip-10-0-1-7', dueDate: '2026-12-04' }),
+        stateValues: logChangeStateValues({ description, resources, dueDate }),
       }),
     );
+
+  it('takes the form\'s due date as the start of that working day in the person\'s zone', async () => {
+    const submit = await logFromForm('cordoned node/ip-10-0-1-7', 'node/ip-10-0-1-7', '2026-12-04');
     expect(submit.status).toBe(200);
     const change = app.server.ledger.list({ scope: 'mine', user: 'U0LA00001', now: clock }).changes[0];
     expect(change?.dueAt).toBe('2026-12-04T17:00:00.000Z'); // 09:00 in Los Angeles
     // Today (12:00 there), once the working day has begun: due at its end, not overdue at once.
-    await sendInteraction(
-      app.url,
-      TEST_SIGNING_SECRET,
-      ownViewSubmission({
-        callbackId: 'log_change',
-        privateMetadata: JSON.stringify({ channelId: 'C0INC4821', channelName: 'inc-4821-payments' }),
-        user: { id: 'U0LA00001' },
-        stateValues: logChangeStateValues({ description: 'drained node/ip-10-0-1-8', resources: 'node/ip-10-0-1-8', dueDate: '2026-12-01' }),
-      }),
-    );
+    await logFromForm('drained node/ip-10-0-1-8', 'node/ip-10-0-1-8', '2026-12-01');
     const today = app.server.ledger.list({ scope: 'mine', user: 'U0LA00001', now: clock }).changes.find((c) => c.description.includes('ip-10-0-1-8'));
     expect(today?.dueAt).toBe('2026-12-02T02:00:00.000Z'); // 18:00 in Los Angeles
   });
