@@ -1,6 +1,6 @@
 /**
  * The weekly digest, posted: one per team channel (the `teams` routing) and one overall to
- * `defaultChannel`, each on its schedule (node-cron, in its time zone). Exactly once per channel per
+ * `defaultChannel`, each on its schedule (node-cron, in its time zone). Exactly once per channel, team and
  * week: the week's row is claimed before posting, so restarts, re-runs and a second process update the
  * message in place (chat.update) instead of posting it again (last week's message is never redrawn), and
  * a digest not posted yet is tried again every quarter of an hour. At start-up the latest scheduled digest
