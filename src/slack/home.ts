@@ -7,8 +7,8 @@ import { teamFor } from '../config/teams.js';
 import type { SlackContext } from './context.js';
 import { HOME_CHANGES_SHOWN, homeView, type HomeDriftScope } from './views/home-view.js';
 
-/** Unclaimed findings read to find the ones in the person's teams' scope. */
-const DRIFT_READ = 500;
+/** Unclaimed findings shown in full (the rest are counted). */
+const DRIFT_SHOWN = 10;
 
 export async function publishHome(ctx: SlackContext, client: WebClient, user: string): Promise<void> {
   const now = ctx.now();
@@ -27,12 +27,10 @@ export async function publishHome(ctx: SlackContext, client: WebClient, user: st
   } else {
     scope = { kind: 'teams', names: own.map((t) => t.name) };
     const names = new Set(own.map((t) => t.name));
-    const read = ctx.links.unclaimed({ limit: DRIFT_READ });
-    findings = read.findings.filter((f) => {
-      const team = teamFor(teams, { cluster: f.cluster, ...(f.ref.namespace ? { namespace: f.ref.namespace } : {}), kind: f.ref.kind });
+    ({ findings, total } = ctx.links.unclaimedWhere((o) => {
+      const team = teamFor(teams, { cluster: o.cluster, ...(o.namespace ? { namespace: o.namespace } : {}), kind: o.kind });
       return team !== undefined && names.has(team.name);
-    });
-    total = findings.length;
+    }, DRIFT_SHOWN));
   }
   const liveDrift = ctx.links.withLiveDrift([...mine.changes, ...forOthers.changes].map((c) => c.id));
   try {

@@ -337,6 +337,19 @@ export class LinksStore {
     );
   }
 
+  /**
+   * Active findings nobody has claimed whose object `wanted` accepts (by cluster, namespace and kind):
+   * the first `limit` of them, oldest first, and how many there are in all.
+   */
+  unclaimedWhere(wanted: (o: { cluster: string; namespace: string; kind: string }) => boolean, limit: number): { findings: Finding[]; total: number } {
+    const rows = this.db
+      .prepare(`SELECT f.id, f.cluster, f.namespace, f.kind FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
+        WHERE f.resolved_at IS NULL AND l.finding_id IS NULL ORDER BY f.first_seen, f.id`)
+      .all() as { id: number; cluster: string; namespace: string; kind: string }[];
+    const ids = rows.filter(wanted).map((r) => r.id);
+    return { findings: ids.slice(0, limit).map((id) => getFinding(this.db, id)).filter((f): f is Finding => f !== undefined), total: ids.length };
+  }
+
   /** Active findings nobody has claimed, oldest first, at most `limit`, with how many there are. */
   unclaimed(opts: { cluster?: string; limit: number }): { findings: Finding[]; total: number } {
     const where = `f.resolved_at IS NULL AND l.finding_id IS NULL${opts.cluster ? ' AND f.cluster = @cluster' : ''}`;
