@@ -30,7 +30,6 @@ export class DigestPostsStore {
       posted: db.prepare('UPDATE digest_posts SET ts = ?, posted_at = ?, updated_at = ?, anchor_seq = ?, anchor_hash = ? WHERE channel = ? AND week = ? AND team = ?'),
       updated: db.prepare('UPDATE digest_posts SET updated_at = ?, anchor_seq = ?, anchor_hash = ? WHERE channel = ? AND week = ? AND team = ?'),
       release: db.prepare('DELETE FROM digest_posts WHERE channel = ? AND week = ? AND team = ? AND ts IS NULL'),
-      all: db.prepare('SELECT channel, week, team, claimed_at AS claimedAt, ts, anchor_seq AS anchorSeq, anchor_hash AS anchorHash FROM digest_posts ORDER BY week, channel'),
     };
   }
 
@@ -61,9 +60,5 @@ export class DigestPostsStore {
   /** A claim whose post failed: the next run tries again. */
   release(channel: string, week: string, team: string | null): void {
     this.stmts.release.run(channel, week, team ?? '');
-  }
-
-  all(): DigestPost[] {
-    return this.stmts.all.all() as DigestPost[];
   }
 }

@@ -4,6 +4,7 @@
  * nobody has claimed.
  */
 import type { Db } from './db.js';
+import { unclaimedObjects } from './findings-store.js';
 import { buildDigest, type Digest, type DigestChange } from '../digest/model.js';
 import type { ResourceRef } from '../ledger/model.js';
 import { teamFor, type TeamConfig } from '../config/teams.js';
@@ -28,7 +29,7 @@ const PATCHED = ['status', 'owner', 'cluster', 'resources', 'createdAt', 'dueAt'
 export class DigestStore {
   private readonly stmts;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmts = {
       // What a digest at a moment can count: open changes, and closed ones that closed or were logged in the
       // last 90 days, or moved since a week before it; a change closed long ago counts in no figure.
@@ -49,8 +50,6 @@ export class DigestStore {
       // Newest first by sequence (`+at`: not through the time index, which would sort every earlier event).
       headAt: db.prepare('SELECT seq, hash FROM change_events WHERE +at <= ? ORDER BY seq DESC LIMIT 1'),
       live: db.prepare('SELECT DISTINCT l.change_id AS id FROM drift_links l JOIN drift_findings f ON f.id = l.finding_id WHERE f.resolved_at IS NULL'),
-      unclaimed: db.prepare(`SELECT f.cluster, f.namespace, f.kind FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
-        WHERE f.resolved_at IS NULL AND l.finding_id IS NULL`),
     };
   }
 
@@ -67,7 +66,7 @@ export class DigestStore {
       return team;
     };
     let unclaimed = 0;
-    for (const f of this.stmts.unclaimed.iterate() as IterableIterator<{ cluster: string; namespace: string; kind: string }>) {
+    for (const f of unclaimedObjects(this.db)) {
       if (opts.team === null || teamFor(opts.teams, { cluster: f.cluster, ...(f.namespace ? { namespace: f.namespace } : {}), kind: f.kind })?.name === opts.team) unclaimed += 1;
     }
     // The rows are read once: as they stood at `at`, and a week before.
@@ -82,11 +81,6 @@ export class DigestStore {
       teamOf,
       ledgerHead: this.headAt(opts.at),
     });
-  }
-
-  /** The changes a digest at `at` can count (see the rows statement), as they stood then. */
-  changesAt(at: Date): DigestChange[] {
-    return this.asOf(this.rowsUpTo(at), at);
   }
 
   private rowsUpTo(at: Date): DigestChange[] {

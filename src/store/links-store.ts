@@ -9,7 +9,7 @@ import { ResourceRef, changeKey } from '../ledger/model.js';
 import { findingsForNewChange, linkFindings, type FindingDecision, type LinkableFinding } from '../linking/link.js';
 import { refNamesObject, type LinkableChange } from '../linking/match.js';
 import type { Finding } from '../drift/findings.js';
-import { getFinding, listActiveFindings } from './findings-store.js';
+import { getFinding, listActiveFindings, unclaimedObjects } from './findings-store.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 
@@ -342,11 +342,7 @@ export class LinksStore {
    * the first `limit` of them, oldest first, and how many there are in all.
    */
   unclaimedWhere(wanted: (o: { cluster: string; namespace: string; kind: string }) => boolean, limit: number): { findings: Finding[]; total: number } {
-    const rows = this.db
-      .prepare(`SELECT f.id, f.cluster, f.namespace, f.kind FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
-        WHERE f.resolved_at IS NULL AND l.finding_id IS NULL ORDER BY f.first_seen, f.id`)
-      .all() as { id: number; cluster: string; namespace: string; kind: string }[];
-    const ids = rows.filter(wanted).map((r) => r.id);
+    const ids = unclaimedObjects(this.db).filter(wanted).map((r) => r.id);
     return { findings: ids.slice(0, limit).map((id) => getFinding(this.db, id)).filter((f): f is Finding => f !== undefined), total: ids.length };
   }
 

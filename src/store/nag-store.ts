@@ -112,8 +112,6 @@ export class NagStore {
       retry: db.prepare(`UPDATE outbox SET state = 'pending', next_attempt_at = @next, error = @error WHERE id = @id`),
       failed: db.prepare(`UPDATE outbox SET state = 'failed', error = @error WHERE id = @id`),
       skipped: db.prepare(`UPDATE outbox SET state = 'skipped', error = @why WHERE id = @id`),
-      counts: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
-      messagesOf: db.prepare(`SELECT channel, ts FROM outbox WHERE change_id = ? AND kind = 'reminder' AND state = 'sent' AND ts IS NOT NULL ORDER BY id DESC LIMIT 5`),
       zone: db.prepare('SELECT tz, problem, fetched_at AS fetchedAt FROM slack_users WHERE user_id = ?'),
       setZone: db.prepare(`INSERT INTO slack_users (user_id, tz, fetched_at, problem) VALUES (?, ?, ?, ?)
         ON CONFLICT (user_id) DO UPDATE SET tz = excluded.tz, fetched_at = excluded.fetched_at, problem = excluded.problem`),
@@ -188,17 +186,6 @@ export class NagStore {
 
   markSkipped(id: number, why: string): void {
     this.stmts.skipped.run({ id, why });
-  }
-
-  counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.stmts.counts.all() as { state: string; n: number }[]) out[r.state] = r.n;
-    return out;
-  }
-
-  /** The reminder DMs sent about a change (newest first), to update them in place. */
-  reminderMessages(changeId: number): { channel: string; ts: string }[] {
-    return this.stmts.messagesOf.all(changeId) as { channel: string; ts: string }[];
   }
 
   zone(userId: string): { tz: string | null; problem: string | null; fetchedAt: string } | undefined {

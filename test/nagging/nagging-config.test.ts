@@ -1,31 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadFileConfig } from '../../src/config/config.js';
+import { describe, expect, it } from 'vitest';
 import { naggingFor } from '../../src/config/nagging.js';
-import { StopgapError } from '../../src/errors.js';
+import { configFiles } from '../support/config-file.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function load(content: string) {
-  const d = mkdtempSync(join(tmpdir(), 'stopgap-nagging-'));
-  dirs.push(d);
-  const p = join(d, 'stopgap.yml');
-  writeFileSync(p, content);
-  return loadFileConfig(p);
-}
-function problem(content: string): string {
-  try {
-    load(content);
-  } catch (err) {
-    expect(err).toBeInstanceOf(StopgapError);
-    return (err as StopgapError).message;
-  }
-  throw new Error('expected a configuration error');
-}
+const { load, problem } = configFiles();
 
 describe('nagging: in stopgap.yml', () => {
   it('has the defaults the README names', () => {
