@@ -5,7 +5,7 @@ import { parseIsoTimestamp } from '../ledger/dates.js';
 import { StopgapError } from '../errors.js';
 import { messageAsText } from '../slack/views/plain-text.js';
 import { digestMessage } from '../slack/views/digest.js';
-import { openDb } from '../store/db.js';
+import { openDb, pendingMigrations } from '../store/db.js';
 import { DigestStore } from '../store/digest-store.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
@@ -55,6 +55,10 @@ export async function runDigest(argv: string[], io: CliIo): Promise<number> {
     try {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_events'").get()) {
         throw new StopgapError('usage', `${config.dbPath} holds no Stopgap ledger; check STOPGAP_DB`);
+      }
+      const pending = pendingMigrations(db);
+      if (pending.length > 0) {
+        throw new StopgapError('usage', `${config.dbPath} was written by an older Stopgap (${pending.length} schema migration${pending.length === 1 ? '' : 's'} not applied, first ${pending[0]}); run \`stopgap migrate\` or start serve once, then try again`);
       }
       const digest = new DigestStore(db).digest({ at, team, teams });
       writeLine(io.stdout, values.json ? JSON.stringify(digest, null, 2) : messageAsText(digestMessage(digest)));

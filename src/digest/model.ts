@@ -31,9 +31,35 @@ export interface DigestInput {
   driftLive: ReadonlySet<number>;
   /** Drift no change explains (in the team's scope for a team's digest). */
   unclaimedDrift: number;
-  /** The team that owns a change (the `teams` routing), or null. */
-  teamOf: (change: Pick<DigestChange, 'cluster' | 'resources'>) => string | null;
+  /** The team that owns a change or a steady group (the `teams` routing, by cluster and first object), or null. */
+  teamOf: (scope: Scope) => string | null;
+  /**
+   * Open changes that did not move in the week before `at` and were logged at least two weeks before it,
+   * counted in groups rather than listed (`changes` and `weekAgo` then hold every other change), with the
+   * oldest of them as candidates for the oldest ten. Such a change stood the same at `at` and a week
+   * before: open, not new in either week.
+   */
+  steady?: { groups: readonly SteadyGroup[]; oldest: readonly DigestChange[] };
   ledgerHead: { seq: number; hash: string } | null;
+}
+
+/** What decides a change's team: its cluster and its first object's namespace and kind. */
+export interface Scope {
+  cluster: string | null;
+  namespace: string | null;
+  kind: string | null;
+}
+
+export const scopeOf = (c: Pick<DigestChange, 'cluster' | 'resources'>): Scope => ({ cluster: c.cluster, namespace: c.resources[0]?.namespace ?? null, kind: c.resources[0]?.kind ?? null });
+
+/** Steady open changes of one status, owner and scope: how many, by age at `at`, overdue then and a week before. */
+export interface SteadyGroup extends Scope {
+  status: 'open' | 'in_review';
+  owner: string;
+  count: number;
+  byAge: AgeBuckets;
+  overdue: number;
+  overdueWeekAgo: number;
 }
 
 export interface AgeBuckets {
@@ -123,17 +149,35 @@ const resourcesOf = (refs: readonly ResourceRef[]): string[] => refs.map(formatR
 
 export function buildDigest(input: DigestInput): Digest {
   const at = input.at.getTime();
-  const mine = (c: DigestChange) => input.team === null || input.teamOf(c) === input.team;
+  const teamOf = (c: DigestChange) => input.teamOf(scopeOf(c));
+  const mine = (c: DigestChange) => input.team === null || teamOf(c) === input.team;
   const changes = input.changes.filter(mine);
   const weekAgo = input.weekAgo.filter(mine);
+  const groups = (input.steady?.groups ?? []).filter((g) => input.team === null || input.teamOf(g) === input.team);
   const now = headline(changes, at);
   const before = headline(weekAgo, at - WEEK_MS);
+  for (const g of groups) {
+    now.open += g.count;
+    now.overdue += g.overdue;
+    before.open += g.count;
+    before.overdue += g.overdueWeekAgo;
+  }
 
   const byAge: AgeBuckets = { underOneWeek: 0, oneToFourWeeks: 0, oneToThreeMonths: 0, older: 0 };
   const byStatus = { open: 0, in_review: 0 };
   const owners = new Map<string, { open: number; overdue: number }>();
   const teams = new Map<string | null, { open: number; overdue: number }>();
-  const open: DigestChange[] = [];
+  const count = <K>(m: Map<K, { open: number; overdue: number }>, key: K, open: number, overdue: number) => {
+    const n = m.get(key) ?? { open: 0, overdue: 0 };
+    m.set(key, { open: n.open + open, overdue: n.overdue + overdue });
+  };
+  for (const g of groups) {
+    byStatus[g.status] += g.count;
+    for (const bucket of Object.keys(byAge) as (keyof AgeBuckets)[]) byAge[bucket] += g.byAge[bucket];
+    count(owners, g.owner, g.count, g.overdue);
+    count(teams, input.teamOf(g), g.count, g.overdue);
+  }
+  const open: DigestChange[] = (input.steady?.oldest ?? []).filter(mine);
   let verified = 0;
   const last30: number[] = [];
   const last90: number[] = [];
@@ -152,16 +196,16 @@ export function buildDigest(input: DigestInput): Digest {
     byStatus[c.status as 'open' | 'in_review'] += 1;
     byAge[c.createdAt > age1w ? 'underOneWeek' : c.createdAt > age4w ? 'oneToFourWeeks' : c.createdAt > age90d ? 'oneToThreeMonths' : 'older'] += 1;
     const overdue = overdueAt(c, nowIso) ? 1 : 0;
-    const o = owners.get(c.owner) ?? { open: 0, overdue: 0 };
-    owners.set(c.owner, { open: o.open + 1, overdue: o.overdue + overdue });
-    const team = input.teamOf(c);
-    const t = teams.get(team) ?? { open: 0, overdue: 0 };
-    teams.set(team, { open: t.open + 1, overdue: t.overdue + overdue });
+    count(owners, c.owner, 1, overdue);
+    count(teams, teamOf(c), 1, overdue);
   }
   // The oldest ten, without sorting them all.
   const oldest = open.length <= OLDEST_SHOWN ? [...open] : pickOldest(open);
   oldest.sort(byAgeThenId);
-  const byCount = <K>(m: Map<K, { open: number; overdue: number }>) => [...m].sort((a, b) => b[1].open - a[1].open || b[1].overdue - a[1].overdue);
+  // Most open first, then most overdue, then by name (no team last): the same order however they were counted.
+  const byName = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
+  const byCount = <K extends string | null>(m: Map<K, { open: number; overdue: number }>) =>
+    [...m].sort((a, b) => b[1].open - a[1].open || b[1].overdue - a[1].overdue || byName(a[0], b[0]));
 
   return {
     at: input.at.toISOString(),

@@ -179,6 +179,18 @@ export function migrate(db: Db, dir: string = defaultMigrationsDir()): Migration
   return report;
 }
 
+/**
+ * The migrations not yet applied to a database, for commands that only read: they refuse a schema older
+ * than the code instead of changing it behind the running bot.
+ */
+export function pendingMigrations(db: Db, dir: string = defaultMigrationsDir()): string[] {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+  const done = new Set(hasTable ? (db.prepare('SELECT name FROM schema_migrations').pluck().all() as string[]) : []);
+  return readMigrations(dir)
+    .map((f) => f.name)
+    .filter((name) => !done.has(name));
+}
+
 /** Opens a database and brings its schema up to date: what every entry point and test uses. */
 export function openMigratedDb(path: string, dir?: string): Db {
   const db = openDb(path);

@@ -1,14 +1,15 @@
 /**
- * What the digest reads: every change as it stood at a moment (the rows as they are, with the changes
- * touched since that moment replayed from their events up to it), the ledger's head, and the drift
- * nobody has claimed.
+ * What the digest reads: the changes as they stood at a moment and a week before, the ledger's head, and
+ * the drift nobody has claimed. Most open changes of a large ledger have not moved for weeks: those
+ * ("steady": open, logged two weeks or more before the moment, no event since a week before it) are
+ * counted in groups by SQL from an index (migration 016); every other change that can count in a figure
+ * is read, and those touched since a week before the moment are replayed from their events.
  */
 import type { Db } from './db.js';
 import { unclaimedObjects } from './findings-store.js';
-import { buildDigest, type Digest, type DigestChange } from '../digest/model.js';
+import { buildDigest, OLDEST_SHOWN, type Digest, type DigestChange, type Scope, type SteadyGroup } from '../digest/model.js';
 import type { ResourceRef } from '../ledger/model.js';
 import { teamFor, type TeamConfig } from '../config/teams.js';
-import { teamOfChange } from '../nagging/settings.js';
 
 /** A change row as the digest reads it (raw, in column order: objects per row cost four times as much). */
 type Row = [id: number, status: DigestChange['status'], owner: string, cluster: string | null, resources: string, createdAt: string, dueAt: string, snoozedUntil: string | null, closedAt: string | null, verified: number];
@@ -30,22 +31,45 @@ export class DigestStore {
   private readonly stmts;
 
   constructor(private readonly db: Db) {
+    // The changes touched since a week before the moment (read once, then passed to each statement as JSON).
+    const touched = `SELECT value FROM json_each(@touched)`;
+    const steady = `status IN ('open', 'in_review') AND created_at <= @twoWeeksAgo AND id NOT IN (${touched})`;
+    const overdue = (at: string) => `due_at < ${at} AND NOT (snoozed_until IS NOT NULL AND snoozed_until > ${at})`;
     this.stmts = {
-      // What a digest at a moment can count: open changes, and closed ones that closed or were logged in the
-      // last 90 days, or moved since a week before it; a change closed long ago counts in no figure.
+      // Changes with an event that moved their state after a moment (drift linked or unlinked patch nothing),
+      // once per event: DISTINCT would walk the whole log by change instead of the time index.
+      touched: db.prepare(`SELECT change_id FROM change_events WHERE at > ? AND type NOT IN ('drift_linked', 'drift_unlinked')`).pluck(),
+      // Every change that is not steady and can count in a figure at a moment or a week before: logged in the
+      // two weeks up to it, closed in the 91 days up to it, or touched since a week before it.
       rows: db
         .prepare(
           `SELECT id, status, owner, cluster, resources, created_at, due_at, snoozed_until, closed_at, verified FROM changes
-           WHERE created_at <= @at AND (status IN ('open', 'in_review') OR closed_at > @since OR created_at > @since
-             OR id IN (SELECT change_id FROM change_events WHERE at > @weekAgo AND type NOT IN ('drift_linked', 'drift_unlinked')))
-           ORDER BY id`,
+           WHERE created_at <= @at AND id IN (
+             SELECT id FROM changes WHERE status IN ('open', 'in_review') AND created_at > @twoWeeksAgo
+             UNION ALL SELECT id FROM changes WHERE status NOT IN ('open', 'in_review') AND closed_at > @since
+             UNION ALL ${touched})`,
         )
         .raw(),
-      // The state-moving events (not drift linked or unlinked, which patch nothing) up to a moment, of the
-      // changes that had one after it.
-      replay: db.prepare(`SELECT change_id AS id, data FROM change_events
-        WHERE change_id IN (SELECT change_id FROM change_events WHERE at > ? AND type NOT IN ('drift_linked', 'drift_unlinked'))
-          AND at <= ? AND type NOT IN ('drift_linked', 'drift_unlinked')
+      // Steady changes, counted per status, cluster, first object's namespace and kind, and owner, in index order.
+      groups: db.prepare(
+        `SELECT status, cluster, first_namespace AS namespace, first_kind AS kind, owner, count(*) AS count, min(created_at) AS oldest,
+           sum(created_at > @weekAgo) AS underOneWeek, sum(created_at <= @weekAgo AND created_at > @fourWeeksAgo) AS oneToFourWeeks,
+           sum(created_at <= @fourWeeksAgo AND created_at > @ninetyDaysAgo) AS oneToThreeMonths, sum(created_at <= @ninetyDaysAgo) AS older,
+           sum(${overdue('@at')}) AS overdue, sum(${overdue('@weekAgo')}) AS overdueWeekAgo
+         FROM changes WHERE ${steady}
+         GROUP BY status, cluster, first_namespace, first_kind, owner`,
+      ),
+      // One group's changes, oldest first (the index's order).
+      groupOldest: db
+        .prepare(
+          `SELECT id, status, owner, cluster, resources, created_at, due_at, snoozed_until, closed_at, verified FROM changes
+           WHERE status IN ('open', 'in_review') AND status = @status AND cluster IS @cluster AND first_namespace IS @namespace AND first_kind IS @kind AND owner = @owner AND created_at <= @twoWeeksAgo
+           ORDER BY created_at, id`,
+        )
+        .raw(),
+      // The state-moving events up to a moment, of the touched changes.
+      replay: db.prepare(`SELECT change_id AS id, at, data FROM change_events
+        WHERE change_id IN (${touched}) AND at <= @at AND type NOT IN ('drift_linked', 'drift_unlinked')
         ORDER BY change_id, seq`),
       // Newest first by sequence (`+at`: not through the time index, which would sort every earlier event).
       headAt: db.prepare('SELECT seq, hash FROM change_events WHERE +at <= ? ORDER BY seq DESC LIMIT 1'),
@@ -55,27 +79,39 @@ export class DigestStore {
 
   /** The digest for a team (null: everyone) as of `at`. */
   digest(opts: { at: Date; team: string | null; teams: readonly TeamConfig[] }): Digest {
-    // Which team owns a change depends on its cluster and first object only: asked once per such pair.
+    // Which team owns a change depends on its scope only: asked once per scope.
     const teams = new Map<string, string | null>();
-    const teamOf = (c: Pick<DigestChange, 'cluster' | 'resources'>): string | null => {
+    const teamOf = (s: Scope): string | null => {
       if (opts.teams.length === 0) return null;
-      const first = c.resources[0];
-      const key = `${c.cluster ?? ''}\u0000${first?.namespace ?? ''}\u0000${first?.kind ?? ''}`;
+      const key = `${s.cluster ?? ''}\u0000${s.namespace ?? ''}\u0000${s.kind ?? ''}`;
       let team = teams.get(key);
-      if (team === undefined) teams.set(key, (team = teamOfChange(opts.teams, c)?.name ?? null));
+      if (team === undefined) {
+        const subject = { ...(s.cluster ? { cluster: s.cluster } : {}), ...(s.namespace ? { namespace: s.namespace } : {}), ...(s.kind ? { kind: s.kind } : {}) };
+        teams.set(key, (team = teamFor(opts.teams, subject)?.name ?? null));
+      }
       return team;
     };
     let unclaimed = 0;
     for (const f of unclaimedObjects(this.db)) {
       if (opts.team === null || teamFor(opts.teams, { cluster: f.cluster, ...(f.namespace ? { namespace: f.namespace } : {}), kind: f.kind })?.name === opts.team) unclaimed += 1;
     }
-    // The rows are read once: as they stood at `at`, and a week before.
-    const rows = this.rowsUpTo(opts.at);
+    const t = opts.at.getTime();
+    const when = (daysBefore: number) => new Date(t - daysBefore * 86_400_000).toISOString();
+    const weekAgo = when(7);
+    const touched = [...new Set(this.stmts.touched.all(weekAgo) as number[])];
+    const params = { at: opts.at.toISOString(), weekAgo, twoWeeksAgo: when(14), fourWeeksAgo: when(28), ninetyDaysAgo: when(90), since: when(91), touched: JSON.stringify(touched) };
+    const groups = this.stmts.groups.all(params) as (SteadyGroup & { oldest: string; underOneWeek: number; oneToFourWeeks: number; oneToThreeMonths: number; older: number })[];
+    const mine = groups
+      .map((g) => ({ ...g, byAge: { underOneWeek: g.underOneWeek, oneToFourWeeks: g.oneToFourWeeks, oneToThreeMonths: g.oneToThreeMonths, older: g.older } }))
+      .filter((g) => opts.team === null || teamOf(g) === opts.team);
+    const rows = this.rowsOf(this.stmts.rows.iterate(params) as IterableIterator<Row>);
+    const [changes, weekBefore] = this.asOf(rows, params);
     return buildDigest({
       at: opts.at,
       team: opts.team,
-      changes: this.asOf(rows, opts.at),
-      weekAgo: this.asOf(rows, new Date(opts.at.getTime() - 7 * 86_400_000)),
+      changes,
+      weekAgo: weekBefore,
+      steady: { groups: mine, oldest: this.oldestOf(mine, params.twoWeeksAgo, new Set(touched)) },
       driftLive: new Set((this.stmts.live.all() as { id: number }[]).map((r) => r.id)),
       unclaimedDrift: unclaimed,
       teamOf,
@@ -83,35 +119,60 @@ export class DigestStore {
     });
   }
 
-  private rowsUpTo(at: Date): DigestChange[] {
+  private rowsOf(rows: Iterable<Row>): DigestChange[] {
     const read = rowReader();
     const out: DigestChange[] = [];
-    const t = at.getTime();
-    const params = { at: at.toISOString(), since: new Date(t - 91 * 86_400_000).toISOString(), weekAgo: new Date(t - 7 * 86_400_000).toISOString() };
-    for (const row of this.stmts.rows.iterate(params) as IterableIterator<Row>) out.push(read(row));
+    for (const row of rows) out.push(read(row));
     return out;
   }
 
   /**
-   * The changes (rows as they are now) as they stood at `at`: those logged since are dropped, and those
-   * whose state moved since are replayed from their events up to `at`, all read in one statement.
+   * The oldest steady changes of the groups that can hold one of the oldest ten: each of the ten lies in a
+   * group whose oldest is no newer than the tenth-oldest group's oldest, and is among that group's first ten.
    */
-  private asOf(rows: readonly DigestChange[], at: Date): DigestChange[] {
-    const iso = at.toISOString();
-    const replayed = new Map<number, Record<string, unknown>>();
-    for (const e of this.stmts.replay.iterate(iso, iso) as IterableIterator<{ id: number; data: string }>) {
-      const patch = (JSON.parse(e.data) as { patch?: Record<string, unknown> }).patch ?? {};
-      const state = replayed.get(e.id) ?? {};
-      for (const key of PATCHED) if (key in patch) state[key] = patch[key];
-      replayed.set(e.id, state);
-    }
+  private oldestOf(groups: readonly (SteadyGroup & { oldest: string })[], twoWeeksAgo: string, touched: ReadonlySet<number>): DigestChange[] {
+    if (groups.length === 0) return [];
+    const cutoff = groups.map((g) => g.oldest).sort()[Math.min(OLDEST_SHOWN, groups.length) - 1] as string;
     const out: DigestChange[] = [];
-    for (const c of rows) {
-      if (Date.parse(c.createdAt) > at.getTime()) continue;
-      const state = replayed.get(c.id);
-      out.push(state ? { ...c, ...(state as Partial<DigestChange>) } : c);
+    for (const g of groups) {
+      if (g.oldest > cutoff) continue;
+      const rows: Row[] = [];
+      const query = { status: g.status, cluster: g.cluster, namespace: g.namespace, kind: g.kind, owner: g.owner, twoWeeksAgo };
+      for (const row of this.stmts.groupOldest.iterate(query) as IterableIterator<Row>) {
+        if (touched.has(row[0])) continue;
+        rows.push(row);
+        if (rows.length === OLDEST_SHOWN) break;
+      }
+      out.push(...this.rowsOf(rows));
     }
     return out;
+  }
+
+  /**
+   * The changes read (rows as they are now) as they stood at the moment and a week before: those logged
+   * later are dropped, and the touched ones are replayed from their events, read once for both.
+   */
+  private asOf(rows: readonly DigestChange[], params: { at: string; weekAgo: string; touched: string }): [DigestChange[], DigestChange[]] {
+    const atMoment = new Map<number, Record<string, unknown>>();
+    const weekBefore = new Map<number, Record<string, unknown>>();
+    for (const e of this.stmts.replay.iterate(params) as IterableIterator<{ id: number; at: string; data: string }>) {
+      const patch = (JSON.parse(e.data) as { patch?: Record<string, unknown> }).patch ?? {};
+      for (const states of e.at <= params.weekAgo ? [atMoment, weekBefore] : [atMoment]) {
+        const state = states.get(e.id) ?? {};
+        for (const key of PATCHED) if (key in patch) state[key] = patch[key];
+        states.set(e.id, state);
+      }
+    }
+    const asOf = (upTo: string, replayed: Map<number, Record<string, unknown>>): DigestChange[] => {
+      const out: DigestChange[] = [];
+      for (const c of rows) {
+        if (c.createdAt > upTo) continue;
+        const state = replayed.get(c.id);
+        out.push(state ? { ...c, ...(state as Partial<DigestChange>) } : c);
+      }
+      return out;
+    };
+    return [asOf(params.at, atMoment), asOf(params.weekAgo, weekBefore)];
   }
 
   /** The last event at or before `at`: the digest's anchor. */
