@@ -24,7 +24,7 @@ const peakMb = process.resourceUsage().maxRSS / 1024;
 const baseline = [];
 for (let r = 0; r < Number(runs); r++) {
   const t = performance.now();
-  db.prepare('SELECT * FROM changes').all();
+  db.prepare('SELECT id, description, actor, owner, cluster, resources, incident, channel_id, source, status, verified, pr_url, reason, message_link, created_at, due_at, snoozed_until, closed_at, updated_at FROM changes').all();
   baseline.push(performance.now() - t);
 }
 db.close();

@@ -30,6 +30,12 @@ interface ChangeRow {
   updated_at: string;
 }
 
+/**
+ * The stored columns, named: `SELECT *` would also compute the generated ones (migration 016: first
+ * object's namespace and kind, for the digest's index), parsing each row's resources for nothing.
+ */
+const CHANGE_COLUMNS = 'id, description, actor, owner, cluster, resources, incident, channel_id, source, status, verified, pr_url, reason, message_link, created_at, due_at, snoozed_until, closed_at, updated_at';
+
 const ResourceList = z.array(ResourceRef);
 
 function toChange(row: ChangeRow): Change {
@@ -126,7 +132,7 @@ export class LedgerStore {
          message_link, created_at, due_at, updated_at)
         VALUES (@description, @actor, @owner, @cluster, @resources, @incident, @channel_id, @source, 'open', 0,
          @message_link, @created_at, @due_at, @updated_at)`),
-      get: db.prepare('SELECT * FROM changes WHERE id = ?'),
+      get: db.prepare(`SELECT ${CHANGE_COLUMNS} FROM changes WHERE id = ?`),
       lastEvent: db.prepare('SELECT seq, hash FROM change_events ORDER BY seq DESC LIMIT 1'),
       appendEvent: db.prepare(`INSERT INTO change_events (seq, change_id, type, actor, at, data, prev_hash, hash)
         VALUES (@seq, @changeId, @type, @actor, @at, @data, @prevHash, @hash)`),
@@ -300,7 +306,7 @@ export class LedgerStore {
   openOnCluster(cluster: string, opts: { withoutCluster: boolean; limit: number }): Change[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM changes WHERE status IN ('open', 'in_review') AND (cluster = @cluster${opts.withoutCluster ? ' OR cluster IS NULL' : ''})
+        `SELECT ${CHANGE_COLUMNS} FROM changes WHERE status IN ('open', 'in_review') AND (cluster = @cluster${opts.withoutCluster ? ' OR cluster IS NULL' : ''})
          ORDER BY id DESC LIMIT @limit`,
       )
       .all({ cluster, limit: opts.limit }) as ChangeRow[];
@@ -324,7 +330,7 @@ export class LedgerStore {
         break;
     }
     const rows = this.db
-      .prepare(`SELECT * FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`)
+      .prepare(`SELECT ${CHANGE_COLUMNS} FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`)
       .all(params) as ChangeRow[];
     const { n } = this.db.prepare(`SELECT count(*) AS n FROM changes WHERE ${where}`).get(params) as { n: number };
     return { changes: rows.map(toChange), total: n };
@@ -333,7 +339,7 @@ export class LedgerStore {
   /** Open changes `user` logged with someone else as owner, earliest due first, at most `limit`. */
   loggedForOthers(user: string, limit: number): { changes: Change[]; total: number } {
     const where = `actor = @user AND owner <> @user AND status IN ('open', 'in_review')`;
-    const rows = this.db.prepare(`SELECT * FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`).all({ user, limit }) as ChangeRow[];
+    const rows = this.db.prepare(`SELECT ${CHANGE_COLUMNS} FROM changes WHERE ${where} ORDER BY due_at ASC, id ASC LIMIT @limit`).all({ user, limit }) as ChangeRow[];
     const { n } = this.db.prepare(`SELECT count(*) AS n FROM changes WHERE ${where}`).get({ user }) as { n: number };
     return { changes: rows.map(toChange), total: n };
   }
