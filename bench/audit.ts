@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/app.js';
-import { kubectlEvent, type KubectlChange } from '../test/audit/kubectl-events.js';
+import { kubectlEvent, type KubectlChange } from '../src/demo/kubectl-audit.js';
 import { buildOnce, percentile, startBot } from './build.js';
 import { startFakeSlackProcess } from './fake-slack-process.js';
 

@@ -19,7 +19,7 @@ export interface FakeSlackProcess {
 
 /** Run in the child: start the fake and print where it listens. */
 export async function serveFakeSlack(): Promise<void> {
-  const { startFakeSlack } = await import('../test/support/fake-slack.js');
+  const { startFakeSlack } = await import('../src/demo/fake-slack.js');
   const slack = await startFakeSlack();
   // Only when each announcement arrived is kept: not every call, for the whole run.
   const announced: Record<string, number> = {};

@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<void>> = {
   audit: async () => (await import('./audit.js')).benchAudit(),
   nagging: async () => (await import('./nagging.js')).benchNagging(),
   digest: async () => (await import('./digest.js')).benchDigest(),
+  demo: async () => (await import('./demo.js')).benchDemo(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

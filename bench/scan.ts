@@ -228,7 +228,7 @@ function service(i: number, namespace: string): { desired: KubeObject; live: Kub
  * for each Service), writes the matching manifest directory, and prints where both are.
  */
 export async function serveBenchCluster(): Promise<void> {
-  const { startFakeKube } = await import('../test/support/fake-k8s.js');
+  const { startFakeKube } = await import('../src/demo/fake-kube.js');
   const fake = await startFakeKube();
   const dir = mkdtempSync(join(tmpdir(), 'stopgap-bench-scan-'));
   const manifests = join(dir, 'manifests');

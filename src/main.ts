@@ -49,6 +49,8 @@ export interface Server {
   reminders: Reminders;
   /** The weekly digests: tests run them with their own clock. */
   digests: Digests;
+  /** Brings drift posts and nudges in line with the findings now (the demo runs a pass when its clock jumps). */
+  syncDriftNotices(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -211,6 +213,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       readiness,
       reminders,
       digests,
+      syncDriftNotices: async () => drift?.syncNotices(),
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -248,7 +251,7 @@ interface DriftDeps {
   now: () => Date;
 }
 
-function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
+function startDrift(deps: DriftDeps): { stop(): Promise<void>; syncNotices(): Promise<void> } | undefined {
   const { config, db, ledger, links, posts, messages, audit, logger, env, now } = deps;
   if (config.file.clusters.length === 0) {
     logger.info('no clusters configured: drift detection is off (add clusters to stopgap.yml)');
@@ -293,6 +296,8 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
     fingerprint: makeFingerprint(ensureFingerprintKey(db)),
     env,
     baseDir: configBaseDir(config),
+    // Findings are stamped on the same clock as the ledger (the demo's jumps, a test's clock).
+    now,
     emit: (event) => {
       logDriftEvent(log, event);
       // New drift is linked to the open changes that explain it, once the findings are committed.
@@ -309,6 +314,7 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void> } | undefined {
     },
   });
   return {
+    syncNotices: () => notices.sync(),
     stop: async () => {
       notices.stop();
       await watch.stop();

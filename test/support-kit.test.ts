@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel, isValidSlackRequest } from '@slack/bolt';
 import { WebAPIHTTPError, WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../src/demo/fake-slack.js';
 import {
   loadSlackFixture,
   ownBlockActions,

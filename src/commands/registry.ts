@@ -1,6 +1,6 @@
 import type { Command } from './io.js';
 
-const NAMES = ['serve', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'help'] as const;
+const NAMES = ['serve', 'demo', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'help'] as const;
 export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
@@ -10,6 +10,7 @@ export function isCommandName(name: string): name is CommandName {
 // Each command is loaded only when it is used: a scan never pays for Slack, a diff never for Kubernetes.
 const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).command,
+  demo: async () => (await import('./demo.js')).command,
   migrate: async () => (await import('./migrate.js')).command,
   verify: async () => (await import('./verify.js')).command,
   diff: async () => (await import('./diff.js')).command,

@@ -195,6 +195,9 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
       'SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: neither is set; set SLACK_SIGNING_SECRET for HTTP mode (Slack calls POST /slack/events) or SLACK_APP_TOKEN (xapp-...) for Socket Mode',
     );
   }
+  if (!botToken && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
+    problems.push('No Slack app yet? `npm run demo` (or `stopgap demo`) runs Stopgap against a simulated Slack and cluster, with nothing to set up.');
+  }
   if (problems.length > 0 || !base || !botToken) {
     throw new StopgapError('config_invalid', [...new Set(problems)].join('\n'));
   }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredDeployment, liveDeployment } from '../k8s/objects.js';
-import { kubectlEvent } from './kubectl-events.js';
+import { desiredDeployment, liveDeployment } from '../../src/demo/kube-objects.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 import { TEST_SIGNING_SECRET } from '../support/app.js';
 import { logChangeStateValues, ownBlockActions, ownViewSubmission, sendInteraction } from '../support/slack-signing.js';
 

@@ -6,7 +6,7 @@ import { keepDecision, type AuditEvent } from '../../src/audit/events.js';
 import { watchedResources } from '../../src/audit/watched.js';
 import { AuditStore } from '../../src/store/audit-store.js';
 import { openMigratedDb, type Db } from '../../src/store/db.js';
-import { kubectlEvent } from './kubectl-events.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 
 let dir: string;
 let db: Db;

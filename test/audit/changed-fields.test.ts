@@ -5,7 +5,7 @@ import { keepDecision, parseAuditBody, type AuditEvent } from '../../src/audit/e
 import { watchedResources } from '../../src/audit/watched.js';
 import { makeFingerprint } from '../../src/drift/fingerprint.js';
 import { sharedFixtures } from '../support/shared-fixtures.js';
-import { kubectlEvent, type KubectlChange } from './kubectl-events.js';
+import { kubectlEvent, type KubectlChange } from '../../src/demo/kubectl-audit.js';
 
 const fingerprint = makeFingerprint(Buffer.alloc(32, 7));
 const fieldsOf = (event: Record<string, unknown>, sensitivePointers?: string[]) =>

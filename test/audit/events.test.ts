@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { keepDecision, parseAuditBody, type AuditEvent } from '../../src/audit/events.js';
 import { pluralOf, watchedResources } from '../../src/audit/watched.js';
 import { sharedFixtures } from '../support/shared-fixtures.js';
-import { kubectlEvent } from './kubectl-events.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 
 const WATCHED = watchedResources([
   { group: 'apps', kind: 'Deployment' },

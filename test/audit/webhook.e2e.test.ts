@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTestApp, type TestApp } from '../support/app.js';
-import { kubectlEvent } from './kubectl-events.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 
 const TOKEN = 'audit-token-0123456789abcdef';
 const EU_TOKEN = 'eu-only-token-0123456789abcdef';

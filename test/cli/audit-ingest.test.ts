@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
-import { kubectlEvent } from '../audit/kubectl-events.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 import { runCliCaptured } from '../support/cli.js';
 
 let dir: string;

@@ -93,6 +93,8 @@ describe('stopgap CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SLACK_BOT_TOKEN: not set');
     expect(r.stderr).toContain('SLACK_SIGNING_SECRET or SLACK_APP_TOKEN');
+    // A newcomer with no Slack app is pointed at the demo.
+    expect(r.stderr).toContain('`npm run demo`');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

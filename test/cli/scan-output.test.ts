@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { runCliCaptured } from '../support/cli.js';
 import type { Harness } from '../k8s/helpers.js';
 import { harness } from '../k8s/helpers.js';
-import { liveDeployment } from '../k8s/objects.js';
+import { liveDeployment } from '../../src/demo/kube-objects.js';
 
 let h: Harness;
 beforeEach(async () => {

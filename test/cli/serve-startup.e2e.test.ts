@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveEnv, TEST_BOT_TOKEN } from '../support/app.js';
 import { requireBuiltCli, runBuiltCliAsync } from '../support/built-cli.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack.js';
 
 describe('serve start-up against Slack', () => {
   let slack: FakeSlack;

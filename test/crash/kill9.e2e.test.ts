@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, serveEnv, TEST_SIGNING_SECRET } from '../support/app.js';
 import { requireBuiltCli, runBuiltCliAsync, spawnCli, type CliProcess } from '../support/built-cli.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 
 const REQUESTS = 100;

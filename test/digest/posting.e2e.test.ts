@@ -7,7 +7,7 @@ import { openMigratedDb } from '../../src/store/db.js';
 import { DigestPostsStore } from '../../src/store/digest-posts-store.js';
 import { DigestStore } from '../../src/store/digest-store.js';
 import { startTestApp, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { ownBlockActions, ownSlashCommandFields, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 
 const CONFIG = `

@@ -5,7 +5,7 @@ import { listAll, watchOnce } from '../../src/k8s/list-watch.js';
 import type { WatchEvent } from '../../src/k8s/list-watch.js';
 import type { ApiResource } from '../../src/k8s/discovery.js';
 import type { KubeObject } from '../../src/drift/types.js';
-import { writeKubeconfig } from '../support/fake-k8s.js';
+import { writeKubeconfig } from '../../src/demo/fake-kube.js';
 import type { Harness } from './helpers.js';
 import { harness, waitFor } from './helpers.js';
 

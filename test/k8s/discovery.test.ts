@@ -6,8 +6,8 @@ import { ClusterConfig } from '../../src/config/clusters.js';
 import { DEFAULT_KINDS, collectionPath, discoverKinds, parseKindSelector } from '../../src/k8s/discovery.js';
 import { createKubeClient } from '../../src/k8s/client.js';
 import { loadKubeConfig } from '../../src/k8s/kubeconfig.js';
-import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
-import type { FakeKube } from '../support/fake-k8s.js';
+import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../../src/demo/fake-kube.js';
+import type { FakeKube } from '../../src/demo/fake-kube.js';
 
 let fake: FakeKube | undefined;
 const dirs: string[] = [];

@@ -12,8 +12,8 @@ import type { ScanSettings } from '../../src/k8s/scan-settings.js';
 import type { ScanDeps } from '../../src/k8s/scanner.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Db } from '../../src/store/db.js';
-import type { FakeKube } from '../support/fake-k8s.js';
-import { closedPort, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
+import type { FakeKube } from '../../src/demo/fake-kube.js';
+import { closedPort, startFakeKube, writeKubeconfig } from '../../src/demo/fake-kube.js';
 
 /** Fast timings: milliseconds, so fault tests take a moment, not minutes. */
 export const FAST: ScanSettings = {

@@ -6,12 +6,12 @@ import { stringify } from 'yaml';
 import { runScan } from '../../src/commands/scan.js';
 import type { CliIo } from '../../src/commands/io.js';
 import { runCliCaptured } from '../support/cli.js';
-import { kubectlEvent } from '../audit/kubectl-events.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 import { listActiveFindings, listResolvedFindings } from '../../src/store/findings-store.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import type { Harness } from './helpers.js';
 import { harness } from './helpers.js';
-import { desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
+import { desiredSecret, liveConfigMap, liveDeployment, liveSecret } from '../../src/demo/kube-objects.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 

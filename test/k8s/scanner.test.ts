@@ -13,8 +13,8 @@ import type { KubeObject } from '../../src/drift/types.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, turnMeter, waitFor } from './helpers.js';
 import { FakeScheduler } from '../support/fake-scheduler.js';
-import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../support/fake-k8s.js';
-import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from './objects.js';
+import { DEFAULT_FAKE_RESOURCES, startFakeKube, writeKubeconfig } from '../../src/demo/fake-kube.js';
+import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from '../../src/demo/kube-objects.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };
 const T0 = new Date('2025-03-02T10:00:00Z');

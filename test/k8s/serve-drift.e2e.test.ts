@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { closedPort, startFakeKube, writeKubeconfig, type FakeKube } from '../support/fake-k8s.js';
+import { closedPort, startFakeKube, writeKubeconfig, type FakeKube } from '../../src/demo/fake-kube.js';
 import { waitFor } from './helpers.js';
-import { desiredDeployment, desiredSecret, liveDeployment, liveSecret } from './objects.js';
+import { desiredDeployment, desiredSecret, liveDeployment, liveSecret } from '../../src/demo/kube-objects.js';
 
 const SECRET_VALUE = 'hunter2-live-db-password';
 

@@ -19,7 +19,7 @@ import type { DriftEvent } from '../../src/k8s/drift-events.js';
 import type { ClusterConfig } from '../../src/config/clusters.js';
 import type { Harness } from './helpers.js';
 import { FAST, harness, turnMeter, waitFor } from './helpers.js';
-import { desiredDeployment, liveConfigMap, liveDeployment } from './objects.js';
+import { desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
 import { FakeScheduler, sequence } from '../support/fake-scheduler.js';
 
 const SCALED = { manager: 'kubectl', time: '2025-03-02T09:58:00Z' };

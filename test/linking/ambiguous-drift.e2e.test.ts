@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import { TEST_SIGNING_SECRET } from '../support/app.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { ownBlockActions, sendInteraction } from '../support/slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredDeployment, liveDeployment } from '../k8s/objects.js';
+import { desiredDeployment, liveDeployment } from '../../src/demo/kube-objects.js';
 
 // Two people log a change to the same Deployment at the same moment, and the scanner then sees it
 // scaled: Stopgap does not guess which change it was. It asks both owners, once, and links on an answer.

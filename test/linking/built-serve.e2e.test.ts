@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freePort, serveEnv, TEST_SIGNING_SECRET } from '../support/app.js';
 import { requireBuiltCli, spawnCli, type CliProcess } from '../support/built-cli.js';
-import { startFakeKube, writeKubeconfig, type FakeKube } from '../support/fake-k8s.js';
-import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
+import { startFakeKube, writeKubeconfig, type FakeKube } from '../../src/demo/fake-kube.js';
+import { startFakeSlack, type FakeSlack, type RecordedCall } from '../../src/demo/fake-slack.js';
 import { logChangeStateValues, ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
-import { kubectlEvent } from '../audit/kubectl-events.js';
+import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
+import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 
 const AUDIT_TOKEN = 'built-serve-audit-token-0123';
 

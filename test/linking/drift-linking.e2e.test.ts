@@ -3,9 +3,9 @@ import type { Finding } from '../../src/drift/findings.js';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import type { TestApp } from '../support/app.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { FakeKube } from '../support/fake-k8s.js';
+import type { FakeKube } from '../../src/demo/fake-kube.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
 
 // An incident on a watched cluster, end to end: `/fix` over signed HTTP, drift from a fake API server's
 // watch, links recorded in the ledger, and what people then see in `/fix show`, `list` and `drift`.

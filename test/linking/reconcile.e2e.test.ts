@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import type { TestApp } from '../support/app.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { FakeKube } from '../support/fake-k8s.js';
+import type { FakeKube } from '../../src/demo/fake-kube.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
 
 // The cluster proves reconciliation: a change closes by itself, verified, when every field linked to it
 // is back at desired state (reverted) or desired state took the live value (codified in git), and never

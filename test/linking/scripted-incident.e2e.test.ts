@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import type { Finding } from '../../src/drift/findings.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, desiredNode, liveConfigMap, liveDeployment, liveNode } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, desiredNode, liveConfigMap, liveDeployment, liveNode } from '../../src/demo/kube-objects.js';
 
 const SHOP = 'C0SHOP0001';
 const NODE = 'ip-10-0-1-7';

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listActiveFindings } from '../../src/store/findings-store.js';
 import { TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
-import type { FakeKube } from '../support/fake-k8s.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { FakeKube } from '../../src/demo/fake-kube.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { logChangeStateValues, ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
 
 const SHOP_CHANNEL = 'C0SHOP0001';
 const DEFAULT_CHANNEL = 'C0DRIFT001';

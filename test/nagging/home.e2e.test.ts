@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDriftApp, type DriftApp } from '../support/drift-app.js';
 import { TEST_SIGNING_SECRET } from '../support/app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { ownBlockActions, ownHomeOpened, ownSlashCommandFields, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
-import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
 
 // App Home: the person's open changes (overdue first) and those they logged for others, with the
 // change actions; the unclaimed drift in their teams' scope; published again after each action there.

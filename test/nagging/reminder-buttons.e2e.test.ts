@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 
 // Every action on a reminder DM, as signed interactivity requests: what `/fix` does, with its checks,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
 import { startTestApp, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
-import type { RecordedCall } from '../support/fake-slack.js';
+import type { RecordedCall } from '../../src/demo/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 import { openMigratedDb } from '../../src/store/db.js';
 import { NagStore } from '../../src/store/nag-store.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/main.js';
 import { isStopgapError } from '../../src/errors.js';
 import { rawHttp, serveEnv, startTestApp, TEST_SIGNING_SECRET, type TestApp } from '../support/app.js';
-import { startFakeSlack } from '../support/fake-slack.js';
+import { startFakeSlack } from '../../src/demo/fake-slack.js';
 import { ownBlockActions, ownSlashCommandFields, sendInteraction, sendSlashCommand } from '../support/slack-signing.js';
 
 async function timedFetch(url: string): Promise<{ status: number; ms: number; json: unknown }> {

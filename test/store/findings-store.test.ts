@@ -21,7 +21,7 @@ import {
   resolveUncovered,
   resolveUnlistedObjects,
 } from '../../src/store/findings-store.js';
-import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from '../k8s/objects.js';
+import { desiredConfigMap, desiredDeployment, desiredSecret, liveConfigMap, liveDeployment, liveSecret } from '../../src/demo/kube-objects.js';
 
 let dir: string;
 let dbPath: string;

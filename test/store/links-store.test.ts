@@ -9,7 +9,7 @@ import type { KubeObject, ObjectRef } from '../../src/drift/types.js';
 import { openMigratedDb, type Db } from '../../src/store/db.js';
 import { LedgerStore } from '../../src/store/ledger-store.js';
 import { LinksStore } from '../../src/store/links-store.js';
-import { desiredDeployment, liveDeployment } from '../k8s/objects.js';
+import { desiredDeployment, liveDeployment } from '../../src/demo/kube-objects.js';
 
 let dir: string;
 let db: Db;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startServer, type Server, type StartOptions } from '../../src/main.js';
-import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-8f3a9c';
 export const TEST_BOT_TOKEN = 'xoxb-test-0000-secret-bot-token';

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../src/drift/types.js';
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from './app.js';
-import { startFakeKube, writeKubeconfig, type FakeKube } from './fake-k8s.js';
+import { startFakeKube, writeKubeconfig, type FakeKube } from '../../src/demo/fake-kube.js';
 import { ownSlashCommandFields, sendSlashCommand } from './slack-signing.js';
 import { waitFor } from '../k8s/helpers.js';
 

@@ -1,5 +1,5 @@
 /** Realistic live objects for scanner tests: server defaults, managedFields, last-applied. */
-import type { KubeObject } from '../../src/drift/types.js';
+import type { KubeObject } from '../drift/types.js';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const APPLIED_AT = '2025-03-01T09:00:00Z';

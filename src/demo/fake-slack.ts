@@ -64,6 +64,8 @@ export type FakeSlack = {
   /** Name returned by `conversations.info` for `id`. */
   setChannel(id: string, name: string): void;
   setUser(id: string, user: FakeUser): void;
+  /** Calls `listener` with every call as it is recorded (the demo's console renders them); returns an unsubscribe. */
+  onCall(listener: (call: RecordedCall) => void): () => void;
   close(): Promise<void>;
 };
 
@@ -85,6 +87,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const channels = new Map<string, string>();
   const users = new Map<string, FakeUser>();
   let waiters: Waiter[] = [];
+  const listeners = new Set<(call: RecordedCall) => void>();
   let counter = 0;
   let url = '';
 
@@ -102,6 +105,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const matched = waiters.filter((w) => w.method === call.method && w.predicate(call));
     waiters = waiters.filter((w) => !matched.includes(w));
     for (const w of matched) w.resolve(call);
+    for (const l of listeners) l(call);
   }
 
   function takeFailure(method: string): Failure | undefined {
@@ -341,6 +345,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     setUser(id, user) {
       users.set(id, user);
+    },
+    onCall(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -7,7 +7,10 @@ export type KubectlChange = 'scale' | 'edit' | 'set-image' | 'cordon' | 'annotat
 
 let seq = 0;
 
-export function kubectlEvent(change: KubectlChange, opts: { user?: string; at?: string; auditId?: string; name?: string } = {}): Record<string, unknown> {
+export function kubectlEvent(
+  change: KubectlChange,
+  opts: { user?: string; at?: string; auditId?: string; name?: string; /** scale */ replicas?: number; /** edit */ data?: Record<string, string>; /** set-image */ image?: string } = {},
+): Record<string, unknown> {
   const at = opts.at ?? '2026-11-30T03:12:00.123456Z';
   const user = { username: opts.user ?? 'alice@corp.example', groups: ['system:authenticated'] };
   const common = {
@@ -30,8 +33,8 @@ export function kubectlEvent(change: KubectlChange, opts: { user?: string; at?: 
         verb: 'patch',
         requestURI: `/apis/apps/v1/namespaces/shop/deployments/${name ?? 'payments-api'}/scale`,
         objectRef: { resource: 'deployments', namespace: 'shop', name: name ?? 'payments-api', apiGroup: 'apps', apiVersion: 'v1', subresource: 'scale' },
-        requestObject: { spec: { replicas: 12 } },
-        responseObject: { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: name ?? 'payments-api', namespace: 'shop' }, spec: { replicas: 12 }, status: { replicas: 3 } },
+        requestObject: { spec: { replicas: opts.replicas ?? 12 } },
+        responseObject: { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: name ?? 'payments-api', namespace: 'shop' }, spec: { replicas: opts.replicas ?? 12 }, status: { replicas: 3 } },
       };
     case 'edit':
       return {
@@ -39,8 +42,8 @@ export function kubectlEvent(change: KubectlChange, opts: { user?: string; at?: 
         verb: 'patch',
         requestURI: `/api/v1/namespaces/shop/configmaps/${name ?? 'app-config'}?fieldManager=kubectl-edit&fieldValidation=Strict`,
         objectRef: { resource: 'configmaps', namespace: 'shop', name: name ?? 'app-config', apiVersion: 'v1' },
-        requestObject: { data: { LOG_LEVEL: 'debug' } },
-        responseObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: name ?? 'app-config', namespace: 'shop' }, data: { LOG_LEVEL: 'debug' } },
+        requestObject: { data: opts.data ?? { LOG_LEVEL: 'debug' } },
+        responseObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: name ?? 'app-config', namespace: 'shop' }, data: opts.data ?? { LOG_LEVEL: 'debug' } },
       };
     case 'set-image':
       return {
@@ -48,7 +51,7 @@ export function kubectlEvent(change: KubectlChange, opts: { user?: string; at?: 
         verb: 'patch',
         requestURI: `/apis/apps/v1/namespaces/shop/deployments/${name ?? 'checkout'}?fieldManager=kubectl-set`,
         objectRef: { resource: 'deployments', namespace: 'shop', name: name ?? 'checkout', apiGroup: 'apps', apiVersion: 'v1' },
-        requestObject: { spec: { template: { spec: { containers: [{ name: 'api', image: 'registry.example.com/checkout:0.9.7' }] } } } },
+        requestObject: { spec: { template: { spec: { containers: [{ name: 'api', image: opts.image ?? 'registry.example.com/checkout:0.9.7' }] } } } },
       };
     case 'cordon':
       return {
