@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadFileConfig } from '../dist/src/config/config.js';
 import { openDb } from '../dist/src/store/db.js';
 import { DigestStore } from '../dist/src/store/digest-store.js';
+import { CHANGE_COLUMNS } from '../dist/src/store/ledger-store.js';
 import { digestMessage } from '../dist/src/slack/views/digest.js';
 
 const [dbPath, configPath, at, runs] = process.argv.slice(2);
@@ -24,7 +25,7 @@ const peakMb = process.resourceUsage().maxRSS / 1024;
 const baseline = [];
 for (let r = 0; r < Number(runs); r++) {
   const t = performance.now();
-  db.prepare('SELECT id, description, actor, owner, cluster, resources, incident, channel_id, source, status, verified, pr_url, reason, message_link, created_at, due_at, snoozed_until, closed_at, updated_at FROM changes').all();
+  db.prepare(`SELECT ${CHANGE_COLUMNS} FROM changes`).all();
   baseline.push(performance.now() - t);
 }
 db.close();

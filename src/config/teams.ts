@@ -36,16 +36,19 @@ export const TeamsConfig = z
   .default([])
   .superRefine(uniqueNames('team'));
 
-/** What a team is matched against: an object in a cluster, or what a change names. */
+/**
+ * What a team is matched against: an object in a cluster, or what a change names. A part that is
+ * missing, null or empty (a node's namespace, a change with no cluster) is one the subject has no value for.
+ */
 export interface TeamSubject {
-  cluster?: string;
-  namespace?: string;
-  kind?: string;
+  cluster?: string | null;
+  namespace?: string | null;
+  kind?: string | null;
 }
 
 function covers(match: TeamMatch, subject: TeamSubject): boolean {
   // A criterion the subject has no value for (a node has no namespace) does not match.
-  const one = (glob: string | undefined, value: string | undefined) => glob === undefined || (value !== undefined && globMatch(glob, value));
+  const one = (glob: string | undefined, value: string | null | undefined) => glob === undefined || (!!value && globMatch(glob, value));
   return one(match.cluster, subject.cluster) && one(match.namespace, subject.namespace) && one(match.kind, subject.kind);
 }
 

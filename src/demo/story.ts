@@ -8,13 +8,12 @@ import { listActiveFindings } from '../store/findings-store.js';
 import { changeKey as formatChangeId } from '../ledger/model.js';
 import type { RecordedCall } from './fake-slack.js';
 import { named, renderCall, type ConsoleStyle, type Names } from './console.js';
-import { INCIDENT_CHANNEL, PEOPLE, PLATFORM_CHANNEL, type DemoWorld, type Person } from './world.js';
+import { INCIDENT_CHANNEL, NODE, PEOPLE, PLATFORM_CHANNEL, type DemoWorld, type Person } from './world.js';
 import type { SlackHttpResponse } from './slack-requests.js';
 import { messageAsText, mrkdwnAsText } from '../slack/views/plain-text.js';
 
 /** Tuesday 1 December 2026, 03:00 UTC: the night of the incident. */
 export const STORY_START = new Date('2026-12-01T03:00:00Z');
-export const NODE = 'ip-10-0-1-7';
 
 const NAMES: Names = {
   users: Object.fromEntries(Object.values(PEOPLE).map((p) => [p.id, p.name])),

@@ -13,10 +13,11 @@ import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../drift/types.js';
 import { startServer, type Server } from '../main.js';
-import { startFakeKube, writeKubeconfig, type FakeKube } from './fake-kube.js';
+import { startFakeKube, writeKubeconfig } from './fake-kube.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from './fake-slack.js';
 import { desiredConfigMap, desiredDeployment, desiredNode, desiredSecret, liveConfigMap, liveDeployment, liveNode, liveSecret } from './kube-objects.js';
 import { kubectlEvent } from './kubectl-audit.js';
+import { waitFor as waitUntil } from './wait.js';
 import { LOG_CHANGE_ACTION_ID, LOG_CHANGE_BLOCK_IDS } from '../slack/views/log-change-modal.js';
 import { ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand, type SlackHttpResponse } from './slack-requests.js';
 
@@ -60,30 +61,29 @@ export function demoClock(start: Date): DemoClock {
 
 /** The shop's desired state: what the manifests directory declares. */
 interface Shop {
-  checkoutReplicas: number;
+  /** Replicas per Deployment. */
+  replicas: Record<string, number>;
   configData: Record<string, string>;
 }
 
-const NODE = 'ip-10-0-1-7';
+/** The node Bob cordons. */
+export const NODE = 'ip-10-0-1-7';
 
 export interface DemoWorld {
   readonly dir: string;
   readonly dbPath: string;
-  readonly configPath: string;
   readonly server: Server;
   readonly slack: FakeSlack;
-  readonly kube: FakeKube;
   readonly clock: DemoClock;
   /** kubectl as a person runs it: the object changes on the API server, and the audit log says who. */
   kubectl: {
     scale(who: Person, deployment: string, replicas: number): Promise<void>;
-    setImage(who: Person, deployment: string, image: string): Promise<void>;
     edit(who: Person, configMap: string, key: string, value: string): Promise<void>;
     cordon(who: Person, node: string): Promise<void>;
     uncordon(who: Person, node: string): Promise<void>;
   };
   /** A merge in the GitOps repository: the manifests directory changes. */
-  git: { setReplicas(deployment: string, replicas: number): void; setConfig(key: string, value: string): void };
+  git: { setReplicas(deployment: string, replicas: number): void };
   /** `/fix <text>` typed by a person in the incident channel; resolves with Slack's HTTP answer. */
   fix(who: Person, text: string): Promise<SlackHttpResponse>;
   /** A button or menu on a message the bot sent (a DM or a channel post), pressed by a person. */
@@ -126,19 +126,18 @@ function stateOf(blocks: readonly InputBlock[]): Record<string, Record<string, R
   return state;
 }
 
-export async function startDemoWorld(opts: { start: Date; keepDir?: string }): Promise<DemoWorld> {
-  const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'stopgap-demo-'));
+export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'stopgap-demo-'));
   const manifests = join(dir, 'manifests');
   const dbPath = join(dir, 'stopgap.db');
   const configPath = join(dir, 'stopgap.yml');
   const clock = demoClock(opts.start);
-  const shop: Shop = { checkoutReplicas: 3, configData: { LOG_LEVEL: 'info', EXPRESS_PAY: 'enabled' } };
+  const shop: Shop = { replicas: { checkout: 3, 'payments-api': 2 }, configData: { LOG_LEVEL: 'info', EXPRESS_PAY: 'enabled' } };
   const secretData = { STRIPE_KEY: 'sk_live_demo_not_a_real_key_4242' };
 
   const writeManifests = () => {
     const objects: KubeObject[] = [
-      desiredDeployment({ name: 'checkout', replicas: shop.checkoutReplicas }),
-      desiredDeployment({ name: 'payments-api', replicas: 2 }),
+      ...Object.entries(shop.replicas).map(([name, replicas]) => desiredDeployment({ name, replicas })),
       desiredConfigMap({ name: 'checkout-config', data: shop.configData }),
       desiredSecret({ name: 'checkout-keys', data: secretData }),
       desiredNode(NODE),
@@ -151,8 +150,7 @@ export async function startDemoWorld(opts: { start: Date; keepDir?: string }): P
 
   const kube = await startFakeKube();
   // The live cluster as it was applied: no drift yet.
-  kube.put(liveDeployment({ name: 'checkout', replicas: 3 }));
-  kube.put(liveDeployment({ name: 'payments-api', replicas: 2 }));
+  for (const [name, replicas] of Object.entries(shop.replicas)) kube.put(liveDeployment({ name, replicas }));
   kube.put(liveConfigMap({ name: 'checkout-config', data: shop.configData }));
   kube.put(liveSecret({ name: 'checkout-keys', data: secretData }));
   kube.put(liveNode(NODE));
@@ -204,15 +202,10 @@ export async function startDemoWorld(opts: { start: Date; keepDir?: string }): P
   const url = `http://127.0.0.1:${server.port}`;
   let responses = 0;
 
-  const waitFor = async <T>(check: () => T | undefined | false | null, what: string, timeoutMs = 8_000): Promise<T> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v !== undefined && v !== false && v !== null) return v;
-      if (Date.now() > until) throw new Error(`the demo waited ${timeoutMs} ms for ${what}; the log is at ${logFile}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const waitFor = <T>(check: () => T | undefined | false | null, what: string, timeoutMs = 8_000): Promise<T> =>
+    waitUntil(check, what, timeoutMs).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; the log is at ${logFile}`);
+    });
   const audit = async (event: Record<string, unknown>) => {
     const res = await fetch(`${url}/k8s/audit?cluster=shop-prod`, {
       method: 'POST',
@@ -222,32 +215,24 @@ export async function startDemoWorld(opts: { start: Date; keepDir?: string }): P
     if (res.status !== 200) throw new Error(`the audit webhook answered ${res.status}: ${await res.text()}`);
   };
   const at = () => clock.now().toISOString();
-  const live = { checkoutReplicas: 3, configData: { ...shop.configData } };
+  let liveConfig = { ...shop.configData };
 
   return {
     dir,
     dbPath,
-    configPath,
     server,
     slack,
-    kube,
     clock,
     kubectl: {
       async scale(who, deployment, replicas) {
         const time = at();
-        live.checkoutReplicas = replicas;
-        kube.put(liveDeployment({ name: deployment, replicas: shop.checkoutReplicas, liveReplicas: replicas, scaledBy: { manager: 'kubectl', time } }));
+        kube.put(liveDeployment({ name: deployment, replicas: shop.replicas[deployment], liveReplicas: replicas, scaledBy: { manager: 'kubectl', time } }));
         await audit(kubectlEvent('scale', { user: who.email, at: time, name: deployment, replicas }));
-      },
-      async setImage(who, deployment, image) {
-        const time = at();
-        kube.put(liveDeployment({ name: deployment, replicas: shop.checkoutReplicas, liveReplicas: live.checkoutReplicas, liveImage: image, scaledBy: { manager: 'kubectl-set', time } }));
-        await audit(kubectlEvent('set-image', { user: who.email, at: time, name: deployment, image }));
       },
       async edit(who, configMap, key, value) {
         const time = at();
-        live.configData = { ...live.configData, [key]: value };
-        kube.put(liveConfigMap({ name: configMap, data: shop.configData, liveData: live.configData, editedBy: { manager: 'kubectl-edit', time } }));
+        liveConfig = { ...liveConfig, [key]: value };
+        kube.put(liveConfigMap({ name: configMap, data: shop.configData, liveData: liveConfig, editedBy: { manager: 'kubectl-edit', time } }));
         await audit(kubectlEvent('edit', { user: who.email, at: time, name: configMap, data: { [key]: value } }));
       },
       async cordon(who, node) {
@@ -262,12 +247,8 @@ export async function startDemoWorld(opts: { start: Date; keepDir?: string }): P
       },
     },
     git: {
-      setReplicas(_deployment, replicas) {
-        shop.checkoutReplicas = replicas;
-        writeManifests();
-      },
-      setConfig(key, value) {
-        shop.configData = { ...shop.configData, [key]: value };
+      setReplicas(deployment, replicas) {
+        shop.replicas[deployment] = replicas;
         writeManifests();
       },
     },
@@ -339,7 +320,7 @@ export async function startDemoWorld(opts: { start: Date; keepDir?: string }): P
       await slack.close();
       await kube.close();
       logs.end();
-      if (!closeOpts.keepDatabase && !opts.keepDir) rmSync(dir, { recursive: true, force: true });
+      if (!closeOpts.keepDatabase) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -6,11 +6,7 @@ import type { Change } from '../ledger/model.js';
 /** The team whose match covers the change's cluster and first named object. */
 export function teamOfChange(teams: readonly TeamConfig[], change: Pick<Change, 'cluster' | 'resources'>): TeamConfig | undefined {
   const first = change.resources[0];
-  return teamFor(teams, {
-    ...(change.cluster ? { cluster: change.cluster } : {}),
-    ...(first?.namespace ? { namespace: first.namespace } : {}),
-    ...(first ? { kind: first.kind } : {}),
-  });
+  return teamFor(teams, { cluster: change.cluster, namespace: first?.namespace, kind: first?.kind });
 }
 
 export function naggingOfChange(file: { nagging: NaggingConfig; teams: readonly TeamConfig[] }, change: Pick<Change, 'cluster' | 'resources'>): NaggingConfig {

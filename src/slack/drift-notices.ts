@@ -78,7 +78,7 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
     });
 
   async function post(object: PostObject, now: Date): Promise<void> {
-    const channel = channelFor(teams, config.file.defaultChannel, { cluster: object.cluster, namespace: object.namespace || undefined, kind: object.kind });
+    const channel = channelFor(teams, config.file.defaultChannel, object);
     if (!channel) {
       const key = objectKey(object);
       if (!unrouted.has(key)) {

@@ -28,7 +28,7 @@ export async function publishHome(ctx: SlackContext, client: WebClient, user: st
     scope = { kind: 'teams', names: own.map((t) => t.name) };
     const names = new Set(own.map((t) => t.name));
     ({ findings, total } = ctx.links.unclaimedWhere((o) => {
-      const team = teamFor(teams, { cluster: o.cluster, ...(o.namespace ? { namespace: o.namespace } : {}), kind: o.kind });
+      const team = teamFor(teams, o);
       return team !== undefined && names.has(team.name);
     }, DRIFT_SHOWN));
   }

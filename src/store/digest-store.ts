@@ -85,15 +85,12 @@ export class DigestStore {
       if (opts.teams.length === 0) return null;
       const key = `${s.cluster ?? ''}\u0000${s.namespace ?? ''}\u0000${s.kind ?? ''}`;
       let team = teams.get(key);
-      if (team === undefined) {
-        const subject = { ...(s.cluster ? { cluster: s.cluster } : {}), ...(s.namespace ? { namespace: s.namespace } : {}), ...(s.kind ? { kind: s.kind } : {}) };
-        teams.set(key, (team = teamFor(opts.teams, subject)?.name ?? null));
-      }
+      if (team === undefined) teams.set(key, (team = teamFor(opts.teams, s)?.name ?? null));
       return team;
     };
     let unclaimed = 0;
     for (const f of unclaimedObjects(this.db)) {
-      if (opts.team === null || teamFor(opts.teams, { cluster: f.cluster, ...(f.namespace ? { namespace: f.namespace } : {}), kind: f.kind })?.name === opts.team) unclaimed += 1;
+      if (opts.team === null || teamFor(opts.teams, f)?.name === opts.team) unclaimed += 1;
     }
     const t = opts.at.getTime();
     const when = (daysBefore: number) => new Date(t - daysBefore * 86_400_000).toISOString();

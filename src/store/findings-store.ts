@@ -325,10 +325,11 @@ export function listResolvedFindings(db: Db, since: Date, filter: FindingFilter 
 
 /** The objects of active findings nobody has claimed (no link), oldest first: light rows, for counting by scope. */
 export function unclaimedObjects(db: Db): { id: number; cluster: string; namespace: string; kind: string }[] {
-  return db
-    .prepare(`SELECT f.id, f.cluster, f.namespace, f.kind FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
-      WHERE f.resolved_at IS NULL AND l.finding_id IS NULL ORDER BY f.first_seen, f.id`)
-    .all() as { id: number; cluster: string; namespace: string; kind: string }[];
+  return stmt(
+    db,
+    `SELECT f.id, f.cluster, f.namespace, f.kind FROM drift_findings f LEFT JOIN drift_links l ON l.finding_id = f.id
+      WHERE f.resolved_at IS NULL AND l.finding_id IS NULL ORDER BY f.first_seen, f.id`,
+  ).all() as { id: number; cluster: string; namespace: string; kind: string }[];
 }
 
 export function getFinding(db: Db, id: number): Finding | undefined {

@@ -34,7 +34,7 @@ interface ChangeRow {
  * The stored columns, named: `SELECT *` would also compute the generated ones (migration 016: first
  * object's namespace and kind, for the digest's index), parsing each row's resources for nothing.
  */
-const CHANGE_COLUMNS = 'id, description, actor, owner, cluster, resources, incident, channel_id, source, status, verified, pr_url, reason, message_link, created_at, due_at, snoozed_until, closed_at, updated_at';
+export const CHANGE_COLUMNS = 'id, description, actor, owner, cluster, resources, incident, channel_id, source, status, verified, pr_url, reason, message_link, created_at, due_at, snoozed_until, closed_at, updated_at';
 
 const ResourceList = z.array(ResourceRef);
 

@@ -33,6 +33,9 @@ describe('teams and the default channel', () => {
     expect(teamFor(file.teams, { cluster: 'prod-eu', kind: 'Node' })?.name).toBe('platform');
     // A criterion the subject has no value for does not match: a node has no namespace.
     expect(teamFor(file.teams, { cluster: 'prod-eu', kind: 'Node', namespace: undefined })?.name).toBe('platform');
+    // As stored (a cluster-scoped finding's namespace is '') or read (a change with no cluster is null): no value.
+    expect(teamFor(file.teams, { cluster: 'prod-eu', kind: 'Node', namespace: '' })?.name).toBe('platform');
+    expect(teamFor(file.teams, { cluster: null, namespace: 'payments', kind: 'Deployment' })).toBeUndefined();
     expect(teamFor(file.teams, { kind: 'Deployment', namespace: 'payments' })).toBeUndefined();
     expect(channelFor(file.teams, file.defaultChannel, { cluster: 'staging', namespace: 'shop', kind: 'ConfigMap' })).toBe('C0DEFAULT1');
     expect(channelFor(file.teams, undefined, { cluster: 'staging', namespace: 'shop' })).toBeUndefined();

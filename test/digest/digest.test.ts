@@ -174,7 +174,7 @@ function reference(db: Db, at: Date, team: string | null): ReturnType<typeof bui
     weekAgo: asOf(new Date(at.getTime() - 7 * 86_400_000).toISOString()),
     driftLive: live,
     unclaimedDrift: 0,
-    teamOf: (s) => teamFor(TEAMS, { ...(s.cluster ? { cluster: s.cluster } : {}), ...(s.namespace ? { namespace: s.namespace } : {}), ...(s.kind ? { kind: s.kind } : {}) })?.name ?? null,
+    teamOf: (s) => teamFor(TEAMS, s)?.name ?? null,
     ledgerHead: new DigestStore(db).headAt(at),
   });
 }

@@ -86,16 +86,7 @@ export async function harness(): Promise<Harness> {
   };
 }
 
-/** Polls until the check passes (returns truthy), failing after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor } from '../../src/demo/wait.js';
 
 /**
  * Measures how much work runs between two turns of the event loop: call `step()` once per unit of work;
