@@ -4,6 +4,7 @@
  * name, in colour on a TTY and plain otherwise. Pure rendering; the demo decides where it goes.
  */
 import type { RecordedCall } from './fake-slack.js';
+import type { Finding } from '../drift/findings.js';
 import { messageAsText, mrkdwnAsText, type TextStyle } from '../slack/views/plain-text.js';
 
 export interface ConsoleStyle extends TextStyle {
@@ -87,4 +88,17 @@ export function renderCall(call: RecordedCall, names: Names, style: ConsoleStyle
       return undefined;
   }
   return `${style.lead(lead)}\n${indent(named(content, names))}`;
+}
+
+/** Slack's answer to a slash command (its HTTP body), as the person who typed it sees it. */
+export function renderSlashReply(answer: unknown, names: Names, style: ConsoleStyle = PLAIN): string | undefined {
+  const a = (answer ?? {}) as { text?: string; blocks?: unknown };
+  const shown = body(a.blocks, a.text, style);
+  return shown ? `${style.lead('Stopgap replies (only you see this):')}\n${indent(named(shown, names))}` : undefined;
+}
+
+/** One drifted field as the watch sees it: object, field, desired → live, and who wrote it. */
+export function describeFinding(f: Finding): string {
+  const object = `${f.ref.namespace ? `${f.ref.namespace}/` : ''}${f.ref.name}`;
+  return `${f.ref.kind} ${object} ${f.path}: ${JSON.stringify(f.desired) ?? '(absent)'} → ${JSON.stringify(f.live) ?? '(absent)'}  (written by ${f.attribution?.manager ?? 'an unknown manager'})`;
 }

@@ -33,8 +33,10 @@ export interface DeploymentOptions {
   /** Live values, when someone changed them by hand. */
   liveReplicas?: number;
   liveImage?: string;
-  /** Who changed the live value by hand, and when. */
+  /** Who changed the live value by hand, and when (the image too, unless `imageSetBy` says otherwise). */
   scaledBy?: { manager: string; time: string };
+  /** Who set the live image by hand, and when. */
+  imageSetBy?: { manager: string; time: string };
   lastApplied?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function liveDeployment(o: DeploymentOptions): KubeObject {
   const desired = desiredDeployment(o);
   const replicas = o.liveReplicas ?? o.replicas ?? 3;
   const image = o.liveImage ?? o.image ?? `registry.example.com/${o.name}:1.0.0`;
+  const imageBy = o.imageSetBy ?? o.scaledBy;
   const applyFields: Record<string, unknown> = {
     'f:metadata': {
       'f:annotations': { '.': {}, ...(o.lastApplied !== false ? { [`f:${LAST_APPLIED}`]: {} } : {}) },
@@ -75,7 +78,7 @@ export function liveDeployment(o: DeploymentOptions): KubeObject {
           'f:containers': {
             'k:{"name":"api"}': {
               '.': {},
-              ...(o.scaledBy && o.liveImage !== undefined ? {} : { 'f:image': {} }),
+              ...(imageBy && o.liveImage !== undefined ? {} : { 'f:image': {} }),
               'f:name': {},
               'f:ports': { '.': {}, 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
             },
@@ -97,11 +100,11 @@ export function liveDeployment(o: DeploymentOptions): KubeObject {
   if (o.scaledBy && o.liveReplicas !== undefined) {
     entries.push({ manager: o.scaledBy.manager, operation: 'Update', subresource: 'scale', time: o.scaledBy.time, fields: { 'f:spec': { 'f:replicas': {} } } });
   }
-  if (o.scaledBy && o.liveImage !== undefined) {
+  if (imageBy && o.liveImage !== undefined) {
     entries.push({
-      manager: o.scaledBy.manager,
+      manager: imageBy.manager,
       operation: 'Update',
-      time: o.scaledBy.time,
+      time: imageBy.time,
       fields: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"api"}': { 'f:image': {} } } } } } },
     });
   }

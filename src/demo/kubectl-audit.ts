@@ -9,7 +9,7 @@ let seq = 0;
 
 export function kubectlEvent(
   change: KubectlChange,
-  opts: { user?: string; at?: string; auditId?: string; name?: string; /** scale */ replicas?: number; /** edit */ data?: Record<string, string> } = {},
+  opts: { user?: string; at?: string; auditId?: string; name?: string; /** scale */ replicas?: number; /** edit */ data?: Record<string, string>; /** set-image */ image?: string } = {},
 ): Record<string, unknown> {
   const at = opts.at ?? '2026-11-30T03:12:00.123456Z';
   const user = { username: opts.user ?? 'alice@corp.example', groups: ['system:authenticated'] };
@@ -51,7 +51,7 @@ export function kubectlEvent(
         verb: 'patch',
         requestURI: `/apis/apps/v1/namespaces/shop/deployments/${name ?? 'checkout'}?fieldManager=kubectl-set`,
         objectRef: { resource: 'deployments', namespace: 'shop', name: name ?? 'checkout', apiGroup: 'apps', apiVersion: 'v1' },
-        requestObject: { spec: { template: { spec: { containers: [{ name: 'api', image: 'registry.example.com/checkout:0.9.7' }] } } } },
+        requestObject: { spec: { template: { spec: { containers: [{ name: 'api', image: opts.image ?? 'registry.example.com/checkout:0.9.7' }] } } } },
       };
     case 'cordon':
       return {

@@ -7,22 +7,18 @@
 import { listActiveFindings } from '../store/findings-store.js';
 import { changeKey as formatChangeId } from '../ledger/model.js';
 import type { RecordedCall } from './fake-slack.js';
-import { named, renderCall, type ConsoleStyle, type Names } from './console.js';
-import { INCIDENT_CHANNEL, NODE, PEOPLE, PLATFORM_CHANNEL, type DemoWorld, type Person } from './world.js';
+import { describeFinding, renderCall, renderSlashReply, type ConsoleStyle } from './console.js';
+import { changeRows, DEMO_NAMES as NAMES, INCIDENT_CHANNEL, NODE, PEOPLE, PLATFORM_CHANNEL, type ChangeRow, type DemoWorld, type Person } from './world.js';
 import type { SlackHttpResponse } from './slack-requests.js';
-import { messageAsText, mrkdwnAsText } from '../slack/views/plain-text.js';
+import { LOG_CHANGE_BLOCK_IDS } from '../slack/views/log-change-modal.js';
 
 /** Tuesday 1 December 2026, 03:00 UTC: the night of the incident. */
 export const STORY_START = new Date('2026-12-01T03:00:00Z');
 
-const NAMES: Names = {
-  users: Object.fromEntries(Object.values(PEOPLE).map((p) => [p.id, p.name])),
-  channels: { [INCIDENT_CHANNEL.id]: INCIDENT_CHANNEL.name, [PLATFORM_CHANNEL.id]: PLATFORM_CHANNEL.name },
-};
 
 export interface StoryResult {
   /** Each change at the end: id, owner, status, verified. */
-  changes: { key: string; owner: string; status: string; verified: boolean; description: string }[];
+  changes: ChangeRow[];
   seconds: number;
 }
 
@@ -41,9 +37,8 @@ export async function tellStory(world: DemoWorld, out: (text: string) => void, s
     out(`${style.lead(`${who.name} in #${INCIDENT_CHANNEL.name}:`)} /fix ${text}`);
     const res = await world.fix(who, text);
     if (res.status !== 200) throw new Error(`/fix answered HTTP ${res.status}`);
-    const answer = (res.json ?? {}) as { text?: string; blocks?: unknown[] };
-    const shown = answer.blocks ? messageAsText({ blocks: answer.blocks as never }, style) : mrkdwnAsText(answer.text ?? '');
-    if (shown) out(`${style.lead('Stopgap replies (only you see this):')}\n    ${named(shown, NAMES).split('\n').join('\n    ')}`);
+    const shown = renderSlashReply(res.json, NAMES, style);
+    if (shown) out(shown);
     return res;
   };
   const findings = () => listActiveFindings(world.server.db, { cluster: 'shop-prod' });
@@ -75,7 +70,7 @@ export async function tellStory(world: DemoWorld, out: (text: string) => void, s
       return f.length >= 3 ? f : undefined;
     }, 'the three hand-made changes to show as drift');
     say(`Stopgap's watch saw all three within ${Date.now() - seen} ms: live state against the manifests, each field's writer from managedFields (the audit log names the person):`);
-    for (const f of drift) out(`    ${f.ref.kind} ${f.ref.namespace ? `${f.ref.namespace}/` : ''}${f.ref.name} ${f.path}: ${JSON.stringify(f.desired) ?? '(absent)'} → ${JSON.stringify(f.live)}  (written by ${f.attribution?.manager ?? 'an unknown manager'})`);
+    for (const f of drift) out(`    ${describeFinding(f)}`);
 
     say('Alice logs the scale as she makes it. Stopgap links it to the drift it explains.');
     await typed(alice, 'scaled deploy/checkout -n shop to 10 for INC-4821 --cluster shop-prod');
@@ -92,7 +87,7 @@ export async function tellStory(world: DemoWorld, out: (text: string) => void, s
     say('Alice presses "Log it" in that DM; the form opens filled in from the drift, and she says why.');
     await world.press(alice, nudge, 'drift_log_it');
     const form = await world.slack.waitForCall('views.open', (c) => JSON.stringify(c.view ?? '').includes('checkout-config'));
-    await world.submitLogForm(alice, form, { description: 'LOG_LEVEL=debug on checkout-config to catch the timeouts', incident: 'INC-4821' });
+    await world.submitForm(alice, form, 'LOG_LEVEL=debug on checkout-config to catch the timeouts', { [LOG_CHANGE_BLOCK_IDS.incident]: 'INC-4821' });
     const config = await world.waitFor(() => linked('checkout-config'), 'the ConfigMap edit to be linked');
     out(`    ${formatChangeId(config.change)} ← ConfigMap checkout-config ${config.finding.path}`);
 
@@ -128,10 +123,5 @@ export async function tellStory(world: DemoWorld, out: (text: string) => void, s
   } finally {
     stop();
   }
-  const changes = [];
-  for (let id = 1; id <= world.server.ledger.count(); id++) {
-    const c = world.server.ledger.get(id);
-    if (c) changes.push({ key: c.key, owner: NAMES.users[c.owner] ?? c.owner, status: c.status, verified: c.verified, description: c.description });
-  }
-  return { changes, seconds: (Date.now() - t0) / 1000 };
+  return { changes: changeRows(world), seconds: (Date.now() - t0) / 1000 };
 }

@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../drift/types.js';
+import type { Names } from './console.js';
 import { startServer, type Server } from '../main.js';
 import { startFakeKube, writeKubeconfig } from './fake-kube.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from './fake-slack.js';
 import { desiredConfigMap, desiredDeployment, desiredNode, desiredSecret, liveConfigMap, liveDeployment, liveNode, liveSecret } from './kube-objects.js';
 import { kubectlEvent } from './kubectl-audit.js';
 import { waitFor as waitUntil } from './wait.js';
-import { LOG_CHANGE_ACTION_ID, LOG_CHANGE_BLOCK_IDS } from '../slack/views/log-change-modal.js';
+import { LOG_CHANGE_BLOCK_IDS, LOG_CHANGE_CALLBACK_ID } from '../slack/views/log-change-modal.js';
 import { ownBlockActions, ownSlashCommandFields, ownViewSubmission, sendInteraction, sendSlashCommand, type SlackHttpResponse } from './slack-requests.js';
 
 /** The demo's own credentials: random per run, never a real workspace's. */
@@ -40,6 +41,12 @@ export const PEOPLE = {
   alice: { id: 'U0ALICE01', name: 'alice', email: 'alice@shop.example', tz: 'Europe/Berlin' },
   bob: { id: 'U0BOB0001', name: 'bob', email: 'bob@shop.example', tz: 'Europe/London' },
 } as const satisfies Record<string, Person>;
+
+/** The demo's people and channels by name, as the console shows them. */
+export const DEMO_NAMES: Names = {
+  users: Object.fromEntries(Object.values(PEOPLE).map((p) => [p.id, p.name])),
+  channels: { [INCIDENT_CHANNEL.id]: INCIDENT_CHANNEL.name, [PLATFORM_CHANNEL.id]: PLATFORM_CHANNEL.name },
+};
 
 /** A clock that runs with real time from a chosen start, and jumps when the demo says days pass. */
 export interface DemoClock {
@@ -63,11 +70,34 @@ export function demoClock(start: Date): DemoClock {
 interface Shop {
   /** Replicas per Deployment. */
   replicas: Record<string, number>;
+  /** The `api` container's image per Deployment. */
+  images: Record<string, string>;
   configData: Record<string, string>;
+}
+
+/** What people changed by hand on a Deployment, and with which field manager when. */
+interface LiveDeployment {
+  replicas?: number;
+  image?: string;
+  scaledBy?: { manager: string; time: string };
+  imageSetBy?: { manager: string; time: string };
+}
+
+/** The names in the simulated shop, for commands and completion. */
+export interface ShopNames {
+  namespace: string;
+  deployments: readonly string[];
+  /** The one container each Deployment runs. */
+  container: string;
+  configMaps: readonly string[];
+  nodes: readonly string[];
 }
 
 /** The node Bob cordons. */
 export const NODE = 'ip-10-0-1-7';
+const NODES = [NODE, 'ip-10-0-1-8'];
+/** The shop's one ConfigMap. */
+const CONFIG_MAP = 'checkout-config';
 
 export interface DemoWorld {
   readonly dir: string;
@@ -78,49 +108,87 @@ export interface DemoWorld {
   /** kubectl as a person runs it: the object changes on the API server, and the audit log says who. */
   kubectl: {
     scale(who: Person, deployment: string, replicas: number): Promise<void>;
+    setImage(who: Person, deployment: string, image: string): Promise<void>;
     edit(who: Person, configMap: string, key: string, value: string): Promise<void>;
     cordon(who: Person, node: string): Promise<void>;
     uncordon(who: Person, node: string): Promise<void>;
   };
   /** A merge in the GitOps repository: the manifests directory changes. */
-  git: { setReplicas(deployment: string, replicas: number): void };
+  git: {
+    setReplicas(deployment: string, replicas: number): void;
+    setImage(deployment: string, image: string): void;
+    setConfig(configMap: string, key: string, value: string): void;
+  };
+  /** The names of what exists in the shop. */
+  readonly names: ShopNames;
   /** `/fix <text>` typed by a person in the incident channel; resolves with Slack's HTTP answer. */
   fix(who: Person, text: string): Promise<SlackHttpResponse>;
   /** A button or menu on a message the bot sent (a DM or a channel post), pressed by a person. */
   press(who: Person, call: RecordedCall, actionId: string, choice?: string): Promise<SlackHttpResponse>;
-  /** Submits the "log a change" form the bot opened for a person, with what they typed. */
-  submitLogForm(who: Person, opened: RecordedCall, values: { description: string; incident?: string }): Promise<SlackHttpResponse>;
+  /**
+   * Submits a form the bot opened for a person: `text` goes into its main input (the description of
+   * "Log a change", the only input of the others; a choice's label or value for a menu), `more` into
+   * other inputs by block id; the rest is submitted as the form showed it.
+   */
+  submitForm(who: Person, opened: RecordedCall, text: string, more?: Record<string, string>): Promise<SlackHttpResponse>;
   /** Runs what the schedules would run at the clock's time: drift posts and nudges, reminders (decided and sent), and the digest when asked. */
   tick(opts?: { digest?: boolean; reminders?: boolean }): Promise<void>;
+  /**
+   * Time passes until `at`: the schedules run as serve's would, on every hour boundary crossed and at
+   * `at` itself (drift posts and nudges, reminders decided and sent, the digest when one is due).
+   */
+  advance(at: Date): Promise<void>;
   /** Resolves once `check` returns a value, polling; rejects after `timeoutMs` naming `what`. */
   waitFor<T>(check: () => T | undefined | false | null, what: string, timeoutMs?: number): Promise<T>;
   close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
+interface Option {
+  text: { text: string };
+  value: string;
+}
+
 interface InputBlock {
   type: string;
   block_id?: string;
-  element?: { type: string; action_id: string; initial_value?: string; initial_option?: unknown; initial_user?: string; initial_date?: string };
+  optional?: boolean;
+  element?: { type: string; action_id: string; initial_value?: string; initial_option?: Option; initial_user?: string; initial_date?: string; options?: Option[] };
 }
 
-const typed = (value: string) => ({ [LOG_CHANGE_ACTION_ID]: { type: 'plain_text_input', value } });
+const HOUR_MS = 3_600_000;
 
-/** A form's state as Slack submits it when nobody changed it: each input's initial value. */
-function stateOf(blocks: readonly InputBlock[]): Record<string, Record<string, Record<string, unknown>>> {
-  const state: Record<string, Record<string, Record<string, unknown>>> = {};
+type FormState = Record<string, Record<string, Record<string, unknown>>>;
+
+/** One input's state as Slack submits it: `typed` over it when given, else its initial value. */
+function inputState(element: NonNullable<InputBlock['element']>, typed?: string): Record<string, unknown> | string {
+  switch (element.type) {
+    case 'plain_text_input':
+    case 'url_text_input':
+      return { value: typed ?? element.initial_value ?? null };
+    case 'datepicker':
+      return { selected_date: typed ?? element.initial_date ?? null };
+    case 'users_select':
+      return { selected_user: typed ?? element.initial_user ?? null };
+    case 'static_select': {
+      if (typed === undefined) return { selected_option: element.initial_option ?? null };
+      const want = typed.toLowerCase();
+      const option = element.options?.find((o) => o.value.toLowerCase() === want || o.text.text.toLowerCase().includes(want));
+      if (!option) return `'${typed}' is not one of ${(element.options ?? []).map((o) => o.text.text).join(', ') || 'its choices'}`;
+      return { selected_option: option };
+    }
+    default:
+      return {};
+  }
+}
+
+/** A form as Slack submits it, with `typed` values (by block id) over what it showed; or what cannot be typed. */
+function fillForm(blocks: readonly InputBlock[], typed: Record<string, string>): FormState | string {
+  const state: FormState = {};
   for (const b of blocks) {
     const e = b.element;
     if (b.type !== 'input' || !b.block_id || !e) continue;
-    const value =
-      e.type === 'plain_text_input'
-        ? { value: e.initial_value ?? null }
-        : e.type === 'static_select'
-          ? { selected_option: e.initial_option ?? null }
-          : e.type === 'users_select'
-            ? { selected_user: e.initial_user ?? null }
-            : e.type === 'datepicker'
-              ? { selected_date: e.initial_date ?? null }
-              : {};
+    const value = inputState(e, typed[b.block_id]);
+    if (typeof value === 'string') return value;
     state[b.block_id] = { [e.action_id]: { type: e.type, ...value } };
   }
   return state;
@@ -132,16 +200,19 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
   const dbPath = join(dir, 'stopgap.db');
   const configPath = join(dir, 'stopgap.yml');
   const clock = demoClock(opts.start);
-  const shop: Shop = { replicas: { checkout: 3, 'payments-api': 2 }, configData: { LOG_LEVEL: 'info', EXPRESS_PAY: 'enabled' } };
+  const shop: Shop = {
+    replicas: { checkout: 3, 'payments-api': 2 },
+    images: { checkout: 'registry.example.com/checkout:1.0.0', 'payments-api': 'registry.example.com/payments-api:1.0.0' },
+    configData: { LOG_LEVEL: 'info', EXPRESS_PAY: 'enabled' },
+  };
   const secretData = { STRIPE_KEY: 'sk_live_demo_not_a_real_key_4242' };
 
   const writeManifests = () => {
     const objects: KubeObject[] = [
-      ...Object.entries(shop.replicas).map(([name, replicas]) => desiredDeployment({ name, replicas })),
-      desiredConfigMap({ name: 'checkout-config', data: shop.configData }),
+      ...Object.entries(shop.replicas).map(([name, replicas]) => desiredDeployment({ name, replicas, image: shop.images[name] })),
+      desiredConfigMap({ name: CONFIG_MAP, data: shop.configData }),
       desiredSecret({ name: 'checkout-keys', data: secretData }),
-      desiredNode(NODE),
-      desiredNode('ip-10-0-1-8'),
+      ...NODES.map((n) => desiredNode(n)),
     ];
     writeFileSync(join(manifests, 'shop.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   };
@@ -150,11 +221,25 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
 
   const kube = await startFakeKube();
   // The live cluster as it was applied: no drift yet.
-  for (const [name, replicas] of Object.entries(shop.replicas)) kube.put(liveDeployment({ name, replicas }));
-  kube.put(liveConfigMap({ name: 'checkout-config', data: shop.configData }));
+  const liveDeployments: Record<string, LiveDeployment> = {};
+  const putDeployment = (name: string) => {
+    const l = liveDeployments[name] ?? {};
+    kube.put(
+      liveDeployment({
+        name,
+        replicas: shop.replicas[name],
+        image: shop.images[name],
+        ...(l.replicas !== undefined ? { liveReplicas: l.replicas } : {}),
+        ...(l.image !== undefined ? { liveImage: l.image } : {}),
+        ...(l.scaledBy ? { scaledBy: l.scaledBy } : {}),
+        ...(l.imageSetBy ? { imageSetBy: l.imageSetBy } : {}),
+      }),
+    );
+  };
+  for (const name of Object.keys(shop.replicas)) putDeployment(name);
+  kube.put(liveConfigMap({ name: CONFIG_MAP, data: shop.configData }));
   kube.put(liveSecret({ name: 'checkout-keys', data: secretData }));
-  kube.put(liveNode(NODE));
-  kube.put(liveNode('ip-10-0-1-8'));
+  for (const n of NODES) kube.put(liveNode(n));
   const kubeconfig = writeKubeconfig([{ name: 'shop-prod', server: kube.url, token: kube.token }], { dir });
 
   const slack = await startFakeSlack();
@@ -223,11 +308,19 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
     server,
     slack,
     clock,
+    names: { namespace: 'shop', deployments: Object.keys(shop.replicas), container: 'api', configMaps: [CONFIG_MAP], nodes: NODES },
     kubectl: {
       async scale(who, deployment, replicas) {
         const time = at();
-        kube.put(liveDeployment({ name: deployment, replicas: shop.replicas[deployment], liveReplicas: replicas, scaledBy: { manager: 'kubectl', time } }));
+        liveDeployments[deployment] = { ...liveDeployments[deployment], replicas, scaledBy: { manager: 'kubectl', time } };
+        putDeployment(deployment);
         await audit(kubectlEvent('scale', { user: who.email, at: time, name: deployment, replicas }));
+      },
+      async setImage(who, deployment, image) {
+        const time = at();
+        liveDeployments[deployment] = { ...liveDeployments[deployment], image, imageSetBy: { manager: 'kubectl-set', time } };
+        putDeployment(deployment);
+        await audit(kubectlEvent('set-image', { user: who.email, at: time, name: deployment, image }));
       },
       async edit(who, configMap, key, value) {
         const time = at();
@@ -249,6 +342,14 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
     git: {
       setReplicas(deployment, replicas) {
         shop.replicas[deployment] = replicas;
+        writeManifests();
+      },
+      setImage(deployment, image) {
+        shop.images[deployment] = image;
+        writeManifests();
+      },
+      setConfig(_configMap, key, value) {
+        shop.configData = { ...shop.configData, [key]: value };
         writeManifests();
       },
     },
@@ -285,21 +386,21 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
       }
       throw new Error(`no ${actionId} on that message`);
     },
-    submitLogForm: (who, opened, values) => {
+    submitForm: async (who, opened, text, more = {}) => {
       const view = opened.view as { private_metadata?: string; callback_id?: string; blocks?: InputBlock[] };
+      const blocks = view.blocks ?? [];
+      const inputs = blocks.filter((b) => b.type === 'input' && b.block_id);
+      const main = view.callback_id === LOG_CHANGE_CALLBACK_ID ? LOG_CHANGE_BLOCK_IDS.description : inputs[0]?.block_id;
+      const state = fillForm(blocks, { ...(main ? { [main]: text } : {}), ...more });
+      if (typeof state === 'string') throw new Error(state);
       return sendInteraction(
         url,
         SIGNING_SECRET,
         ownViewSubmission({
-          callbackId: view.callback_id ?? 'log_change',
+          callbackId: view.callback_id ?? LOG_CHANGE_CALLBACK_ID,
           ...(view.private_metadata !== undefined ? { privateMetadata: view.private_metadata } : {}),
           user: { id: who.id, name: who.name },
-          // What Slack sends: every input as the form showed it, with what the person typed over it.
-          stateValues: {
-            ...stateOf(view.blocks ?? []),
-            [LOG_CHANGE_BLOCK_IDS.description]: typed(values.description),
-            ...(values.incident ? { [LOG_CHANGE_BLOCK_IDS.incident]: typed(values.incident) } : {}),
-          },
+          stateValues: state,
         }),
       );
     },
@@ -314,6 +415,16 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
         await server.reminders.send();
       }
     },
+    async advance(to) {
+      for (let t = clock.now().getTime(); t < to.getTime(); ) {
+        t = Math.min(to.getTime(), (Math.floor(t / HOUR_MS) + 1) * HOUR_MS);
+        clock.jumpTo(new Date(t));
+        await server.syncDriftNotices();
+        await server.reminders.tick();
+        await server.reminders.send();
+        await server.digests.runDue({ update: false });
+      }
+    },
     waitFor,
     async close(closeOpts = {}) {
       await server.stop();
@@ -323,4 +434,26 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
       if (!closeOpts.keepDatabase) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Each change in the demo's ledger as the summary shows it: id, owner's name, status, verified. */
+export interface ChangeRow {
+  key: string;
+  owner: string;
+  status: string;
+  verified: boolean;
+  description: string;
+}
+
+export function changeRows(world: DemoWorld): ChangeRow[] {
+  const rows: ChangeRow[] = [];
+  for (let id = 1; id <= world.server.ledger.count(); id++) {
+    const c = world.server.ledger.get(id);
+    if (c) rows.push({ key: c.key, owner: DEMO_NAMES.users[c.owner] ?? c.owner, status: c.status, verified: c.verified, description: c.description });
+  }
+  return rows;
+}
+
+export function formatChangeRow(c: ChangeRow): string {
+  return `  ${c.key.padEnd(5)} ${c.status.padEnd(9)} ${c.verified ? 'verified  ' : 'unverified'} @${c.owner.padEnd(6)} ${c.description}`;
 }
