@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configBaseDir, loadServeConfig, type ServeConfig } from './config/config.js';
+import { configBaseDir, credentialsOf, loadServeConfig, type ServeConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
 import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
@@ -23,7 +23,8 @@ import { createDigests, scheduleDigests, type Digests } from './slack/digests.js
 import { DigestStore } from './store/digest-store.js';
 import { DigestPostsStore } from './store/digest-posts-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { metricsRoute, operationalRoutes, type Readiness } from './http/routes.js';
+import { MetricsStore } from './store/metrics-store.js';
+import { metricsRoute, operationalRoutes, readinessOf, type Readiness } from './http/routes.js';
 import { auditRoute } from './http/audit-route.js';
 import { AuditStore } from './store/audit-store.js';
 import { closeServer, listenRoutes } from './http/server.js';
@@ -34,6 +35,7 @@ import { makeFingerprint } from './drift/fingerprint.js';
 import { logDriftEvent } from './k8s/drift-log.js';
 import { scanSettingsFrom } from './k8s/scan-settings.js';
 import { startDriftWatch } from './k8s/watch-supervisor.js';
+import { scheduleRetention } from './store/retention.js';
 
 export interface Server {
   port: number;
@@ -71,13 +73,7 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadServeConfig(opts.env ?? process.env);
   // The app's own credentials are masked wherever they turn up: pasted into /fix, echoed, stored, logged.
-  registerKnownSecrets([
-    config.slack.botToken,
-    config.slack.signingSecret,
-    config.slack.mode === 'socket' ? config.slack.appToken : undefined,
-    config.file.audit.token,
-    ...config.file.clusters.map((c) => c.auditToken),
-  ]);
+  registerKnownSecrets(credentialsOf(config));
   const logger = createLogger({ level: config.logLevel, destination: opts.logDestination });
   const db = openMigratedDb(config.dbPath);
   // Migrations may wait for a lock; from here on no call may block the event loop waiting for one.
@@ -103,8 +99,17 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const ignores = new DriftIgnoresStore(db, ledger, links);
     const followUps = followUpQueue({ logger });
     // Who made drift, as Slack users: audit.users first, else Slack's lookup by e-mail (cached).
-    const slackUsers = slackUserLookup({ users: config.file.audit.users, client: new WebClient(config.slack.botToken, slackClientOptions(config)), logger });
-    const metrics = createMetrics({ defaultMetrics: true, statusCounts: () => ledger.statusCounts() });
+    const gauges = new MetricsStore(db);
+    const now = opts.now ?? (() => new Date());
+    const metrics = createMetrics({
+      defaultMetrics: true,
+      ready: () => readinessOf(db, readiness).ready,
+      statusCounts: () => ledger.statusCounts(),
+      openByAge: () => gauges.openByAge(now()),
+      findingsByCluster: () => gauges.findingsByCluster(now(), config.file.drift.unclaimedAfter, config.file.clusters.map((c) => c.name)),
+      clusters: config.file.clusters.map((c) => c.name),
+    });
+    const slackUsers = slackUserLookup({ users: config.file.audit.users, client: new WebClient(config.slack.botToken, slackClientOptions(config, metrics)), logger });
     const readiness: Readiness = { slack: 'starting' };
     let metricsServer: HttpServer | undefined;
     if (config.metricsPort !== undefined) {
@@ -127,6 +132,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         fingerprint: makeFingerprint(ensureFingerprintKey(db)),
         sensitivePointers: config.file.drift.sensitivePointers,
         onBatch: (outcome) => metrics.auditBatches.inc({ outcome }),
+        onEvents: (outcome, n) => metrics.auditEvents.inc({ outcome }, n),
       });
       // Retention: events older than audit.retention go, at start-up and hourly.
       const purge = () => {
@@ -149,7 +155,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     }
     // Reminders' state and people's time zones (reminders in working hours, dates in the person's zone).
     const nagStore = new NagStore(db);
-    const zones = createZones({ store: nagStore, client: new WebClient(config.slack.botToken, slackClientOptions(config)), logger });
+    const zones = createZones({ store: nagStore, client: new WebClient(config.slack.botToken, slackClientOptions(config, metrics)), logger });
     const app = createSlackApp({
       config,
       zones,
@@ -173,7 +179,10 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       readiness.slack = state;
     };
     const running = await startSlackApp(app, config.port, { logger, onConnection, customRoutes: routes });
-    cleanups.push(() => running.stop());
+    // Stopping the app is stop()'s first step, and a cleanup when start-up fails later on.
+    let appStopped: Promise<void> | undefined;
+    const stopApp = () => (appStopped ??= running.stop());
+    cleanups.push(stopApp);
     const reminders = createReminders({
       config,
       store: nagStore,
@@ -183,19 +192,28 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       now: opts.now ?? (() => new Date()),
       onOutcome: (kind, outcome) => metrics.reminders.inc({ kind, outcome }),
+      slackFetch: slackClientOptions(config, metrics).fetch,
     });
+    // Cleanups run last-pushed first: the schedule stops, then a message being sent is finished and recorded.
+    cleanups.push(() => reminders.stop());
     if (opts.schedules !== false) cleanups.push(scheduleReminders(reminders, logger));
     const digests = createDigests({
       config,
       store: new DigestStore(db),
       posts: new DigestPostsStore(db),
-      client: new WebClient(config.slack.botToken, slackClientOptions(config)),
+      client: new WebClient(config.slack.botToken, slackClientOptions(config, metrics)),
       logger,
       now: opts.now ?? (() => new Date()),
       onOutcome: (outcome) => metrics.digests.inc({ outcome }),
       ...(appHomeUrl(identity) ? { appHomeUrl: appHomeUrl(identity) } : {}),
     });
+    cleanups.push(() => digests.idle());
     if (opts.schedules !== false) cleanups.push(scheduleDigests(digests, config.file, logger));
+    if (opts.schedules !== false) {
+      // Scan runs and resolved findings past `retention:`, deleted hourly in small transactions.
+      const retention = scheduleRetention({ db, retention: config.file.retention, logger, now: opts.now ?? (() => new Date()) });
+      cleanups.push(() => retention.stop());
+    }
     const drift = startDrift({ config, db, ledger, links, posts, messages, audit: auditStore, slackUsers, logger, metrics, env: opts.env ?? process.env, now: opts.now ?? (() => new Date()) });
     logger.info(
       { port: running.port, mode: config.slack.mode, db: config.dbPath, changes: ledger.count(), clusters: config.file.clusters.map((c) => c.name) },
@@ -219,12 +237,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         stopped = true;
         // Stop taking requests, let writes already queued for a group commit land, then close.
         readiness.slack = 'disconnected';
-        await running.stop();
+        // From now on no reminder starts sending: one in flight finishes (awaited with the cleanups).
+        void reminders.stop();
+        await stopApp();
         await new Promise((resolve) => setImmediate(resolve));
         // Announcements and DMs for what was already answered go out before the database closes.
         await followUps.drain(5_000);
         await drift?.stop();
-        cleanups.pop();
         await cleanup();
         logger.info('stopgap stopped');
       },
@@ -300,6 +319,7 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void>; syncNotices(): Pr
     now,
     emit: (event) => {
       logDriftEvent(log, event);
+      deps.metrics.recordDrift(event);
       // New drift is linked to the open changes that explain it, once the findings are committed.
       if (event.type === 'findings-changed' && (event.created.length > 0 || sweep)) {
         const ids = sweep ? 'all' : event.created.map((f) => f.id);
@@ -316,8 +336,9 @@ function startDrift(deps: DriftDeps): { stop(): Promise<void>; syncNotices(): Pr
   return {
     syncNotices: () => notices.sync(),
     stop: async () => {
-      notices.stop();
+      // No new findings first, then the pass posting them finishes (its message's ts recorded).
       await watch.stop();
+      await notices.stop();
     },
   };
 }

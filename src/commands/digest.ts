@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_DB_PATH } from '../config/defaults.js';
 import { parseIsoTimestamp } from '../ledger/dates.js';
 import { StopgapError } from '../errors.js';
 import { messageAsText } from '../slack/views/plain-text.js';
 import { digestMessage } from '../slack/views/digest.js';
-import { openDb, pendingMigrations } from '../store/db.js';
+import { openExistingLedger } from '../store/db.js';
 import { DigestStore } from '../store/digest-store.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine, usageError } from './args.js';
@@ -50,16 +49,8 @@ export async function runDigest(argv: string[], io: CliIo): Promise<number> {
       const known = teams.length === 0 ? 'stopgap.yml configures no teams' : `configured: ${teams.map((t) => t.name).join(', ')}`;
       throw new StopgapError('usage', `unknown team '${team}' (${known})`);
     }
-    if (config.dbPath === ':memory:' || !existsSync(config.dbPath)) throw new StopgapError('usage', `no database at ${config.dbPath}; check STOPGAP_DB`);
-    const db = openDb(config.dbPath);
+    const db = openExistingLedger(config.dbPath);
     try {
-      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_events'").get()) {
-        throw new StopgapError('usage', `${config.dbPath} holds no Stopgap ledger; check STOPGAP_DB`);
-      }
-      const pending = pendingMigrations(db);
-      if (pending.length > 0) {
-        throw new StopgapError('usage', `${config.dbPath} was written by an older Stopgap (${pending.length} schema migration${pending.length === 1 ? '' : 's'} not applied, first ${pending[0]}); run \`stopgap migrate\` or start serve once, then try again`);
-      }
       const digest = new DigestStore(db).digest({ at, team, teams });
       writeLine(io.stdout, values.json ? JSON.stringify(digest, null, 2) : messageAsText(digestMessage(digest)));
     } finally {

@@ -16,6 +16,11 @@ Commands:
   scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
   audit      stopgap audit ingest FILE|- [--cluster NAME]: keep people's writes from an audit log
   digest     stopgap digest --print [--team NAME] [--json] [--at TIME]: the weekly digest, printed
+  backup     stopgap backup FILE [--force]: a consistent copy of the database, also while serve writes
+  restore    stopgap restore FILE [--force]: replace the database with a verified backup (serve stopped)
+  export     stopgap export --format csv|json [--since DATE] [--out FILE]: changes and their events
+  config     stopgap config check [--config FILE] | schema: validate stopgap.yml, or print its JSON Schema
+  doctor     stopgap doctor [--timeout SECONDS]: check tokens, scopes, channels, cluster RBAC and manifests
   help       show this text; stopgap help COMMAND (or stopgap COMMAND --help) shows a command's
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),

@@ -1,6 +1,6 @@
 import type { Command } from './io.js';
 
-const NAMES = ['serve', 'demo', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'help'] as const;
+const NAMES = ['serve', 'demo', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'backup', 'restore', 'export', 'config', 'doctor', 'help'] as const;
 export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
@@ -17,6 +17,11 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   scan: async () => (await import('./scan.js')).command,
   audit: async () => (await import('./audit.js')).command,
   digest: async () => (await import('./digest.js')).command,
+  backup: async () => (await import('./backup.js')).command,
+  restore: async () => (await import('./restore.js')).command,
+  export: async () => (await import('./export.js')).command,
+  config: async () => (await import('./config.js')).command,
+  doctor: async () => (await import('./doctor.js')).command,
   // Help reads the other commands' help through what it is given, so help.ts does not import this file.
   help: async () => (await import('./help.js')).helpCommand({ isCommandName, helpOf: async (name) => (await loadCommand(name as CommandName)).help }),
 };

@@ -1,4 +1,5 @@
 import { DEFAULT_DB_PATH } from '../config/defaults.js';
+import { formatDuration } from '../config/duration.js';
 import { isStopgapError } from '../errors.js';
 import type { ArgsSpec } from './args.js';
 import { HELP_OPTION, parseCommandLine } from './args.js';
@@ -13,7 +14,12 @@ watches on the clusters in STOPGAP_CONFIG. Creates or upgrades the database at S
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode),
 SLACK_API_URL, PORT (3000), STOPGAP_DB (${DEFAULT_DB_PATH}), STOPGAP_CONFIG (stopgap.yml), KUBECONFIG.
-Exit status: 0 after a clean shutdown, 2 when it cannot start (every missing or invalid setting named).`;
+SIGTERM (or SIGINT) shuts down gracefully: no new requests are taken, requests in flight are answered,
+follow-up messages, a reminder being sent and a digest being posted finish and are recorded, drift
+watches stop, the database closes. If that takes longer than shutdownTimeout in stopgap.yml (default
+10s) it exits anyway, with a log line saying so.
+Exit status: 0 after a clean shutdown, 1 when the shutdown ran out of time (or an unexpected error
+stopped it), 2 when it cannot start (every missing or invalid setting named).`;
 
 /** The command line `stopgap serve` accepts: nothing but --help; everything else is the environment. */
 const SERVE_ARGS = { options: { help: HELP_OPTION } } satisfies ArgsSpec;
@@ -33,20 +39,30 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const s = server;
   return new Promise<number>((resolve) => {
     let exiting = false;
-    const finish = (code: number) => {
+    const finish = (code: number, why: string) => {
       if (exiting) return;
       exiting = true;
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
-      // A stop that hangs must not leave a half-alive process behind.
-      const force = setTimeout(() => resolve(code), 10_000);
-      force.unref();
-      s.stop()
-        .catch((err: unknown) => s.logger.error({ err }, 'shutdown failed'))
-        .finally(() => {
+      const timeoutMs = s.config.file.shutdownTimeout;
+      s.logger.info({ reason: why, timeoutMs }, 'stopping: finishing requests and sends in flight');
+      // A stop that hangs must not leave a half-alive process behind: after the deadline, exit non-zero
+      // (what was committed is safe; a message Slack took but not yet recorded may go again).
+      const force = setTimeout(() => {
+        s.logger.error({ timeoutMs }, `shutdown did not finish within ${formatDuration(timeoutMs)}; exiting anyway`);
+        resolve(1);
+      }, timeoutMs);
+      s.stop().then(
+        () => {
           clearTimeout(force);
           resolve(code);
-        });
+        },
+        (err: unknown) => {
+          clearTimeout(force);
+          s.logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
     // A promise nobody awaited failed: log it and keep serving; the request it belonged to was answered.
     const onRejection = (reason: unknown) => {
@@ -56,12 +72,12 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     // so the orchestrator restarts it, rather than serving on as a zombie.
     const onException = (err: unknown) => {
       s.logger.fatal({ err }, 'uncaught exception; shutting down');
-      finish(1);
+      finish(1, 'uncaught exception');
     };
     process.on('unhandledRejection', onRejection);
     process.on('uncaughtException', onException);
-    process.once('SIGINT', () => finish(0));
-    process.once('SIGTERM', () => finish(0));
+    process.once('SIGINT', () => finish(0, 'SIGINT'));
+    process.once('SIGTERM', () => finish(0, 'SIGTERM'));
   });
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument as parseYamlDocument } from 'yaml';
 import { z } from 'zod';
 import { StopgapError } from '../errors.js';
 import { ClusterConfig, DriftConfig } from './clusters.js';
@@ -11,6 +11,8 @@ import { NaggingConfig } from './nagging.js';
 import { DigestConfig } from './digest.js';
 import { uniqueNames } from './unique-names.js';
 import { DEFAULT_DB_PATH } from './defaults.js';
+import { RetentionConfig, ShutdownTimeout } from './lifecycle.js';
+import { schemaProblems, yamlProblems } from './problems.js';
 
 /** `stopgap.yml`: everything optional; an empty file is a valid configuration. */
 export const FileConfig = z
@@ -48,6 +50,10 @@ export const FileConfig = z
     nagging: NaggingConfig.prefault({}),
     /** When the weekly digest is posted (see config/digest.ts); a team may set its own keys. */
     digest: DigestConfig.prefault({}),
+    /** How long drift history (scan runs, resolved findings) is kept (see config/lifecycle.ts). */
+    retention: RetentionConfig.prefault({}),
+    /** How long SIGTERM may take: in-flight requests and sends finish, then the database closes. */
+    shutdownTimeout: ShutdownTimeout,
   })
   .strict();
 export type FileConfig = z.infer<typeof FileConfig>;
@@ -118,21 +124,30 @@ export function loadFileConfig(path: string): FileConfig {
       { cause },
     );
   }
+  const checked = checkFileConfigText(text, path);
+  if (!checked.ok) throw new StopgapError('config_invalid', checked.problems.join('\n'));
+  return checked.config;
+}
+
+/**
+ * Checks stopgap.yml's text: the file config, or every problem one a line as `FILE:LINE: path: what is
+ * wrong` (every YAML syntax error, else every schema problem). What `loadFileConfig` and `stopgap config
+ * check` both report.
+ */
+export function checkFileConfigText(text: string, path: string): { ok: true; config: FileConfig } | { ok: false; problems: string[] } {
+  const lines = new LineCounter();
+  const doc = parseYamlDocument(text, { prettyErrors: false, lineCounter: lines });
+  if (doc.errors.length > 0) return { ok: false, problems: yamlProblems(doc, lines, path) };
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true }) ?? {};
-  } catch (cause) {
-    const msg = (cause as Error).message.split('\n')[0];
-    throw new StopgapError('config_invalid', `${path}: not valid YAML: ${msg}`, { cause });
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // Too many aliases (a "billion laughs" file) and the like: refused, not expanded.
+    return { ok: false, problems: [`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
   }
   const parsed = FileConfig.safeParse(raw);
-  if (!parsed.success) {
-    throw new StopgapError(
-      'config_invalid',
-      problemsOf(parsed.error, (p) => `${path}: ${p.length ? p.join('.') : '(top level)'}`).join('\n'),
-    );
-  }
-  return parsed.data;
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return { ok: false, problems: schemaProblems(parsed.error, raw, doc, lines, path) };
 }
 
 /** Loads settings every command needs (database, config file); Slack settings are not required. */
@@ -205,4 +220,15 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
     ? { mode: 'socket', botToken, appToken: e.SLACK_APP_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET }
     : { mode: 'http', botToken, signingSecret: e.SLACK_SIGNING_SECRET as string };
   return { ...base, slack };
+}
+
+/** The app's own credentials in a configuration: what must be masked wherever it turns up. */
+export function credentialsOf(config: ServeConfig): (string | undefined)[] {
+  return [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.mode === 'socket' ? config.slack.appToken : undefined,
+    config.file.audit.token,
+    ...config.file.clusters.map((c) => c.auditToken),
+  ];
 }

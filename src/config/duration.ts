@@ -7,10 +7,18 @@ import { z } from 'zod';
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 export type DurationUnit = keyof typeof UNIT_MS;
 
+/**
+ * How a duration setting is written, for its JSON Schema (`stopgap config schema`): the parser takes any
+ * string or number and names what is wrong, the schema says what is right.
+ */
+export const durationSyntax = z.registry<{ pattern: string; description: string }>();
+
 /** A duration setting, read into milliseconds; `units` are the ones this setting accepts. */
 export function configDuration(units: readonly DurationUnit[] = ['s', 'm', 'h', 'd', 'w']) {
   const examples = units.map((u) => `${u === 's' ? 30 : u === 'm' ? 10 : 2}${u}`).join(', ');
-  return z.union([z.string(), z.number()]).transform((value, ctx): number => {
+  const written = z.union([z.string(), z.number()]);
+  durationSyntax.add(written, { pattern: `^\\s*\\d{1,9}\\s*[${units.join('')}]\\s*$`, description: `a duration: a whole number and a unit (${units.join(', ')}), e.g. ${examples}` });
+  return written.transform((value, ctx): number => {
     const m = /^\s*(\d{1,9})\s*([a-z])\s*$/.exec(String(value));
     const unit = m?.[2] as DurationUnit | undefined;
     if (!m || unit === undefined || !units.includes(unit)) {

@@ -76,6 +76,28 @@ interface Watcher {
   closed: boolean;
 }
 
+/**
+ * A request the fake's RBAC denies, as SelfSubjectAccessReview answers it. Every field given must
+ * match the review's resource attributes; an absent one matches anything (`namespace` absent: every
+ * namespace and cluster-wide).
+ */
+export interface AccessDenial {
+  verb?: string;
+  group?: string;
+  /** Plural resource name, e.g. `deployments`. */
+  resource?: string;
+  namespace?: string;
+}
+
+/** The resource attributes of a SelfSubjectAccessReview the fake answered, and its answer. */
+export interface AccessReview {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  allowed: boolean;
+}
+
 export interface FakeKubeOptions {
   resources?: FakeResource[];
   token?: string;
@@ -115,6 +137,9 @@ export class FakeKube {
   private readonly history = new Map<string, StoredEvent[]>();
   private readonly faults = new Map<string, Fault[]>();
   private readonly watchers = new Set<Watcher>();
+  private readonly denials: AccessDenial[] = [];
+  /** SelfSubjectAccessReviews answered, oldest first. */
+  readonly accessReviews: AccessReview[] = [];
   private rv = 1000;
   /** Watches from a resourceVersion below this get 410 Gone, as after etcd compaction. */
   private compactedRv = 0;
@@ -261,8 +286,19 @@ export class FakeKube {
     }
   }
 
+  /** Forgets injected faults and access denials. */
   clearFaults(): void {
     this.faults.clear();
+    this.denials.length = 0;
+  }
+
+  /**
+   * From now on SelfSubjectAccessReview (`POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`)
+   * answers `allowed: false` for requests matching `rule`; everything else is allowed. Faults injected
+   * for `selfsubjectaccessreviews` (status, stall) apply to the review itself.
+   */
+  denyAccess(rule: AccessDenial): void {
+    this.denials.push({ ...rule });
   }
 
   /** Open watch connections for a plural (all resources when omitted). */
@@ -338,6 +374,10 @@ export class FakeKube {
 
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       this.fail(res, 401, 'Unauthorized');
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      this.serveAccessReview(req, res);
       return;
     }
     if (req.method !== 'GET') {
@@ -525,6 +565,53 @@ export class FakeKube {
       }, timeoutSeconds * 1000);
       res.on('close', () => clearTimeout(timer));
     }
+  }
+
+  private serveAccessReview(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const fault = this.takeFault(['selfsubjectaccessreviews'], 'any');
+    if (fault?.type === 'status') {
+      this.fail(res, fault.code, 'injected failure');
+      return;
+    }
+    if (fault?.type === 'stall') return; // not even headers
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let review: KubeJson;
+      try {
+        review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeJson;
+      } catch {
+        this.fail(res, 400, 'request body is not JSON');
+        return;
+      }
+      const spec = review['spec'];
+      const attrs = spec && typeof spec === 'object' ? (spec as KubeJson)['resourceAttributes'] : undefined;
+      if (!attrs || typeof attrs !== 'object') {
+        this.fail(res, 400, 'spec.resourceAttributes: Required value');
+        return;
+      }
+      const a = attrs as KubeJson;
+      const text = (key: string): string => (typeof a[key] === 'string' ? (a[key] as string) : '');
+      const asked = { verb: text('verb'), group: text('group'), resource: text('resource'), namespace: text('namespace') };
+      const denied = this.denials.some(
+        (d) =>
+          (d.verb === undefined || d.verb === asked.verb) &&
+          (d.group === undefined || d.group === asked.group) &&
+          (d.resource === undefined || d.resource === asked.resource) &&
+          (d.namespace === undefined || d.namespace === asked.namespace),
+      );
+      this.accessReviews.push({ ...asked, allowed: !denied });
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          metadata: { creationTimestamp: null },
+          spec,
+          status: denied ? { allowed: false, reason: 'no RBAC policy matched' } : { allowed: true, reason: 'allowed by the fake' },
+        }),
+      );
+    });
   }
 
   private json(res: http.ServerResponse, body: unknown): void {

@@ -38,6 +38,16 @@ export type Failure = { error?: string; status?: number; retryAfter?: number };
 
 export type FakeUser = { name?: string; realName?: string; tz?: string; tzOffset?: number; isBot?: boolean; email?: string };
 
+/**
+ * How `conversations.info` describes a channel: by default a public channel the bot is a member of.
+ * `error` makes it answer `ok: false` with that error instead (`channel_not_found` is what Slack says
+ * about a private channel the bot is not in).
+ */
+export type FakeChannel = { member?: boolean; private?: boolean; archived?: boolean; error?: string };
+
+/** The bot scopes of an app installed from manifest.yml: what the fake's token is granted unless a test says otherwise. */
+export const FAKE_BOT_SCOPES: readonly string[] = ['commands', 'chat:write', 'chat:write.public', 'im:write', 'users:read', 'users:read.email', 'channels:read', 'groups:read'];
+
 /** Builds the JSON answer for a method; replaces the default one. */
 export type Responder = (call: RecordedCall) => Record<string, unknown>;
 
@@ -55,14 +65,25 @@ export type FakeSlack = {
   failNext(method: string, failure: Failure): void;
   /** Fails every call to `method` until {@link FakeSlack.reset}. */
   failAlways(method: string, failure: Failure): void;
+  /**
+   * Holds the next call to `method` unanswered (a slow Slack): `arrived` resolves with its fields when it
+   * comes in, and it is answered as usual once `release` is called.
+   */
+  holdNext(method: string): { arrived: Promise<Record<string, string>>; release(): void };
   /** Replaces the default answer for `method` until {@link FakeSlack.reset}. */
   respondWith(method: string, responder: Responder): void;
   /** A URL on this server whose POSTs are recorded as method `response_url`. */
   responseUrl(id?: string): string;
-  /** Forgets calls, failures and custom responders; keeps channel and user names. */
+  /** Forgets calls, failures and custom responders; keeps channels, users and granted scopes. */
   reset(): void;
-  /** Name returned by `conversations.info` for `id`. */
-  setChannel(id: string, name: string): void;
+  /** Name (and membership, privacy, or an error) returned by `conversations.info` for `id`. */
+  setChannel(id: string, name: string, info?: FakeChannel): void;
+  /**
+   * The scopes the token is granted, sent as Slack does in every Web API answer's `x-oauth-scopes`
+   * header (default {@link FAKE_BOT_SCOPES}); `undefined` sends no header. `conversations.info` answers
+   * `missing_scope` without `channels:read` (public) or `groups:read` (private), as Slack does.
+   */
+  setScopes(scopes: readonly string[] | undefined): void;
   setUser(id: string, user: FakeUser): void;
   /** Calls `listener` with every call as it is recorded (the demo's console renders them); returns an unsubscribe. */
   onCall(listener: (call: RecordedCall) => void): () => void;
@@ -84,7 +105,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const once = new Map<string, Failure[]>();
   const always = new Map<string, Failure>();
   const responders = new Map<string, Responder>();
+  const holds = new Map<string, { arrive(fields: Record<string, string>): void; released: Promise<void> }[]>();
   const channels = new Map<string, string>();
+  const channelInfo = new Map<string, FakeChannel>();
+  let scopes: readonly string[] | undefined = FAKE_BOT_SCOPES;
   const users = new Map<string, FakeUser>();
   let waiters: Waiter[] = [];
   const listeners = new Set<(call: RecordedCall) => void>();
@@ -182,6 +206,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       case 'conversations.info': {
         const id = f.channel ?? '';
         const name = channels.get(id) ?? `channel-${id.toLowerCase()}`;
+        const info = channelInfo.get(id) ?? {};
+        if (info.error !== undefined) return { ok: false, error: info.error };
+        const isPrivate = info.private ?? id.startsWith('G');
+        const needed = isPrivate ? 'groups:read' : 'channels:read';
+        if (scopes !== undefined && !scopes.includes(needed)) return { ok: false, error: 'missing_scope', needed, provided: scopes.join(',') };
         return {
           ok: true,
           channel: {
@@ -190,9 +219,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             is_channel: id.startsWith('C'),
             is_group: id.startsWith('G'),
             is_im: id.startsWith('D'),
-            is_private: id.startsWith('G'),
-            is_archived: false,
-            is_member: true,
+            is_private: isPrivate,
+            is_archived: info.archived ?? false,
+            is_member: info.member ?? true,
           },
         };
       }
@@ -253,6 +282,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (view !== undefined) call.view = view;
     if (token !== undefined) call.token = token;
 
+    const hold = holds.get(method)?.shift();
+    if (hold) {
+      hold.arrive(fields);
+      await hold.released;
+    }
     const failure = takeFailure(method);
     if (failure?.status !== undefined) {
       call.status = failure.status;
@@ -269,10 +303,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       send(res, 429, 'application/json', JSON.stringify({ ok: false, error: 'ratelimited' }));
       return;
     }
+    // Slack names the token's scopes in every Web API answer (WebClient reads them into response_metadata.scopes).
+    const scopeHeader: Record<string, string> = method !== 'response_url' && scopes !== undefined ? { 'x-oauth-scopes': scopes.join(',') } : {};
     if (failure?.error !== undefined) {
       call.ok = false;
       record(call);
-      send(res, 200, 'application/json', JSON.stringify({ ok: false, error: failure.error }));
+      send(res, 200, 'application/json', JSON.stringify({ ok: false, error: failure.error }), scopeHeader);
       return;
     }
 
@@ -280,7 +316,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const answer = responder ? responder(call) : defaultAnswer(call);
     call.ok = answer.ok !== false;
     record(call);
-    send(res, 200, 'application/json', JSON.stringify(answer));
+    send(res, 200, 'application/json', JSON.stringify(answer), scopeHeader);
   }
 
   const server = createServer((req, res) => {
@@ -325,6 +361,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       queued.push(failure);
       once.set(method, queued);
     },
+    holdNext(method) {
+      let arrive!: (fields: Record<string, string>) => void;
+      let release!: () => void;
+      const arrived = new Promise<Record<string, string>>((resolve) => (arrive = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.set(method, [...(holds.get(method) ?? []), { arrive, released }]);
+      return { arrived, release };
+    },
     failAlways(method, failure) {
       always.set(method, failure);
     },
@@ -340,8 +384,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       always.clear();
       responders.clear();
     },
-    setChannel(id, name) {
+    setChannel(id, name, info) {
       channels.set(id, name);
+      if (info) channelInfo.set(id, info);
+      else channelInfo.delete(id);
+    },
+    setScopes(granted) {
+      scopes = granted === undefined ? undefined : [...granted];
     },
     setUser(id, user) {
       users.set(id, user);
@@ -360,8 +409,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   };
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': contentType });
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType });
   res.end(body);
 }
 

@@ -30,6 +30,8 @@ export interface AuditRouteDeps {
   sensitivePointers: readonly string[];
   /** Counts each refused or accepted batch by outcome. */
   onBatch?: (outcome: string) => void;
+  /** Counts the events of each batch read: kept, ignored, rejected (malformed or unreadable), not_stored. */
+  onEvents?: (outcome: 'kept' | 'ignored' | 'rejected' | 'not_stored', count: number) => void;
 }
 
 function digest(token: string): Buffer {
@@ -61,6 +63,9 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
   );
   const log = deps.logger.child({ component: 'audit' });
   const count = (outcome: string) => deps.onBatch?.(outcome);
+  const countEvents = (outcome: Parameters<NonNullable<AuditRouteDeps['onEvents']>>[0], n: number) => {
+    if (n > 0) deps.onEvents?.(outcome, n);
+  };
 
   /** Which cluster sent the batch, or why it is refused. */
   function clusterOf(req: IncomingMessage): { cluster: string } | { status: number; error: string } {
@@ -132,6 +137,7 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
           sensitivePointers: deps.sensitivePointers,
         };
         const kept: AuditRecord[] = [];
+        let unreadable = 0;
         for (const event of batch.events) {
           // One event the reader cannot handle is skipped, never the end of the process.
           try {
@@ -139,6 +145,7 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
             if (decision.keep) kept.push(decision.record);
           } catch (err) {
             count('event_unreadable');
+            unreadable += 1;
             log.warn({ err, auditId: event.auditID }, 'audit event skipped: it could not be read');
           }
         }
@@ -149,11 +156,16 @@ export function auditRoute(deps: AuditRouteDeps): CustomRoute {
           // The API server retries a batch that failed: nothing was stored, so nothing is lost.
           const busy = isBusyError(err);
           count(busy ? 'busy' : 'failed');
+          countEvents('not_stored', batch.events.length - unreadable);
+          countEvents('rejected', batch.skipped.length + unreadable);
           log.warn({ err: busy ? undefined : err, cluster: who.cluster }, busy ? 'audit batch not stored: the database is locked' : 'audit batch not stored');
           answer(res, 503, { error: 'not stored; retry' }, { 'retry-after': '1' });
           return;
         }
         count('accepted');
+        countEvents('kept', kept.length);
+        countEvents('ignored', batch.events.length - unreadable - kept.length);
+        countEvents('rejected', batch.skipped.length + unreadable);
         log.debug({ cluster: who.cluster, events: batch.events.length, kept: kept.length, added, skipped: batch.skipped.length }, 'audit batch stored');
         answer(res, 200, { events: batch.events.length, kept: kept.length, stored: added, skipped: batch.skipped.length });
       });

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DriftEvent } from '../k8s/drift-events.js';
+import type { FindingsByCluster, OpenByAge } from '../store/metrics-store.js';
 
 export interface Metrics {
   registry: Registry;
@@ -7,18 +9,104 @@ export interface Metrics {
   refusals: Counter<'code'>;
   ackSeconds: Histogram<'kind'>;
   deliveryFailures: Counter<'kind'>;
+  ready: Gauge;
   changesByStatus: Gauge<'status'>;
+  openChangesByAge: Gauge<'status' | 'age'>;
+  findings: Gauge<'cluster'>;
+  unclaimedFindings: Gauge<'cluster'>;
   auditBatches: Counter<'outcome'>;
+  auditEvents: Counter<'outcome'>;
   reminders: Counter<'kind' | 'outcome'>;
   digests: Counter<'outcome'>;
+  slackApiErrors: Counter<'method' | 'error'>;
+  slackRateLimited: Counter<'method'>;
+  scanSeconds: Histogram<'cluster' | 'kind' | 'mode'>;
+  scanObjects: Gauge<'cluster' | 'kind'>;
+  scanFailures: Counter<'cluster' | 'scope'>;
+  watchRestarts: Counter<'cluster' | 'reason'>;
+  clusterSynced: Gauge<'cluster'>;
+  clusterLastSynced: Gauge<'cluster'>;
+  /** Feeds the drift metrics (scans, watches, sync state) from the watcher's events. */
+  recordDrift(event: DriftEvent): void;
+}
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** What `/readyz` would answer now. */
+  ready?: () => boolean;
+  /** Changes by status, read at scrape time. */
+  statusCounts?: () => Record<string, number>;
+  /** Open and in-review changes by age, read at scrape time. */
+  openByAge?: () => readonly OpenByAge[];
+  /** Active and unclaimed drift findings per cluster, read at scrape time. */
+  findingsByCluster?: () => readonly FindingsByCluster[];
+  /** The clusters watched: each is "not synced" from the start until its kinds are listed. */
+  clusters?: readonly string[];
+  /** Wall clock for the sync timestamps (Prometheus compares them with its own time). */
+  wallClock?: () => number;
+}
+
+/**
+ * A cluster is synced while every kind it watches was last listed (or watched) without failing and the
+ * cluster itself opened. Kinds are keyed by their name and namespace: a discovery failure names the
+ * kind alone, a list failure its group and version too.
+ */
+interface SyncState {
+  clusterFailed: boolean;
+  kinds: Map<string, boolean>;
+  objects: Map<string, number>;
+  /** Wall-clock ms when the cluster was last seen synced (or when watching began). */
+  lastSynced: number;
+}
+
+function kindName(label: string): string {
+  return label.slice(label.lastIndexOf('/') + 1);
+}
+
+function isSynced(s: SyncState): boolean {
+  return !s.clusterFailed && s.kinds.size > 0 && [...s.kinds.values()].every(Boolean);
 }
 
 /** One registry per process (or per test app), so parallel apps never share counters. */
-export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: () => Record<string, number> } = {}): Metrics {
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'stopgap_' });
-  const statusCounts = opts.statusCounts;
-  return {
+  const { ready, statusCounts, openByAge, findingsByCluster } = opts;
+  const wallClock = opts.wallClock ?? Date.now;
+  const sync = new Map<string, SyncState>();
+  const stateOf = (cluster: string): SyncState => {
+    let s = sync.get(cluster);
+    if (!s) {
+      s = { clusterFailed: false, kinds: new Map(), objects: new Map(), lastSynced: wallClock() };
+      sync.set(cluster, s);
+    }
+    return s;
+  };
+  for (const cluster of opts.clusters ?? []) stateOf(cluster);
+  // A scrape that finds the database closed (shutting down) still answers, without these gauges.
+  const safely = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch {
+      return undefined;
+    }
+  };
+  /** A per-cluster gauge read from the findings counts at scrape time. */
+  const findingsGauge = (name: string, help: string, field: 'active' | 'unclaimed') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['cluster'],
+      registers: [registry],
+      collect() {
+        const rows = findingsByCluster && safely(findingsByCluster);
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) this.set({ cluster: r.cluster }, r[field]);
+      },
+    });
+
+  const metrics: Omit<Metrics, 'recordDrift'> = {
     registry,
     commands: new Counter({
       name: 'stopgap_slash_commands_total',
@@ -69,15 +157,154 @@ export function createMetrics(opts: { defaultMetrics?: boolean; statusCounts?: (
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    auditEvents: new Counter({
+      name: 'stopgap_audit_events_total',
+      help: 'Audit events received in batches the webhook read, by outcome (kept, ignored: not a person\'s write to a watched kind, rejected: malformed or unreadable, not_stored: the batch was answered 503 for the API server to retry)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    slackApiErrors: new Counter({
+      name: 'stopgap_slack_api_errors_total',
+      help: 'Slack Web API calls that failed, by method and error (Slack\'s error code, http_<status>, or network); 429s are counted apart',
+      labelNames: ['method', 'error'],
+      registers: [registry],
+    }),
+    slackRateLimited: new Counter({
+      name: 'stopgap_slack_api_rate_limited_total',
+      help: 'Slack Web API answers of 429 Too Many Requests, by method',
+      labelNames: ['method'],
+      registers: [registry],
+    }),
+    scanSeconds: new Histogram({
+      name: 'stopgap_scan_duration_seconds',
+      help: 'Time to list one kind of one cluster and diff every object (list: first list, resync: periodic relist)',
+      labelNames: ['cluster', 'kind', 'mode'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    scanObjects: new Gauge({
+      name: 'stopgap_scan_objects',
+      help: 'Objects of each kind in each cluster at its last complete list',
+      labelNames: ['cluster', 'kind'],
+      registers: [registry],
+    }),
+    scanFailures: new Counter({
+      name: 'stopgap_scan_failures_total',
+      help: 'Failed lists of a kind (scope kind) or failures to open a cluster (scope cluster); a failed list never resolves drift',
+      labelNames: ['cluster', 'scope'],
+      registers: [registry],
+    }),
+    watchRestarts: new Counter({
+      name: 'stopgap_watch_restarts_total',
+      help: 'Watches started again, by why the last one ended (closed, resync, gone, inactive, dropped, failed, loop_failed)',
+      labelNames: ['cluster', 'reason'],
+      registers: [registry],
+    }),
+    clusterSynced: new Gauge({
+      name: 'stopgap_cluster_synced',
+      help: '1 while every watched kind of the cluster was last listed or watched without failing, else 0',
+      labelNames: ['cluster'],
+      registers: [registry],
+      collect() {
+        for (const [cluster, s] of sync) this.set({ cluster }, isSynced(s) ? 1 : 0);
+      },
+    }),
+    clusterLastSynced: new Gauge({
+      name: 'stopgap_cluster_last_synced_timestamp_seconds',
+      help: 'When the cluster was last seen synced (while synced: now); since the start of watching if it never was',
+      labelNames: ['cluster'],
+      registers: [registry],
+      collect() {
+        const now = wallClock();
+        for (const [cluster, s] of sync) {
+          if (isSynced(s)) s.lastSynced = now;
+          this.set({ cluster }, s.lastSynced / 1000);
+        }
+      },
+    }),
+    ready: new Gauge({
+      name: 'stopgap_ready',
+      help: '1 when /readyz would answer 200 (database readable and write-lockable, Slack connected), else 0',
+      registers: [registry],
+      collect() {
+        if (ready) this.set(safely(ready) === true ? 1 : 0);
+      },
+    }),
     changesByStatus: new Gauge({
       name: 'stopgap_changes',
       help: 'Changes in the ledger by status',
       labelNames: ['status'],
       registers: [registry],
       collect() {
-        if (!statusCounts) return;
-        for (const [status, n] of Object.entries(statusCounts())) this.set({ status }, n);
+        const counts = statusCounts && safely(statusCounts);
+        if (!counts) return;
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     }),
+    openChangesByAge: new Gauge({
+      name: 'stopgap_open_changes_by_age',
+      help: 'Open and in-review changes by time since they were logged (the digest\'s buckets: under_1w, 1w_to_4w, 4w_to_90d, over_90d)',
+      labelNames: ['status', 'age'],
+      registers: [registry],
+      collect() {
+        const rows = openByAge && safely(openByAge);
+        if (!rows) return;
+        for (const r of rows) this.set({ status: r.status, age: r.age }, r.count);
+      },
+    }),
+    findings: findingsGauge('stopgap_drift_findings', 'Active drift findings per cluster', 'active'),
+    unclaimedFindings: findingsGauge(
+      'stopgap_unclaimed_drift_findings',
+      'Active drift findings no change explains, past the drift.unclaimedAfter grace period, per cluster',
+      'unclaimed',
+    ),
   };
+
+  const setKind = (event: { cluster: string; namespace?: string }, kind: string, ok: boolean) => {
+    const s = stateOf(event.cluster);
+    s.kinds.set(`${kindName(kind)}|${event.namespace ?? ''}`, ok);
+    // A kind that failed discovery is named without a namespace; once listed per namespace, that entry is over.
+    if (ok && event.namespace !== undefined) s.kinds.delete(`${kindName(kind)}|`);
+    if (ok) s.clusterFailed = false;
+    if (isSynced(s)) s.lastSynced = wallClock();
+  };
+
+  function recordDrift(event: DriftEvent): void {
+    switch (event.type) {
+      case 'kind-listed': {
+        const kind = event.resource.kind;
+        metrics.scanSeconds.observe({ cluster: event.cluster, kind, mode: event.mode }, event.durationMs / 1000);
+        // Per namespace when the cluster is limited to some; the gauge is the kind's total.
+        const s = stateOf(event.cluster);
+        s.objects.set(`${kind}|${event.namespace ?? ''}`, event.objects);
+        let total = 0;
+        for (const [key, n] of s.objects) if (key.startsWith(`${kind}|`)) total += n;
+        metrics.scanObjects.set({ cluster: event.cluster, kind }, total);
+        setKind(event, kind, true);
+        return;
+      }
+      case 'kind-failed':
+        metrics.scanFailures.inc({ cluster: event.cluster, scope: 'kind' });
+        setKind(event, event.kind, false);
+        return;
+      case 'cluster-failed':
+        metrics.scanFailures.inc({ cluster: event.cluster, scope: 'cluster' });
+        stateOf(event.cluster).clusterFailed = true;
+        return;
+      case 'loop-failed':
+        metrics.watchRestarts.inc({ cluster: event.cluster, reason: 'loop_failed' });
+        setKind(event, event.resource.kind, false);
+        return;
+      case 'watch-ended':
+        metrics.watchRestarts.inc({ cluster: event.cluster, reason: event.reason });
+        // A watch that failed leaves the kind unobserved until one succeeds; one that ran to its end was healthy.
+        if (event.reason === 'failed') setKind(event, event.resource.kind, false);
+        else if (event.reason === 'closed' || event.reason === 'resync') setKind(event, event.resource.kind, true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  return { ...metrics, recordDrift };
 }

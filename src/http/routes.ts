@@ -42,6 +42,13 @@ function probeDatabase(db: Db): 'ok' | 'locked' | 'unavailable' {
   }
 }
 
+/** What `/readyz` answers (and `stopgap_ready` reports): the database usable and Slack connected. */
+export function readinessOf(db: Db, readiness: Readiness): { ready: boolean; database: ReturnType<typeof probeDatabase>; slack: SlackConnection } {
+  const database = db.open ? probeDatabase(db) : 'unavailable';
+  const slack = readiness.slack;
+  return { ready: database === 'ok' && slack === 'connected', database, slack };
+}
+
 export function metricsRoute(metrics: Metrics): CustomRoute {
   return {
     path: '/metrics',
@@ -73,9 +80,7 @@ export function operationalRoutes(deps: { db: Db; metrics: Metrics; readiness: R
       path: '/readyz',
       method: ['GET'],
       handler: (_req, res) => {
-        const database = deps.db.open ? probeDatabase(deps.db) : 'unavailable';
-        const slack = deps.readiness.slack;
-        const ready = database === 'ok' && slack === 'connected';
+        const { ready, database, slack } = readinessOf(deps.db, deps.readiness);
         json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', database, slack });
       },
     },

@@ -58,8 +58,17 @@ export function listen(server: Server, port: number): Promise<Server> {
   });
 }
 
+/**
+ * Stops taking connections and resolves once the open ones have ended. A request already on a
+ * connection (also one that arrives on a kept-alive connection meanwhile) is still answered, and the
+ * connection then closes instead of waiting for another: a client's connection pool cannot keep a
+ * stopping server busy.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    });
     server.close(() => resolve());
     server.closeIdleConnections();
   });

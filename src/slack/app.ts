@@ -30,7 +30,7 @@ export type { SlackContext, SlackDeps };
 
 export function createSlackApp(deps: SlackDeps): BoltApp {
   const { config } = deps;
-  const clientOptions = slackClientOptions(config);
+  const clientOptions = slackClientOptions(config, deps.metrics);
   const botToken = config.slack.botToken;
   const { botUserId, botId } = deps.identity;
   // Bolt with token verification off calls auth.test on every request; the identity was resolved at start-up.

@@ -18,6 +18,7 @@ import type { AuditStore } from '../store/audit-store.js';
 import type { Finding } from '../drift/findings.js';
 import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
+import { countingSlackFetch } from './api-metrics.js';
 import type { Zones } from './zones.js';
 import type { PersonalDays } from '../ledger/dates.js';
 import { personalDays } from '../nagging/working-time.js';
@@ -92,15 +93,19 @@ export interface SlackContext extends SlackDeps {
 /** How long a request may wait for Slack to say a person's time zone, the first time a date of theirs is read. */
 const ZONE_WAIT_MS = 1_000;
 
-/** What every listener shares, built once per app. */
-export function slackClientOptions(config: ServeConfig) {
+/** What every listener shares, built once per app. With metrics, Slack's errors and 429s are counted. */
+export function slackClientOptions(config: ServeConfig, metrics?: Metrics) {
   const slackApiUrl = config.slackApiUrl
     ? config.slackApiUrl.endsWith('/')
       ? config.slackApiUrl
       : `${config.slackApiUrl}/`
     : undefined;
   // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
-  return { slackApiUrl, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+  return {
+    slackApiUrl,
+    retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
+    ...(metrics ? { fetch: countingSlackFetch(metrics) } : {}),
+  };
 }
 
 export function createSlackContext(deps: SlackDeps): SlackContext {
@@ -109,6 +114,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
     slackApiUrl: slackClientOptions(deps.config).slackApiUrl,
     retryConfig: { retries: 0 },
     timeout: 2_500,
+    fetch: countingSlackFetch(deps.metrics),
   });
   const deliveryFailed = (kind: string, err: unknown, fields: Record<string, unknown> = {}) => {
     deps.metrics.deliveryFailures.inc({ kind });

@@ -54,6 +54,8 @@ export interface Digests {
    * were posted.
    */
   runDue(opts?: { update?: boolean }): Promise<number>;
+  /** Resolves once a run in progress (a digest being posted, and recorded) is done; starts none. */
+  idle(): Promise<void>;
 }
 
 export function createDigests(deps: DigestsDeps): Digests {
@@ -119,6 +121,9 @@ export function createDigests(deps: DigestsDeps): Digests {
       // One run at a time in this process; other processes are kept apart by the week's claim.
       if (!running) running = runAll(opts.update ?? true).finally(() => (running = undefined));
       return running;
+    },
+    async idle() {
+      await running?.catch(() => undefined);
     },
   };
 }

@@ -43,7 +43,8 @@ export interface DriftNotices {
   askWhichChange(ambiguous: LinkOutcome['ambiguous']): Promise<void>;
   /** Says in each change's announcement thread, the first time, which drift is now linked to it. */
   noteLinked(changeIds: readonly number[]): Promise<void>;
-  stop(): void;
+  /** No more passes; resolves once a pass in progress (a post being sent, its ts recorded) is done. */
+  stop(): Promise<void>;
 }
 
 /** A claim to post older than this was never sent. */
@@ -60,11 +61,12 @@ function objectKey(o: PostObject): string {
 export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
   const { config, posts, links, logger } = deps;
   const log = logger.child({ component: 'drift-notices' });
-  const client = new WebClient(config.slack.botToken, slackClientOptions(config));
+  const client = new WebClient(config.slack.botToken, slackClientOptions(config, deps.metrics));
   const after = config.file.drift.unclaimedAfter;
   const teams = config.file.teams;
   const unrouted = new Set<string>();
   let running: Promise<void> | undefined;
+  let stopped = false;
   let again = false;
 
   const fieldsOf = (object: PostObject, since: string): PostedField[] =>
@@ -170,6 +172,7 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
   }
 
   function sync(): Promise<void> {
+    if (stopped) return running ?? Promise.resolve();
     if (running) {
       again = true;
       return running;
@@ -251,5 +254,11 @@ export function startDriftNotices(deps: DriftNoticesDeps): DriftNotices {
     }
   }
 
-  return { sync, tellClosed, askWhichChange, noteLinked, stop: () => clearInterval(timer) };
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    clearInterval(timer);
+    again = false;
+    await running;
+  };
+  return { sync, tellClosed, askWhichChange, noteLinked, stop };
 }

@@ -10,7 +10,7 @@
  * good; a message goes twice only when Slack accepted it and the outbox never learned so (a crash in that
  * moment, an answer lost to a timeout, a database locked for most of a minute).
  */
-import { WebClient } from '@slack/web-api';
+import { WebClient, type FetchFunction } from '@slack/web-api';
 import cron from 'node-cron';
 import { isBusyError, whileBusy } from '../store/busy.js';
 import { naggingFor, type NaggingConfig } from '../config/nagging.js';
@@ -61,6 +61,8 @@ export interface ReminderDeps {
   zones: Zones;
   /** Slack client for the sender; by default one that reports 429s instead of waiting on them. */
   client?: WebClient;
+  /** The transport of that default client (the app's counted one: Slack's errors and 429s). */
+  slackFetch?: FetchFunction;
 }
 
 export interface Reminders {
@@ -70,6 +72,11 @@ export interface Reminders {
   send(): Promise<number>;
   /** When the sender may call Slack again after a 429 (epoch ms), if it is waiting. */
   pausedUntil(): number | undefined;
+  /**
+   * For shutdown: nothing new is decided or sent; resolves once a message being sent has Slack's answer
+   * recorded (so a restart does not send it again) and a tick in progress has committed.
+   */
+  stop(): Promise<void>;
 }
 
 interface SlackError {
@@ -94,11 +101,14 @@ export function createReminders(deps: ReminderDeps): Reminders {
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: 10_000,
+      ...(deps.slackFetch ? { fetch: deps.slackFetch } : {}),
     });
   const base = config.file.nagging;
   const teams = config.file.teams;
   let paused: number | undefined;
   let sending: Promise<number> | undefined;
+  let ticking: Promise<number> | undefined;
+  let stopping = false;
 
   const teamOf = (c: Pick<Change, 'cluster' | 'resources'>) => teamOfChange(teams, c);
   // One settings object per team, so a tick can key on it.
@@ -127,10 +137,12 @@ export function createReminders(deps: ReminderDeps): Reminders {
   }
 
   async function tick(): Promise<number> {
+    if (stopping) return 0;
     const now = deps.now();
     const candidates = store.candidates(now, bounds);
     if (candidates.length === 0) return 0;
     await deps.zones.learn(new Set(candidates.map((c) => c.owner)), now, ZONE_LOOKUPS_PER_TICK);
+    if (stopping) return 0;
     // An owner whose zone Slack has not been asked for yet waits for a later tick: never a reminder at 3 am by UTC.
     const ready = candidates.filter((c) => deps.zones.asked(c.owner));
     // Whether `now` is working time, once per zone and settings for the whole tick.
@@ -237,6 +249,8 @@ export function createReminders(deps: ReminderDeps): Reminders {
       if (rows.length === 0) return sent;
       let progressed = false;
       for (const row of rows) {
+        // Shutting down: the rest stay in the outbox for the next start.
+        if (stopping) return sent;
         if (!store.claim(row.id, deps.now(), STALE_SENDING_MS)) continue;
         const outcome = await deliver(row, deps.now());
         deps.onOutcome?.(row.kind, outcome === 'paused' ? 'rate_limited' : outcome);
@@ -250,13 +264,23 @@ export function createReminders(deps: ReminderDeps): Reminders {
   }
 
   return {
-    tick,
+    tick() {
+      const run = tick().finally(() => {
+        if (ticking === run) ticking = undefined;
+      });
+      ticking = run;
+      return run;
+    },
     send() {
       // One sender at a time in this process; other processes are kept apart by `claim`.
       if (!sending) sending = sendDue().finally(() => (sending = undefined));
       return sending;
     },
     pausedUntil: () => paused,
+    async stop() {
+      stopping = true;
+      await Promise.allSettled([ticking, sending]);
+    },
   };
 }
 

@@ -191,6 +191,28 @@ export function pendingMigrations(db: Db, dir: string = defaultMigrationsDir()):
     .filter((name) => !done.has(name));
 }
 
+/**
+ * Opens an existing ledger for a command that reads it beside the running bot: refuses, saying what to
+ * do, a missing file, a file that holds no ledger, and a schema older than the code.
+ */
+export function openExistingLedger(path: string): Db {
+  if (path === ':memory:' || !existsSync(path)) throw new StopgapError('usage', `no database at ${path}; check STOPGAP_DB`);
+  const db = openDb(path);
+  try {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_events'").get()) {
+      throw new StopgapError('usage', `${path} holds no Stopgap ledger; check STOPGAP_DB`);
+    }
+    const pending = pendingMigrations(db);
+    if (pending.length > 0) {
+      throw new StopgapError('usage', `${path} was written by an older Stopgap (${pending.length} schema migration${pending.length === 1 ? '' : 's'} not applied, first ${pending[0]}); run \`stopgap migrate\` or start serve once, then try again`);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 /** Opens a database and brings its schema up to date: what every entry point and test uses. */
 export function openMigratedDb(path: string, dir?: string): Db {
   const db = openDb(path);

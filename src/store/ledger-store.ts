@@ -8,7 +8,7 @@ import { Change, ChangeDraft, ResourceRef, changeKey, type ChangeStatus, type Li
 import { z } from 'zod';
 import { redactSecrets } from '../redact.js';
 
-interface ChangeRow {
+export interface ChangeRow {
   id: number;
   description: string;
   actor: string;
@@ -38,7 +38,7 @@ export const CHANGE_COLUMNS = 'id, description, actor, owner, cluster, resources
 
 const ResourceList = z.array(ResourceRef);
 
-function toChange(row: ChangeRow): Change {
+export function toChange(row: ChangeRow): Change {
   return Change.parse({
     id: row.id,
     key: changeKey(row.id),

@@ -111,7 +111,7 @@ describe('stopgap CLI', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('PORT');
-    expect(r.stderr).toContain(`${config}: admins.0: a Slack user ID looks like U024BE7LH`);
+    expect(r.stderr).toMatch(new RegExp(`${config}:\\d+: admins\\[0\\]: a Slack user ID looks like U024BE7LH`));
     expect(r.stderr).toContain('defaultDueDays');
     expect(r.stderr).toContain('unknownKey');
   });

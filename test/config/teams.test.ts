@@ -59,10 +59,10 @@ teams:
 drift: { unclaimedAfter: 3 days }
 `);
     expect(msg).toContain('defaultChannel: a Slack channel ID looks like C024BE91L');
-    expect(msg).toContain('teams.0.match: give at least one match entry');
-    expect(msg).toContain("teams.1.name: team name 'a' is used twice");
-    expect(msg).toContain('teams.1.channel: a Slack channel ID');
-    expect(msg).toMatch(/teams\.2\.match\.0: .*namspace/);
+    expect(msg).toContain('teams[0].match: give at least one match entry');
+    expect(msg).toContain("teams[1].name: team name 'a' is used twice");
+    expect(msg).toContain('teams[1].channel: a Slack channel ID');
+    expect(msg).toMatch(/teams\[2\]\.match\[0\]\.namspace: unknown key/);
     expect(msg).toContain("drift.unclaimedAfter: '3 days' is not a duration; write a number and a unit, e.g. 30s, 10m, 2h");
     expect(problems('drift: { unclaimedAfter: 2d }')).toContain("'2d' is not a duration");
     expect(problems('drift: { unclaimedAfter: 0s }')).toContain('drift.unclaimedAfter: must be longer than zero');

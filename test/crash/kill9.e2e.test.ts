@@ -9,27 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, serveEnv, TEST_SIGNING_SECRET } from '../support/app.js';
-import { requireBuiltCli, runBuiltCliAsync, spawnCli, type CliProcess } from '../support/built-cli.js';
+import { requireBuiltCli, runBuiltCliAsync, spawnCli, waitReady } from '../support/built-cli.js';
 import { startFakeSlack, type FakeSlack } from '../../src/demo/fake-slack.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 
 const REQUESTS = 100;
 /** Kill once this many answers are back, so the rest are in flight (queued, mid-commit, or unanswered). */
 const KILL_AFTER = 25;
-
-async function waitHealthy(url: string, proc: CliProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`server exited early: ${proc.stderr()}${proc.stdout()}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server not ready in time: ${proc.stderr()}${proc.stdout()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('kill -9 with 100 /fix in flight', () => {
   let slack: FakeSlack;
@@ -51,7 +37,7 @@ describe('kill -9 with 100 /fix in flight', () => {
 
   it('keeps every acknowledged change, and the chain verifies', async () => {
     const server = spawnCli(['serve'], env);
-    await waitHealthy(url, server);
+    await waitReady(url, server);
 
     const acked = new Map<string, string>();
     let answered = 0;
@@ -74,7 +60,7 @@ describe('kill -9 with 100 /fix in flight', () => {
 
     // Restart on the same database, as an orchestrator would.
     const restarted = spawnCli(['serve'], env);
-    await waitHealthy(url, restarted);
+    await waitReady(url, restarted);
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
 

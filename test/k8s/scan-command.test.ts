@@ -64,7 +64,7 @@ describe('stopgap scan', () => {
     expect(r.code).toBe(2);
     const problems = r.stderr.split('\n').filter((l) => l.startsWith('  - '));
     expect(problems).toEqual([
-      expect.stringContaining('clusters.0.desired.type'),
+      expect.stringContaining('clusters[0].desired.type'),
       expect.stringContaining('drift.pageSize'),
     ]);
   });
@@ -78,7 +78,7 @@ describe('stopgap scan', () => {
     expect(migrate.code).toBe(2);
     expect(r.stderr).toBe(migrate.stderr.replace('stopgap migrate:', 'stopgap scan:'));
     expect(r.stderr).toContain('  - PORT: ');
-    expect(r.stderr).toContain(`  - ${env.STOPGAP_CONFIG}: admins.0: a Slack user ID looks like U024BE7LH`);
+    expect(r.stderr).toMatch(new RegExp(`  - ${env.STOPGAP_CONFIG}:\\d+: admins\\[0\\]: a Slack user ID looks like U024BE7LH`));
 
     const missing = await scan([], { STOPGAP_CONFIG: join(h.dir, 'nope.yml') });
     expect(missing.code).toBe(2);

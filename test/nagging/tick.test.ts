@@ -69,6 +69,7 @@ describe('a reminder tick', () => {
       tick: async () => (calls.push('tick'), 0),
       send: async () => (calls.push('send'), 0),
       pausedUntil: () => undefined,
+      stop: async () => undefined,
     };
     // Every second instead of every minute, so the test need not wait a minute.
     const stop = scheduleReminders(fake, logger, '* * * * * *');

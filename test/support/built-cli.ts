@@ -109,3 +109,18 @@ export async function runBuiltCliAsync(args: string[], env: Record<string, strin
   const code = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
+
+/** Resolves once the server started as `proc` answers 200 on `/readyz`; fails if it exits first or takes over 15 s. */
+export async function waitReady(url: string, proc: CliProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`server exited early: ${proc.stderr()}${proc.stdout()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not ready in time: ${proc.stderr()}${proc.stdout()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
