@@ -24,7 +24,7 @@ import { DigestStore } from './store/digest-store.js';
 import { DigestPostsStore } from './store/digest-posts-store.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { MetricsStore } from './store/metrics-store.js';
-import { metricsRoute, operationalRoutes, readinessOf, type Readiness } from './http/routes.js';
+import { metricsRoute, operationalRoutes, readinessOf, SERVING_CHECKS, type Readiness } from './http/routes.js';
 import { auditRoute } from './http/audit-route.js';
 import { AuditStore } from './store/audit-store.js';
 import { closeServer, listenRoutes } from './http/server.js';
@@ -53,6 +53,8 @@ export interface Server {
   digests: Digests;
   /** Brings drift posts and nudges in line with the findings now (the demo runs a pass when its clock jumps). */
   syncDriftNotices(): Promise<void>;
+  /** Asks Slack's Web API whether it is there, as the schedule does every 30 s (tests call it themselves). */
+  checkSlack(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,9 @@ export interface StartOptions {
   /** Run the reminder schedule (node-cron, every minute); tests that drive ticks themselves turn it off. */
   schedules?: boolean;
 }
+
+/** How often Slack's Web API is asked whether it is there (auth.test), for `/readyz`'s `slack-api` check. */
+const SLACK_PROBE_MS = 30_000;
 
 /** The composition root: config → db → migrations → adapters → start. The only wiring. */
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
@@ -103,14 +108,32 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const now = opts.now ?? (() => new Date());
     const metrics = createMetrics({
       defaultMetrics: true,
-      ready: () => readinessOf(db, readiness).ready,
+      ready: () => readinessOf(db, readiness, SERVING_CHECKS).ready,
       statusCounts: () => ledger.statusCounts(),
       openByAge: () => gauges.openByAge(now()),
       findingsByCluster: () => gauges.findingsByCluster(now(), config.file.drift.unclaimedAfter, config.file.clusters.map((c) => c.name)),
       clusters: config.file.clusters.map((c) => c.name),
     });
     const slackUsers = slackUserLookup({ users: config.file.audit.users, client: new WebClient(config.slack.botToken, slackClientOptions(config, metrics)), logger });
-    const readiness: Readiness = { slack: 'starting' };
+    // Slack answered auth.test just now (identity); from here every client's transport keeps this up to date.
+    metrics.slackApi.state = 'up';
+    const readiness: Readiness = {
+      slack: 'starting',
+      get slackApi() {
+        return metrics.slackApi.state;
+      },
+      clusters: () => metrics.clusterSync(),
+    };
+    // Slack's Web API asked now and then, so /readyz notices it going away (and coming back) when nothing else calls it.
+    const probeClient = new WebClient(config.slack.botToken, { ...slackClientOptions(config, metrics), retryConfig: { retries: 0 }, timeout: 5_000 });
+    const checkSlack = async () => {
+      await probeClient.auth.test().catch(() => undefined);
+    };
+    if (opts.schedules !== false) {
+      const probe = setInterval(() => void checkSlack(), SLACK_PROBE_MS);
+      probe.unref();
+      cleanups.push(() => clearInterval(probe));
+    }
     let metricsServer: HttpServer | undefined;
     if (config.metricsPort !== undefined) {
       metricsServer = await listenRoutes([metricsRoute(metrics)], config.metricsPort, logger);
@@ -232,6 +255,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       reminders,
       digests,
       syncDriftNotices: async () => drift?.syncNotices(),
+      checkSlack,
       stop: async () => {
         if (stopped) return;
         stopped = true;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriftEvent } from '../k8s/drift-events.js';
+import type { SlackApiState } from './routes.js';
 import type { FindingsByCluster, OpenByAge } from '../store/metrics-store.js';
 
 export interface Metrics {
@@ -26,13 +27,18 @@ export interface Metrics {
   watchRestarts: Counter<'cluster' | 'reason'>;
   clusterSynced: Gauge<'cluster'>;
   clusterLastSynced: Gauge<'cluster'>;
+  slackApiUp: Gauge;
+  /** Whether Slack's Web API last answered, as every client's transport saw it (api-metrics.ts sets it). */
+  slackApi: { state: SlackApiState };
   /** Feeds the drift metrics (scans, watches, sync state) from the watcher's events. */
   recordDrift(event: DriftEvent): void;
+  /** Each watched cluster and whether it is synced now (what `stopgap_cluster_synced` reports). */
+  clusterSync(): ReadonlyMap<string, boolean>;
 }
 
 export interface MetricsOptions {
   defaultMetrics?: boolean;
-  /** What `/readyz` would answer now. */
+  /** Whether the process can take Slack's requests now (`/readyz`'s serving checks). */
   ready?: () => boolean;
   /** Changes by status, read at scrape time. */
   statusCounts?: () => Record<string, number>;
@@ -74,6 +80,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const { ready, statusCounts, openByAge, findingsByCluster } = opts;
   const wallClock = opts.wallClock ?? Date.now;
   const sync = new Map<string, SyncState>();
+  const slackApi: { state: SlackApiState } = { state: 'unknown' };
   const stateOf = (cluster: string): SyncState => {
     let s = sync.get(cluster);
     if (!s) {
@@ -106,7 +113,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       },
     });
 
-  const metrics: Omit<Metrics, 'recordDrift'> = {
+  const metrics: Omit<Metrics, 'recordDrift' | 'clusterSync'> = {
     registry,
     commands: new Counter({
       name: 'stopgap_slash_commands_total',
@@ -222,9 +229,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         }
       },
     }),
+    slackApiUp: new Gauge({
+      name: 'stopgap_slack_api_up',
+      help: "1 while Slack's Web API last answered (any HTTP answer but a 5xx), 0 after a network error or a 5xx; absent until the first call",
+      registers: [registry],
+      collect() {
+        if (slackApi.state !== 'unknown') this.set(slackApi.state === 'up' ? 1 : 0);
+      },
+    }),
+    slackApi,
     ready: new Gauge({
       name: 'stopgap_ready',
-      help: '1 when /readyz would answer 200 (database readable and write-lockable, Slack connected), else 0',
+      help: '1 when the process can take Slack\'s requests (/readyz?exclude=slack-api&exclude=clusters: database readable and write-lockable, Slack connected), else 0',
       registers: [registry],
       collect() {
         if (ready) this.set(safely(ready) === true ? 1 : 0);
@@ -306,5 +322,6 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }
   }
 
-  return { ...metrics, recordDrift };
+  const clusterSync = () => new Map([...sync].map(([cluster, s]) => [cluster, isSynced(s)]));
+  return { ...metrics, recordDrift, clusterSync };
 }

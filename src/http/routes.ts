@@ -6,10 +6,32 @@ import type { Metrics } from './metrics.js';
 
 export type SlackConnection = 'starting' | 'connected' | 'disconnected';
 
-/** What `/readyz` reports about Slack: set by the composition root as the connection comes and goes. */
+/** Whether Slack's Web API last answered: `down` after a network error or a 5xx, `up` after any answer. */
+export type SlackApiState = 'unknown' | 'up' | 'down';
+
+/** What `/readyz` reports beyond the database: set by the composition root as things come and go. */
 export interface Readiness {
   slack: SlackConnection;
+  slackApi: SlackApiState;
+  /** Each watched cluster and whether it is synced (every kind's last list or watch worked). */
+  clusters?: () => ReadonlyMap<string, boolean>;
 }
+
+/**
+ * The checks `/readyz` runs, by name, as the Kubernetes API server's own `/readyz` does: any can be left
+ * out with `?exclude=NAME`.
+ */
+export const READINESS_CHECKS = ['database', 'slack', 'slack-api', 'clusters'] as const;
+export type ReadinessCheck = (typeof READINESS_CHECKS)[number];
+
+/**
+ * Whether this process can take Slack's requests: what the Deployment's readiness probe asks
+ * (`/readyz?exclude=slack-api&exclude=clusters`) and `stopgap_ready` reports. A cluster that cannot be
+ * watched, or Slack's Web API failing, must not take `/fix` away from everyone: the change is still stored
+ * and acknowledged.
+ */
+export const SERVING_CHECKS: ReadonlySet<ReadinessCheck> = new Set(['database', 'slack']);
+const ALL_CHECKS: ReadonlySet<ReadinessCheck> = new Set(READINESS_CHECKS);
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -42,11 +64,42 @@ function probeDatabase(db: Db): 'ok' | 'locked' | 'unavailable' {
   }
 }
 
-/** What `/readyz` answers (and `stopgap_ready` reports): the database usable and Slack connected. */
-export function readinessOf(db: Db, readiness: Readiness): { ready: boolean; database: ReturnType<typeof probeDatabase>; slack: SlackConnection } {
+export interface ReadinessReport {
+  ready: boolean;
+  database: ReturnType<typeof probeDatabase>;
+  slack: SlackConnection;
+  slackApi: SlackApiState;
+  clusters: Record<string, 'synced' | 'not synced'>;
+  /** The checks asked for that failed. */
+  failing: ReadinessCheck[];
+}
+
+/**
+ * What `/readyz` answers: the database usable (read, and write-locked for a moment), Slack connected
+ * (the Socket Mode socket, or HTTP mode listening), Slack's Web API answering, every watched cluster
+ * synced; ready when the checks asked for pass.
+ */
+export function readinessOf(db: Db, readiness: Readiness, checks: ReadonlySet<ReadinessCheck> = ALL_CHECKS): ReadinessReport {
   const database = db.open ? probeDatabase(db) : 'unavailable';
-  const slack = readiness.slack;
-  return { ready: database === 'ok' && slack === 'connected', database, slack };
+  const { slack, slackApi } = readiness;
+  const clusters: ReadinessReport['clusters'] = {};
+  for (const [name, synced] of readiness.clusters?.() ?? []) clusters[name] = synced ? 'synced' : 'not synced';
+  const passing: Record<ReadinessCheck, boolean> = {
+    database: database === 'ok',
+    slack: slack === 'connected',
+    'slack-api': slackApi !== 'down',
+    clusters: Object.values(clusters).every((s) => s === 'synced'),
+  };
+  const failing = READINESS_CHECKS.filter((c) => checks.has(c) && !passing[c]);
+  return { ready: failing.length === 0, database, slack, slackApi, clusters, failing };
+}
+
+/** The checks a `/readyz` URL asks for: all but those named by `exclude` (repeatable, or comma-separated). */
+function checksAsked(url: string | undefined): ReadonlySet<ReadinessCheck> | string {
+  const excluded = new URL(url ?? '/', 'http://localhost').searchParams.getAll('exclude').flatMap((v) => v.split(','));
+  const unknown = excluded.filter((name) => !(READINESS_CHECKS as readonly string[]).includes(name));
+  if (unknown.length > 0) return `unknown check '${unknown[0]?.slice(0, 40)}' in exclude; the checks are ${READINESS_CHECKS.join(', ')}`;
+  return new Set(READINESS_CHECKS.filter((c) => !excluded.includes(c)));
 }
 
 export function metricsRoute(metrics: Metrics): CustomRoute {
@@ -79,9 +132,11 @@ export function operationalRoutes(deps: { db: Db; metrics: Metrics; readiness: R
     {
       path: '/readyz',
       method: ['GET'],
-      handler: (_req, res) => {
-        const { ready, database, slack } = readinessOf(deps.db, deps.readiness);
-        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', database, slack });
+      handler: (req, res) => {
+        const checks = checksAsked(req.url);
+        if (typeof checks === 'string') return json(res, 400, { error: checks });
+        const { ready, database, slack, slackApi, clusters, failing } = readinessOf(deps.db, deps.readiness, checks);
+        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', database, slack, slackApi, clusters, failing });
       },
     },
   ];

@@ -24,7 +24,7 @@ function errorLabel(body: string): string | undefined {
   }
 }
 
-export function countingSlackFetch(metrics: Pick<Metrics, 'slackApiErrors' | 'slackRateLimited'>, inner: FetchFunction = (url, init) => fetch(url, init)): FetchFunction {
+export function countingSlackFetch(metrics: Pick<Metrics, 'slackApiErrors' | 'slackRateLimited' | 'slackApi'>, inner: FetchFunction = (url, init) => fetch(url, init)): FetchFunction {
   return async (url, init) => {
     const method = methodOf(url);
     let res: Awaited<ReturnType<FetchFunction>>;
@@ -32,8 +32,11 @@ export function countingSlackFetch(metrics: Pick<Metrics, 'slackApiErrors' | 'sl
       res = await inner(url, init);
     } catch (err) {
       metrics.slackApiErrors.inc({ method, error: 'network' });
+      metrics.slackApi.state = 'down';
       throw err;
     }
+    // Any answer but a server error means Slack's API is there (an error code or a 429 is Slack answering).
+    metrics.slackApi.state = res.status >= 500 ? 'down' : 'up';
     if (res.status === 429) metrics.slackRateLimited.inc({ method });
     else if (res.status !== 200) metrics.slackApiErrors.inc({ method, error: `http_${res.status}` });
     else if (res instanceof Response) {

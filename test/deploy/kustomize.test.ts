@@ -187,7 +187,8 @@ describe.each(OVERLAYS)('deploy/overlays/$name', ({ name, secretKeys, mode }) =>
     const env = envOf(c);
     const portNamed = (port: string | number | undefined) => (typeof port === 'number' ? port : c.ports?.find((p) => p.name === port)?.containerPort);
     expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
-    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+    // The serving checks only: a cluster or Slack's Web API being down must not take /fix away.
+    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz?exclude=slack-api&exclude=clusters');
     expect(c.startupProbe?.httpGet?.path).toBe('/healthz');
     for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) expect(portNamed(probe?.httpGet?.port)).toBe(Number(env['PORT']));
     expect(env['METRICS_PORT']).toBeDefined();

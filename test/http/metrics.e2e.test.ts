@@ -107,6 +107,26 @@ describe('Slack, reminders, the ledger and readiness in /metrics', () => {
     }
     expect(await metric('stopgap_ready')).toBe(1);
   });
+
+  it("reports Slack's Web API down on /readyz while it fails, without taking the serving checks down, and up once it answers", async () => {
+    const readyz = async (query = '') => {
+      const res = await fetch(`${app.url}/readyz${query}`);
+      return { status: res.status, body: (await res.json()) as { slackApi?: string; failing?: string[]; error?: string } };
+    };
+    await app.server.checkSlack();
+    expect(await readyz()).toMatchObject({ status: 200, body: { slackApi: 'up', failing: [] } });
+    app.slack.failNext('auth.test', { status: 503 });
+    await app.server.checkSlack();
+    expect(await readyz()).toMatchObject({ status: 503, body: { slackApi: 'down', failing: ['slack-api'] } });
+    expect(await metric('stopgap_slack_api_up')).toBe(0);
+    // What the Deployment's probe asks, and stopgap_ready: /fix still works.
+    expect((await readyz('?exclude=slack-api&exclude=clusters')).status).toBe(200);
+    expect(await metric('stopgap_ready')).toBe(1);
+    await app.server.checkSlack();
+    expect(await readyz()).toMatchObject({ status: 200, body: { slackApi: 'up' } });
+    expect(await metric('stopgap_slack_api_up')).toBe(1);
+    expect(await readyz('?exclude=nonsense')).toMatchObject({ status: 400, body: { error: expect.stringContaining("unknown check 'nonsense'") } });
+  });
 });
 
 describe('the audit webhook in /metrics', () => {
@@ -187,6 +207,10 @@ describe('drift watching in /metrics', () => {
     fake.inject('deployments', { type: 'status', code: 403, on: 'any', times: Infinity });
     fake.dropWatches('deployments');
     await metricWhen(app.url, 'stopgap_cluster_synced', { cluster: 'prod-eu' }, (v) => v === 0);
+    // /readyz says which cluster; the serving checks (the Deployment's probe) stay ready.
+    const unready = await fetch(`${app.url}/readyz`);
+    expect([unready.status, await unready.json()]).toEqual([503, expect.objectContaining({ clusters: { 'prod-eu': 'not synced' }, failing: ['clusters'] })]);
+    expect((await fetch(`${app.url}/readyz?exclude=clusters,slack-api`)).status).toBe(200);
     const families = await scrape(app.url);
     expect(sampleValue(families, 'stopgap_watch_restarts_total', { cluster: 'prod-eu', reason: 'dropped' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'stopgap_watch_restarts_total', { cluster: 'prod-eu', reason: 'failed' })).toBeGreaterThan(failedBefore);
@@ -200,5 +224,7 @@ describe('drift watching in /metrics', () => {
     await metricWhen(app.url, 'stopgap_watch_restarts_total', { cluster: 'prod-eu', reason: 'failed' }, () => fake.openWatches('deployments') > 0);
     fake.closeWatches('deployments');
     await metricWhen(app.url, 'stopgap_cluster_synced', { cluster: 'prod-eu' }, (v) => v === 1);
+    const ready = await fetch(`${app.url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, expect.objectContaining({ clusters: { 'prod-eu': 'synced' }, failing: [] })]);
   });
 });
