@@ -311,6 +311,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         metrics.watchRestarts.inc({ cluster: event.cluster, reason: 'loop_failed' });
         setKind(event, event.resource.kind, false);
         return;
+      case 'kinds-watched': {
+        // Each kind about to be listed counts as not synced until it is: one kind listed is not the cluster.
+        const s = stateOf(event.cluster);
+        for (const t of event.targets) {
+          const key = `${kindName(t.kind)}|${t.namespace ?? ''}`;
+          if (!s.kinds.has(key)) s.kinds.set(key, false);
+        }
+        return;
+      }
       case 'watch-ended':
         metrics.watchRestarts.inc({ cluster: event.cluster, reason: event.reason });
         // A watch that failed leaves the kind unobserved until one succeeds; one that ran to its end was healthy.

@@ -25,6 +25,8 @@ export type DriftEvent =
   | { type: 'source-problem'; cluster: string; problem: SourceProblem }
   | { type: 'object-skipped'; cluster: string; object: string; message: string }
   | { type: 'findings-changed'; cluster: string; created: Finding[]; resolved: Finding[] }
+  /** Watching begins for these kinds (per namespace when the cluster is limited to some): each is unsynced until listed. */
+  | { type: 'kinds-watched'; cluster: string; targets: { kind: string; namespace?: string }[] }
   /** A kind's list/watch loop failed unexpectedly (a bug, not the cluster): it starts over alone after `retryInMs`. */
   | { type: 'loop-failed'; cluster: string; resource: ApiResource; namespace?: string; error: ErrorValue; retryInMs: number; attempt: number }
   | {

@@ -45,6 +45,9 @@ export function logDriftEvent(log: Logger, event: DriftEvent): void {
         'drift watch loop failed',
       );
       return;
+    case 'kinds-watched':
+      log.debug({ cluster: event.cluster, kinds: event.targets.map((t) => (t.namespace ? `${t.kind}/${t.namespace}` : t.kind)) }, 'drift watch starting');
+      return;
     case 'watch-ended': {
       const fields = { cluster: event.cluster, kind: kindLabel(event.resource), namespace: event.namespace, reason: event.reason, retryInMs: event.retryInMs, attempt: event.attempt, error: event.error };
       if (event.reason === 'failed' || event.reason === 'dropped') log.warn(fields, 'drift watch ended');

@@ -174,7 +174,11 @@ async function watchAttempt(
       watched.add(key);
       return true;
     });
-    for (const { resource, namespace } of targetsOf(fresh)) {
+    const targets = targetsOf(fresh);
+    if (targets.length > 0) {
+      tell(deps, { type: 'kinds-watched', cluster: cluster.name, targets: targets.map(({ resource, namespace }) => ({ kind: resource.kind, ...(namespace !== undefined ? { namespace } : {}) })) });
+    }
+    for (const { resource, namespace } of targets) {
       const loop = superviseResource(ctx, resource, signal, { ...(namespace !== undefined ? { namespace } : {}), source: () => source });
       loops.add(loop);
       void loop.finally(() => loops.delete(loop));

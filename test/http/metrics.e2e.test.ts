@@ -11,6 +11,7 @@ import { sampleValue, scrape } from '../support/prometheus-text.js';
 import { ownSlashCommandFields, sendSlashCommand } from '../support/slack-signing.js';
 import { kubectlEvent } from '../../src/demo/kubectl-audit.js';
 import { desiredConfigMap, desiredDeployment, liveConfigMap, liveDeployment } from '../../src/demo/kube-objects.js';
+import { startFakeKube, writeKubeconfig, type FakeKube } from '../../src/demo/fake-kube.js';
 
 /** Scrapes until the series has a value that passes (a condition, never a fixed sleep). */
 async function metricWhen(url: string, series: string, labels: Record<string, string>, ok: (v: number | undefined) => boolean, timeoutMs = 8000): Promise<number | undefined> {
@@ -226,5 +227,31 @@ describe('drift watching in /metrics', () => {
     await metricWhen(app.url, 'stopgap_cluster_synced', { cluster: 'prod-eu' }, (v) => v === 1);
     const ready = await fetch(`${app.url}/readyz`);
     expect([ready.status, await ready.json()]).toEqual([200, expect.objectContaining({ clusters: { 'prod-eu': 'synced' }, failing: [] })]);
+  });
+});
+
+describe('a cluster with one kind listed and another not yet', () => {
+  let fake: FakeKube;
+  let app: TestApp;
+  beforeAll(async () => {
+    fake = await startFakeKube();
+    fake.put(liveDeployment({ name: 'web', replicas: 2 }));
+    // ConfigMaps never answer their list: headers, then nothing.
+    fake.inject('configmaps', { type: 'stall', on: 'list', times: Infinity });
+    app = await startTestApp({
+      env: { KUBECONFIG: writeKubeconfig([{ name: 'prod', server: fake.url, token: fake.token }]) },
+      config: 'clusters:\n  - name: prod-eu\n    context: prod\n    desired: { type: last-applied }\n    kinds: [Deployment, ConfigMap]\ndrift:\n  requestTimeoutSeconds: 30\n',
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('is not synced, and /readyz says so, until every kind it watches has been listed', async () => {
+    await metricWhen(app.url, 'stopgap_scan_objects', { cluster: 'prod-eu', kind: 'Deployment' }, (v) => v === 1);
+    expect(sampleValue(await scrape(app.url), 'stopgap_cluster_synced', { cluster: 'prod-eu' })).toBe(0);
+    const res = await fetch(`${app.url}/readyz`);
+    expect([res.status, await res.json()]).toEqual([503, expect.objectContaining({ clusters: { 'prod-eu': 'not synced' }, failing: ['clusters'] })]);
   });
 });
