@@ -11,6 +11,8 @@ const suites: Record<string, () => Promise<void>> = {
   nagging: async () => (await import('./nagging.js')).benchNagging(),
   digest: async () => (await import('./digest.js')).benchDigest(),
   demo: async () => (await import('./demo.js')).benchDemo(),
+  serve: async () => (await import('./serve.js')).benchServe(),
+  'serve-ledger': async () => (await import('./serve.js')).benchServeLedger(),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

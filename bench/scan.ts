@@ -224,22 +224,23 @@ function service(i: number, namespace: string): { desired: KubeObject; live: Kub
 }
 
 /**
- * Child-process entry: fills a fake API server with 20,000 objects (2 Deployments and 2 ConfigMaps
- * for each Service), writes the matching manifest directory, and prints where both are.
+ * Child-process entry: fills a fake API server with `objects` objects (20,000 unless told; 2
+ * Deployments and 2 ConfigMaps for each Service), writes the matching manifest directory, and prints
+ * where both are.
  */
-export async function serveBenchCluster(): Promise<void> {
+export async function serveBenchCluster(objects = OBJECTS): Promise<void> {
   const { startFakeKube } = await import('../src/demo/fake-kube.js');
   const fake = await startFakeKube();
   const dir = mkdtempSync(join(tmpdir(), 'stopgap-bench-scan-'));
   const manifests = join(dir, 'manifests');
   const perNamespace = new Map<string, KubeObject[]>();
   let count = 0;
-  for (let i = 0; count < OBJECTS; i++) {
+  for (let i = 0; count < objects; i++) {
     const namespace = `team-ns-${i % NAMESPACES}`;
     const parts = [deployment(i, namespace), configMap(i, namespace)];
     if (i % 2 === 0) parts.push(service(i, namespace));
     for (const { desired, live } of parts) {
-      if (count >= OBJECTS) break;
+      if (count >= objects) break;
       fake.put(live);
       const docs = perNamespace.get(namespace) ?? [];
       docs.push(desired);
@@ -384,11 +385,11 @@ async function scanRuns(label: string, desired: unknown, work: string, kubeconfi
 }
 
 /**
- * The 20,000-object fake cluster in a child process of its own, and a kubeconfig (context `bench`)
- * pointing at it; `stop` ends the child and removes both.
+ * The fake cluster (20,000 objects unless told) in a child process of its own, and a kubeconfig
+ * (context `bench`) pointing at it; `stop` ends the child and removes both.
  */
-export async function benchCluster(): Promise<{ info: ChildInfo; kubeconfig: string; stop: () => void }> {
-  const { proc, value: info } = await child<ChildInfo>('serveBenchCluster()');
+export async function benchCluster(objects = OBJECTS): Promise<{ info: ChildInfo; kubeconfig: string; stop: () => void }> {
+  const { proc, value: info } = await child<ChildInfo>(`serveBenchCluster(${objects})`);
   const dir = mkdtempSync(join(tmpdir(), 'stopgap-bench-kube-'));
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   writeFileSync(
