@@ -15,7 +15,7 @@ const RUNS = 7;
 const TARGET = 20_000;
 
 /** Deterministic PRNG (mulberry32) so every run measures the same pairs. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

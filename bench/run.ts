@@ -4,6 +4,7 @@ const suites: Record<string, () => Promise<void>> = {
   slack: async () => (await import('./slack-ack.js')).benchSlackAck(),
   'ack-drift': async () => (await import('./ack-drift.js')).benchAckDrift(),
   diff: async () => (await import('./diff.js')).benchDiff(),
+  codify: async () => (await import('./codify.js')).benchCodify(),
   scan: async () => (await import('./scan.js')).benchScan(),
   redact: async () => (await import('./redact.js')).benchRedact(),
   linking: async () => (await import('./linking.js')).benchLinking(),

@@ -36,6 +36,7 @@ import { logDriftEvent } from './k8s/drift-log.js';
 import { scanSettingsFrom } from './k8s/scan-settings.js';
 import { startDriftWatch } from './k8s/watch-supervisor.js';
 import { scheduleRetention } from './store/retention.js';
+import { codifyChange } from './codify/for-change.js';
 
 export interface Server {
   port: number;
@@ -196,6 +197,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ackDeadlineMs: opts.timings?.ackDeadlineMs,
       now: opts.now ?? (() => new Date()),
       customRoutes: routes,
+      codifyChange: (changeId) => codifyChange(db, config.file.clusters, configBaseDir(config), changeId),
     });
     const onConnection = (state: 'connected' | 'disconnected') => {
       if (readiness.slack !== state) logger.info({ slack: state }, state === 'connected' ? 'connected to Slack' : 'disconnected from Slack');

@@ -64,8 +64,9 @@ describe('manifest.yml, own structural check', () => {
   it('asks for exactly the bot scopes Stopgap uses', () => {
     const m = StopgapManifest.parse(loadManifest());
     expect([...m.oauth_config.scopes.bot].sort()).toEqual(
-      // users:read.email: who made drift, found by the e-mail address the audit log names them by.
-      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'users:read', 'users:read.email'].sort(),
+      // users:read.email: who made drift, found by the e-mail address the audit log names them by;
+      // files:write: a change's patch sent as a file (/fix codify, the Codify button).
+      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'users:read', 'users:read.email', 'files:write'].sort(),
     );
   });
 

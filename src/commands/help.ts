@@ -13,6 +13,7 @@ Commands:
   migrate    create or upgrade the database at STOPGAP_DB
   verify     check the ledger's hash-chained event log (and --anchor SEQ:HASH from digests); exit 1 listing every problem
   diff       stopgap diff --desired FILE|- --live FILE|- [--json] [--trust-manager NAME] [--ignore POINTER]
+  codify     stopgap codify SG-n [--out FILE] | --desired DIR --live FILE|- [--path POINTER]: drift as a patch for git
   scan       stopgap scan [--context NAME] [--json]: one pass over the configured clusters
   audit      stopgap audit ingest FILE|- [--cluster NAME]: keep people's writes from an audit log
   digest     stopgap digest --print [--team NAME] [--json] [--at TIME]: the weekly digest, printed

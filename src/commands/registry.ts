@@ -1,6 +1,6 @@
 import type { Command } from './io.js';
 
-const NAMES = ['serve', 'demo', 'migrate', 'verify', 'diff', 'scan', 'audit', 'digest', 'backup', 'restore', 'export', 'config', 'doctor', 'help'] as const;
+const NAMES = ['serve', 'demo', 'migrate', 'verify', 'diff', 'codify', 'scan', 'audit', 'digest', 'backup', 'restore', 'export', 'config', 'doctor', 'help'] as const;
 export type CommandName = (typeof NAMES)[number];
 
 export function isCommandName(name: string): name is CommandName {
@@ -14,6 +14,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.js')).command,
   verify: async () => (await import('./verify.js')).command,
   diff: async () => (await import('./diff.js')).command,
+  codify: async () => (await import('./codify.js')).command,
   scan: async () => (await import('./scan.js')).command,
   audit: async () => (await import('./audit.js')).command,
   digest: async () => (await import('./digest.js')).command,

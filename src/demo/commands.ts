@@ -35,8 +35,9 @@ export interface DemoLine {
 export const DEMO_HELP_TEXT = `You are in the incident channel as one of the people below; Stopgap is running for real.
   /fix TEXT                       a slash command, as in Slack (/fix help lists them all), e.g.
                                   /fix scaled deploy/checkout -n shop to 5 for the incident
-  click SG-3 codified|reverted|dismiss|snooze 1d|snooze 1w
+  click SG-3 codify|codified|reverted|dismiss|snooze 1d|snooze 1w
                                   a button or menu on the latest message about SG-3 you can see
+                                  (codify: Stopgap sends you a patch for the manifests)
   click drift log|link|ignore     a button on the latest unclaimed-drift message or "log it?" DM
   submit TEXT                     fills in the form that just opened (its main field) and submits it
   cancel                          closes that form
@@ -53,8 +54,8 @@ export const DEMO_HELP_TEXT = `You are in the incident channel as one of the peo
 
 const COMMAND_WORDS = ['/fix', 'click', 'submit', 'cancel', 'kubectl', 'git', 'wait', 'as', 'status', 'help', 'quit'];
 const EDIT_VERBS = ['scale', 'set', 'edit', 'cordon', 'uncordon'];
-const FIX_WORDS = ['list', 'show', 'codified', 'reverted', 'snooze', 'dismiss', 'assign', 'claim', 'drift', 'help'];
-const CHANGE_BUTTONS = ['codified', 'reverted', 'dismiss', 'snooze'];
+const FIX_WORDS = ['list', 'show', 'codify', 'codified', 'reverted', 'snooze', 'dismiss', 'assign', 'claim', 'drift', 'help'];
+const CHANGE_BUTTONS = ['codify', 'codified', 'reverted', 'dismiss', 'snooze'];
 const DRIFT_BUTTONS = ['log', 'link', 'ignore'];
 const SNOOZES = ['1d', '3d', '1w'];
 const WAITS = ['10m', '1h', '1d', '1w'];
@@ -229,7 +230,7 @@ export function completeDemoLine(line: string, ctx: CompletionContext): [string[
   if (head === 'as' && before.length === 1) return offer(ctx.people);
   if (head === '/fix') {
     if (before.length === 1) return offer(FIX_WORDS);
-    if (['show', 'codified', 'reverted', 'snooze', 'dismiss', 'assign'].includes(second ?? '') && before.length === 2) return offer(ctx.changeKeys);
+    if (['show', 'codify', 'codified', 'reverted', 'snooze', 'dismiss', 'assign'].includes(second ?? '') && before.length === 2) return offer(ctx.changeKeys);
     return offer([]);
   }
   if (head === 'click') {

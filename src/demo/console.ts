@@ -32,7 +32,9 @@ export function named(text: string, names: Names): string {
 
 function where(channel: string | undefined, names: Names): string {
   if (!channel) return 'Slack';
-  if (channel.startsWith('U') || channel.startsWith('D')) return `DM to @${names.users[channel] ?? channel}`;
+  if (channel.startsWith('U')) return `DM to @${names.users[channel] ?? channel}`;
+  // A DM's conversation: the fake names it after its person.
+  if (channel.startsWith('D')) return `DM to @${names.users[channel.slice(1)] ?? names.users[channel] ?? channel}`;
   return `#${names.channels[channel] ?? channel}`;
 }
 
@@ -82,6 +84,13 @@ export function renderCall(call: RecordedCall, names: Names, style: ConsoleStyle
       const view = (call.view ?? {}) as { blocks?: unknown };
       lead = `App Home of @${names.users[f.user_id ?? ''] ?? f.user_id}:`;
       content = body(view.blocks, '', style);
+      break;
+    }
+    case 'files.completeUploadExternal': {
+      const shared = call.shared ?? [];
+      if (shared.length === 0) return undefined;
+      lead = `${where(shared[0]?.channel, names)}, Stopgap shares ${shared.map((s) => s.filename).join(', ')}:`;
+      content = [mrkdwnAsText(shared[0]?.initialComment ?? ''), ...shared.map((s) => s.content.trimEnd())].filter(Boolean).join('\n');
       break;
     }
     default:

@@ -3,12 +3,18 @@
  * `clientOptions: { slackApiUrl: fake.apiUrl }` (or SLACK_API_URL) and assert on what was sent.
  *
  * Every request is recorded, including the ones the fake was told to fail, so a test can see retries.
+ * File uploads go as Slack's do (`files.getUploadURLExternal`, a POST of the bytes to the upload URL it
+ * hands out, here on the fake's own server, then `files.completeUploadExternal`); each file shared is
+ * kept with its content in {@link FakeSlack.files}.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type RecordedCall = {
-  /** Web API method (`chat.postMessage`), or `response_url` for POSTs to {@link FakeSlack.responseUrl}. */
+  /**
+   * Web API method (`chat.postMessage`), `response_url` for POSTs to {@link FakeSlack.responseUrl}, or
+   * `file_upload` for a file's bytes POSTed to an upload URL `files.getUploadURLExternal` handed out.
+   */
   method: string;
   /** Request path, e.g. `/api/chat.postMessage` or `/response/abc`. */
   path: string;
@@ -31,9 +37,14 @@ export type RecordedCall = {
   ok: boolean;
   /** `Date.now()` when the request arrived. */
   at: number;
+  /** For `files.completeUploadExternal`: the files it shared, with their content. */
+  shared?: SharedFile[];
 };
 
-/** How to fail a call: `status` answers that HTTP status, `retryAfter` answers 429, `error` answers `ok:false`. */
+/**
+ * How to fail a call: `status` answers that HTTP status, `retryAfter` answers 429, `error` answers `ok:false`
+ * (for `file_upload`, which is no Web API method, an HTTP 500 with that text).
+ */
 export type Failure = { error?: string; status?: number; retryAfter?: number };
 
 export type FakeUser = { name?: string; realName?: string; tz?: string; tzOffset?: number; isBot?: boolean; email?: string };
@@ -46,7 +57,25 @@ export type FakeUser = { name?: string; realName?: string; tz?: string; tzOffset
 export type FakeChannel = { member?: boolean; private?: boolean; archived?: boolean; error?: string };
 
 /** The bot scopes of an app installed from manifest.yml: what the fake's token is granted unless a test says otherwise. */
-export const FAKE_BOT_SCOPES: readonly string[] = ['commands', 'chat:write', 'chat:write.public', 'im:write', 'users:read', 'users:read.email', 'channels:read', 'groups:read'];
+export const FAKE_BOT_SCOPES: readonly string[] = ['commands', 'chat:write', 'chat:write.public', 'im:write', 'users:read', 'users:read.email', 'channels:read', 'groups:read', 'files:write'];
+
+/** A file shared by `files.completeUploadExternal`: what a person in `channel` would see. */
+export type SharedFile = {
+  id: string;
+  filename: string;
+  title: string;
+  /** The bytes uploaded, as UTF-8 text. */
+  content: string;
+  /** `snippet_type` asked for in `files.getUploadURLExternal`, if any. */
+  snippetType?: string;
+  /** `channel_id`; undefined when the file was completed without one (private to the uploader). */
+  channel?: string;
+  /** The message posted with the file. */
+  initialComment?: string;
+  threadTs?: string;
+  /** `Date.now()` when it was shared. */
+  at: number;
+};
 
 /** Builds the JSON answer for a method; replaces the default one. */
 export type Responder = (call: RecordedCall) => Record<string, unknown>;
@@ -74,7 +103,11 @@ export type FakeSlack = {
   respondWith(method: string, responder: Responder): void;
   /** A URL on this server whose POSTs are recorded as method `response_url`. */
   responseUrl(id?: string): string;
-  /** Forgets calls, failures and custom responders; keeps channels, users and granted scopes. */
+  /** Files shared so far, oldest first (a live array). */
+  files: SharedFile[];
+  /** Resolves with the first shared file (already shared or still to come) that matches; rejects after `timeoutMs`. */
+  waitForFile(predicate?: (file: SharedFile) => boolean, timeoutMs?: number): Promise<SharedFile>;
+  /** Forgets calls, files, failures and custom responders; keeps channels, users and granted scopes. */
   reset(): void;
   /** Name (and membership, privacy, or an error) returned by `conversations.info` for `id`. */
   setChannel(id: string, name: string, info?: FakeChannel): void;
@@ -111,6 +144,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let scopes: readonly string[] | undefined = FAKE_BOT_SCOPES;
   const users = new Map<string, FakeUser>();
   let waiters: Waiter[] = [];
+  /** Files between `getUploadURLExternal` and `completeUploadExternal`; `content` once the bytes came. */
+  const pending = new Map<string, { filename: string; snippetType?: string; content?: string }>();
+  const files: SharedFile[] = [];
+  let fileWaiters: { predicate: (file: SharedFile) => boolean; resolve: (file: SharedFile) => void }[] = [];
   const listeners = new Set<(call: RecordedCall) => void>();
   let counter = 0;
   let url = '';
@@ -130,6 +167,62 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     waiters = waiters.filter((w) => !matched.includes(w));
     for (const w of matched) w.resolve(call);
     for (const l of listeners) l(call);
+  }
+
+  function share(file: SharedFile): void {
+    files.push(file);
+    const matched = fileWaiters.filter((w) => w.predicate(file));
+    fileWaiters = fileWaiters.filter((w) => !matched.includes(w));
+    for (const w of matched) w.resolve(file);
+  }
+
+  /** `files.getUploadURLExternal`: a file ID and an upload URL on this server. */
+  function uploadUrl(f: Record<string, string>): Record<string, unknown> {
+    if (scopes !== undefined && !scopes.includes('files:write')) return { ok: false, error: 'missing_scope', needed: 'files:write', provided: scopes.join(',') };
+    const length = Number(f.length);
+    if (!f.filename || !Number.isInteger(length) || length < 1) return { ok: false, error: 'invalid_arguments' };
+    const id = `F${String(nextId()).padStart(9, '0')}`;
+    pending.set(id, { filename: f.filename, ...(f.snippet_type ? { snippetType: f.snippet_type } : {}) });
+    return { ok: true, upload_url: `${url}/upload/${id}`, file_id: id };
+  }
+
+  /** `files.completeUploadExternal`: every file must have been uploaded; each is shared in `channel_id`. */
+  function completeUpload(f: Record<string, string>): Record<string, unknown> {
+    let listed: unknown;
+    try {
+      listed = JSON.parse(f.files ?? '');
+    } catch {
+      return { ok: false, error: 'invalid_arguments' };
+    }
+    if (!Array.isArray(listed) || listed.length === 0) return { ok: false, error: 'invalid_arguments' };
+    // Slack takes conversation IDs only: a user ID is refused (a DM needs conversations.open first).
+    if (f.channel_id !== undefined && !/^[CGDZ][A-Z0-9]{8,}$/.test(f.channel_id)) return { ok: false, error: 'invalid_arguments' };
+    const done: SharedFile[] = [];
+    for (const item of listed) {
+      const id = isRecord(item) && typeof item.id === 'string' ? item.id : '';
+      const upload = pending.get(id);
+      if (!upload || upload.content === undefined) return { ok: false, error: 'file_not_found' };
+      const title = isRecord(item) && typeof item.title === 'string' ? item.title : upload.filename;
+      done.push({
+        id,
+        filename: upload.filename,
+        title,
+        content: upload.content,
+        ...(upload.snippetType ? { snippetType: upload.snippetType } : {}),
+        ...(f.channel_id ? { channel: f.channel_id } : {}),
+        ...(f.initial_comment !== undefined ? { initialComment: f.initial_comment } : {}),
+        ...(f.thread_ts ? { threadTs: f.thread_ts } : {}),
+        at: Date.now(),
+      });
+    }
+    for (const file of done) {
+      pending.delete(file.id);
+      share(file);
+    }
+    return {
+      ok: true,
+      files: done.map((file) => ({ id: file.id, name: file.filename, title: file.title, mimetype: 'text/plain', permalink: `https://stopgap-test.slack.com/files/${FAKE_BOT_USER_ID}/${file.id}/${file.filename}` })),
+    };
   }
 
   function takeFailure(method: string): Failure | undefined {
@@ -249,6 +342,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           },
         };
       }
+      case 'files.getUploadURLExternal':
+        return uploadUrl(f);
+      case 'files.completeUploadExternal':
+        return completeUpload(f);
       case 'users.lookupByEmail': {
         const email = (f.email ?? '').toLowerCase();
         const found = [...users].find(([, u]) => u.email?.toLowerCase() === email);
@@ -261,17 +358,22 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     let method: string;
     if (path.startsWith('/api/')) method = decodeURIComponent(path.slice('/api/'.length));
     else if (path.startsWith('/response/')) method = 'response_url';
+    else if (path.startsWith('/upload/')) method = 'file_upload';
     else {
       send(res, 404, 'text/plain', 'not found');
       return;
     }
 
-    const { fields, json } = decodeBody(raw, req.headers['content-type']);
+    if (method === 'file_upload') {
+      await receiveUpload(req, res, path, bytes);
+      return;
+    }
+    const { fields, json } = decodeBody(bytes.toString('utf8'), req.headers['content-type']);
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : fields.token;
     const call: RecordedCall = { method, path, fields, status: 200, ok: true, at: Date.now() };
@@ -313,10 +415,40 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
 
     const responder = responders.get(method);
+    const sharedBefore = files.length;
     const answer = responder ? responder(call) : defaultAnswer(call);
     call.ok = answer.ok !== false;
+    if (files.length > sharedBefore) call.shared = files.slice(sharedBefore);
     record(call);
     send(res, 200, 'application/json', JSON.stringify(answer), scopeHeader);
+  }
+
+  /**
+   * The bytes of a file, POSTed to its upload URL: raw, or as the one file part of a multipart form (as
+   * the Web API client sends them). Slack answers 200 `OK - <length>`; an unknown URL is a 404.
+   */
+  async function receiveUpload(req: IncomingMessage, res: ServerResponse, path: string, bytes: Buffer): Promise<void> {
+    const id = decodeURIComponent(path.slice('/upload/'.length));
+    const content = await uploadedText(bytes, req.headers['content-type']);
+    const call: RecordedCall = { method: 'file_upload', path, fields: { file_id: id, content }, status: 200, ok: true, at: Date.now() };
+    const hold = holds.get('file_upload')?.shift();
+    if (hold) {
+      hold.arrive(call.fields);
+      await hold.released;
+    }
+    const failure = takeFailure('file_upload');
+    const upload = pending.get(id);
+    if (failure !== undefined || !upload) {
+      call.status = failure?.retryAfter !== undefined ? 429 : (failure?.status ?? (upload ? 500 : 404));
+      call.ok = false;
+      record(call);
+      const headers: Record<string, string> = failure?.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {};
+      send(res, call.status, 'text/plain', failure?.error ?? (upload ? 'fake failure' : 'not found'), headers);
+      return;
+    }
+    upload.content = content;
+    record(call);
+    send(res, 200, 'text/plain', `OK - ${Buffer.byteLength(content)}`);
   }
 
   const server = createServer((req, res) => {
@@ -336,6 +468,25 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${url}/api/`,
     calls,
     callsTo: (method) => calls.filter((c) => c.method === method),
+    files,
+    waitForFile(predicate = () => true, timeoutMs = 3000) {
+      const seen = files.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<SharedFile>((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (file: SharedFile) => {
+            clearTimeout(timer);
+            resolve(file);
+          },
+        };
+        const timer = setTimeout(() => {
+          fileWaiters = fileWaiters.filter((w) => w !== waiter);
+          reject(new Error(`fake-slack: no matching file shared within ${timeoutMs} ms (files so far: ${files.map((f) => f.filename).join(', ') || 'none'})`));
+        }, timeoutMs);
+        fileWaiters.push(waiter);
+      });
+    },
     waitForCall(method, predicate = () => true, timeoutMs = 3000) {
       const seen = calls.find((c) => c.method === method && predicate(c));
       if (seen) return Promise.resolve(seen);
@@ -380,6 +531,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     reset() {
       calls.length = 0;
+      files.length = 0;
+      pending.clear();
       once.clear();
       always.clear();
       responders.clear();
@@ -414,13 +567,25 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** An uploaded file's text: the first file part of a multipart form, else the body itself. */
+async function uploadedText(bytes: Buffer, contentType: string | undefined): Promise<string> {
+  if (contentType?.startsWith('multipart/form-data')) {
+    // The platform's own multipart parser, through a Request built around the bytes received.
+    const form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(bytes) }).formData();
+    for (const [, value] of form) if (typeof value !== 'string') return value.text();
+    const first = [...form.values()][0];
+    return typeof first === 'string' ? first : '';
+  }
+  return bytes.toString('utf8');
 }
 
 function decodeBody(raw: string, contentType: string | undefined): { fields: Record<string, string>; json?: unknown } {

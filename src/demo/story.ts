@@ -108,7 +108,11 @@ export async function tellStory(world: DemoWorld, out: (text: string) => void, s
     await day('2026-12-07T09:30:00Z', 'Monday 09:30: three reminders unanswered, so Stopgap escalates the cordon to #platform.');
     await world.waitFor(() => lastCall('chat.postMessage', (c) => c.fields.channel === PLATFORM_CHANNEL.id), 'the escalation');
 
-    await day('2026-12-07T11:00:00Z', 'Monday 11:00. Alice codifies the scale: a pull request sets replicas: 10 in the manifests.');
+    await day('2026-12-07T11:00:00Z', 'Monday 11:00. Alice codifies the scale. She presses Codify on its reminder: Stopgap writes the live value into the manifests for her.');
+    const latest = await world.waitFor(() => lastCall('chat.postMessage', dm(alice, formatChangeId(scale.change))), "the scale's latest reminder");
+    await world.press(alice, latest, 'change_codify');
+    await world.waitFor(() => world.slack.files.find((f) => f.filename === `codify-${formatChangeId(scale.change)}.patch`), 'the patch in her DM');
+    say('She opens a pull request with that patch and tells Stopgap.');
     await typed(alice, `codified ${formatChangeId(scale.change)} https://git.example.com/shop/manifests/pull/42`);
     say('The PR merges; the manifests directory now says replicas: 10.');
     world.git.setReplicas('checkout', 10);

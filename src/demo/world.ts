@@ -6,6 +6,7 @@
  * and kubectl would make them: signed HTTP requests into the app, objects changed on the API server
  * with their managedFields, and the API server's audit events posted to the audit webhook.
  */
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +219,9 @@ export async function startDemoWorld(opts: { start: Date }): Promise<DemoWorld> 
   };
   mkdirSync(manifests, { recursive: true });
   writeManifests();
+  // The manifests are a git checkout, as in real life, so a codify patch says plainly how to apply it
+  // (without git on the machine, it asks where the directory sits in the repository instead).
+  spawnSync('git', ['init', '-q'], { cwd: manifests, stdio: 'ignore' });
 
   const kube = await startFakeKube();
   // The live cluster as it was applied: no drift yet.

@@ -16,4 +16,5 @@ export const BOT_SCOPES: readonly BotScope[] = [
   { scope: 'users:read.email', why: 'finding who made drift by the e-mail address the Kubernetes audit log names them by (users.lookupByEmail)' },
   { scope: 'channels:read', why: 'looking up public channels (conversations.info), which stopgap doctor uses to check the configured channels' },
   { scope: 'groups:read', why: 'looking up private channels the bot was invited to (conversations.info), for the same checks' },
+  { scope: 'files:write', why: 'sending a change\'s patch for the manifests in git as a file in a DM (/fix codify, the Codify button)' },
 ];

@@ -193,6 +193,9 @@ function findNonJson(doc: Document): { at: Node; why: string } | undefined {
 
 interface Chunk {
   text: string;
+  /** Offsets of the chunk in the text it was split from: `text` is `whole.slice(start, end)`. */
+  start: number;
+  end: number;
   /** Line (1-based) of the chunk's first line in the file. */
   firstLine: number;
   /** Line of the first line with content: where the object is declared. */
@@ -216,7 +219,7 @@ function splitDocuments(text: string): Chunk[] {
       if (eol < 0 || eol > end) eol = end;
       const content = text.slice(at, eol).trim();
       if (content !== '' && !content.startsWith('#')) {
-        chunks.push({ text: text.slice(start, end), firstLine, contentLine: n });
+        chunks.push({ text: text.slice(start, end), start, end, firstLine, contentLine: n });
         return;
       }
       at = eol + 1;
@@ -294,6 +297,35 @@ function* parseYamlSteps(text: string, out: ParsedManifestText): Generator<void,
       out.documents.push(itemLines ? { value, line, itemLines } : { value, line });
     }
   }
+}
+
+/** One `---` chunk of a manifest file, as the reader splits it: `content.slice(start, end)`. */
+export interface ManifestChunk {
+  start: number;
+  end: number;
+  /** 1-based line of the chunk's first line. */
+  firstLine: number;
+}
+
+/**
+ * The chunks a YAML manifest text is read in (offsets into `content` itself, a byte-order mark
+ * included), for editing a document in place: each chunk parsed with {@link parseManifestYaml} gives
+ * the documents the scanner read, with node ranges relative to the chunk.
+ */
+export function manifestChunks(content: string): ManifestChunk[] {
+  const bom = content.charCodeAt(0) === 0xfeff ? 1 : 0;
+  return splitDocuments(bom ? content.slice(1) : content).map((c) => ({ start: c.start + bom, end: c.end + bom, firstLine: c.firstLine }));
+}
+
+/** One chunk's YAML documents, parsed as the scanner parses them (YAML 1.1 as Kubernetes reads it), with their source ranges. */
+export function parseManifestYaml(chunk: string): Document.Parsed[] {
+  const docs = parseAllDocuments(chunk, YAML_OPTIONS);
+  return Array.isArray(docs) ? docs : [];
+}
+
+/** A node's value as the scanner reads it (aliases expanded, merge keys merged, at most {@link MAX_ALIAS_COUNT} expansions). */
+export function manifestNodeValue(node: Node, doc: Document): unknown {
+  return node.toJS(doc, TO_JS);
 }
 
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

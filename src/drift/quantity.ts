@@ -4,7 +4,8 @@
  * zeros in the digits, so equal amounts compare equal however they were spelled.
  */
 
-const DECIMAL_SUFFIX: ReadonlyMap<string, number> = new Map([
+/** Decimal suffixes and the power of ten each stands for. */
+export const DECIMAL_SUFFIX: ReadonlyMap<string, number> = new Map([
   ['n', -9],
   ['u', -6],
   ['m', -3],
@@ -17,7 +18,8 @@ const DECIMAL_SUFFIX: ReadonlyMap<string, number> = new Map([
   ['E', 18],
 ]);
 
-const BINARY_SUFFIX: ReadonlyMap<string, bigint> = new Map([
+/** Binary suffixes and the multiple each stands for. */
+export const BINARY_SUFFIX: ReadonlyMap<string, bigint> = new Map([
   ['Ki', 1024n],
   ['Mi', 1024n ** 2n],
   ['Gi', 1024n ** 3n],

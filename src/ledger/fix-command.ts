@@ -40,6 +40,8 @@ export type FixCommand =
   | { type: 'open_modal' }
   | { type: 'list'; scope: ListScope }
   | { type: 'show'; id: number }
+  /** A patch for the manifests in git that makes them say what the change's drift made live. */
+  | { type: 'codify'; id: number }
   | { type: 'codified'; id: number; url: string }
   | { type: 'reverted'; id: number }
   /** `reason` is plain text, like a description. */
@@ -73,6 +75,8 @@ export function parseFixCommand(text: string, ctx: ParseContext): FixCommand {
       return listCommand(rest, r);
     case 'show':
       return showCommand(rest, r);
+    case 'codify':
+      return codifyCommand(rest, r);
     case 'codified':
       return codifiedCommand(rest, r);
     case 'reverted':
@@ -142,6 +146,28 @@ function showCommand(rest: string, r: Reader): FixCommand {
   if (typeof id !== 'number') return id;
   if (args.length > 1) return error(extraArgs(r, 'show', 'a change ID', args.slice(1)), example);
   return { type: 'show', id };
+}
+
+function codifyCommand(rest: string, r: Reader): FixCommand {
+  const { cmd, codec } = r;
+  const example = `${cmd} codify SG-12`;
+  const hidden = refuseHidden(rest, example, codec);
+  if (hidden) return hidden;
+  const args = argTokens(codec, stripHiddenCharacters(rest), 'url');
+  const id = changeId(args[0], 'Which change should become a patch? Give its ID.', example, r, 'codify');
+  if (typeof id !== 'number') return id;
+  const extra = args.slice(1);
+  if (extra.length > 0) {
+    // `codify SG-12 <PR>` is `codified` with one letter short: the person has the PR already.
+    if (extra.some((a) => /^<?https?:\/\//i.test(codec.decode(a)))) {
+      return error(
+        `${cmd} codify SG-${id} makes a patch from SG-${id}'s drift. To say it is codified by a PR, use ${cmd} codified SG-${id} <PR URL>.`,
+        `${cmd} codified SG-${id} https://github.com/acme/infra/pull/881`,
+      );
+    }
+    return error(extraArgs(r, 'codify', 'a change ID', extra), example);
+  }
+  return { type: 'codify', id };
 }
 
 function revertedCommand(rest: string, r: Reader): FixCommand {

@@ -7,19 +7,18 @@ import { code, stripWrap } from './fix-text.js';
 import { parseChangeKey } from './model.js';
 
 // Words that, followed by a change ID, mean an action on that change rather than a new change to log.
-type NearMissAction = 'close' | 'reverted' | 'codified' | 'dismiss' | 'snooze' | 'show' | 'assign';
+type NearMissAction = 'close' | 'reverted' | 'codify' | 'codified' | 'dismiss' | 'snooze' | 'show' | 'assign';
 
 const NEAR_MISS_VERBS: Record<string, NearMissAction> = {
   close: 'close', closed: 'close', done: 'close', resolve: 'close', resolved: 'close', fixed: 'close',
   revert: 'reverted', undo: 'reverted',
-  codify: 'codified',
   delete: 'dismiss', remove: 'dismiss', cancel: 'dismiss',
   ack: 'snooze',
 };
 
 /** Subcommands that take a change ID, for `reverted-SG-12` typed as one word. */
 const ID_SUBCOMMANDS: Record<string, NearMissAction> = {
-  reverted: 'reverted', codified: 'codified', dismiss: 'dismiss', snooze: 'snooze', show: 'show',
+  reverted: 'reverted', codify: 'codify', codified: 'codified', dismiss: 'dismiss', snooze: 'snooze', show: 'show',
   assign: 'assign',
 };
 
@@ -66,6 +65,7 @@ export function suggestSubcommand(first: string, next: string | undefined, cmd: 
       example: `${cmd} codified ${key} ${pr}`,
     },
     reverted: { meant: [`${cmd} reverted ${key}`], example: `${cmd} reverted ${key}` },
+    codify: { meant: [`${cmd} codify ${key}`], example: `${cmd} codify ${key}` },
     codified: { meant: [`${cmd} codified ${key} <PR>`], example: `${cmd} codified ${key} ${pr}` },
     dismiss: {
       meant: [`${cmd} dismiss ${key} <reason>`, `${cmd} reverted ${key}`],

@@ -19,6 +19,7 @@ import type { Finding } from '../drift/findings.js';
 import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
 import { countingSlackFetch } from './api-metrics.js';
+import { createCodifySender, type CodifyChange, type CodifySender } from './codify.js';
 import type { Zones } from './zones.js';
 import type { PersonalDays } from '../ledger/dates.js';
 import { personalDays } from '../nagging/working-time.js';
@@ -52,6 +53,8 @@ export interface SlackDeps {
   ackDeadlineMs?: number;
   /** Slack connection state for `/readyz`: Socket Mode reports its socket; HTTP mode is ready once listening. */
   onConnection?: (state: 'connected' | 'disconnected') => void;
+  /** A change's live drift as a patch for the manifests in git (`/fix codify`, the Codify button). */
+  codifyChange: CodifyChange;
 }
 
 export interface SlackContext extends SlackDeps {
@@ -83,6 +86,8 @@ export interface SlackContext extends SlackDeps {
   writeFailed(err: unknown, fields?: Record<string, unknown>): boolean;
   /** Counts and logs a message that could not be delivered; the ledger already has the change. */
   deliveryFailed(kind: string, err: unknown, fields?: Record<string, unknown>): void;
+  /** Makes a change's patch and sends it to the person who asked (after the acknowledgement). */
+  codify: CodifySender;
   /**
    * Links a newly logged change to the drift it names; never throws (drift left unlinked is linked by
    * the next pass of the scanner, or claimed by hand).
@@ -141,6 +146,7 @@ export function createSlackContext(deps: SlackDeps): SlackContext {
       liveDrift: deps.links.withLiveDrift([changeId]).has(changeId),
     }),
     deliveryFailed,
+    codify: createCodifySender({ config: deps.config, metrics: deps.metrics, logger: deps.logger, codifyChange: deps.codifyChange, deliveryFailed }),
     writeFailed: (err, fields = {}) => {
       if (isStopgapError(err) && err.code === 'ledger_busy') {
         deps.metrics.refusals.inc({ code: 'ledger_busy' });

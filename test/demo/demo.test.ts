@@ -56,6 +56,11 @@ describe('stopgap demo', () => {
     expect(run.stdout.slice(at, at + 200)).toContain('Open: 3');
     at = after(at, /Check later with `stopgap verify --anchor \d+:[0-9a-f]{64}`/, 'the anchor');
     at = after(at, '#platform, Stopgap:\n    :rotating_light: SG-2 has had 3 reminders without an answer. Owner: @bob.', 'the escalation');
+    // Codify: the patch for the manifests comes to Alice's DM as a file, with how to apply it.
+    at = after(at, 'DM to @alice, Stopgap shares codify-SG-1.patch:', 'the codify patch');
+    const patch = run.stdout.slice(at, at + 900);
+    expect(patch).toContain('git apply codify-SG-1.patch');
+    expect(patch).toContain('-  replicas: 3\n    +  replicas: 10');
     // Codified in git and reverted in the cluster: both closed, verified, and the owners told.
     at = after(at, 'SG-1 is in review with https://git.example.com/shop/manifests/pull/42', 'in review');
     at = after(at, 'SG-1 closed by itself as codified, verified', 'SG-1 verified');

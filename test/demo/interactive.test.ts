@@ -25,6 +25,7 @@ const SESSION = [
   'click SG-1 snooze',
   'wait 1w',
   'click SG-2 snooze 1d',
+  'click SG-1 codify',
   'git scale deploy/checkout --replicas 6',
   'as bob kubectl uncordon ip-10-0-1-7',
   'status',
@@ -89,6 +90,10 @@ describe('stopgap demo --interactive', () => {
     expect(week).toContain('UNRECONCILED CHANGES, EVERYONE: WEEK TO 2026-12-07');
     expect(week).toContain('It is Tue, 08 Dec 03:15 UTC.');
     expect(answerTo(out, 'click SG-2 snooze 1d')).toContain('SG-2 is snoozed until 2026-12-09');
+    // Codify: the patch for the manifests, as a file in Alice's DM.
+    const codified = answerTo(out, 'click SG-1 codify');
+    expect(codified).toContain('DM to @alice, Stopgap shares codify-SG-1.patch:');
+    expect(codified).toContain('-  replicas: 3\n    +  replicas: 6');
     // Codified in git, reverted by hand: both closed, verified by the watch.
     const merged = answerTo(out, 'git scale deploy/checkout --replicas 6');
     expect(merged).toContain('SG-1 closed by itself as codified, verified');

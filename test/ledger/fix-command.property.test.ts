@@ -73,6 +73,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
       expect(['mine', 'all', 'overdue']).toContain(cmd.scope);
       return;
     case 'show':
+    case 'codify':
     case 'reverted':
       expect(Number.isSafeInteger(cmd.id) && cmd.id > 0).toBe(true);
       return;
@@ -120,7 +121,7 @@ function assertWellFormed(cmd: FixCommand, input: string, commandName = '/fix'):
 }
 
 const grammarToken = fc.constantFrom(
-  'log', 'list', 'show', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'claim', 'unclaim', 'drift', 'D-3', 'help', 'LIST',
+  'log', 'list', 'show', 'codify', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'claim', 'unclaim', 'drift', 'D-3', 'help', 'LIST',
   'mine', 'all', 'overdue', 'SG-12', 'sg-0', '#7', 'SG-', 'SG-x', '12', '999999999999',
   '-n', 'shop', '--namespace', '--namespace=data', '-n=', '--cluster', '--cluster=prod-eu', '--context',
   '—cluster', '@prod-eu', '@unknown', '@', 'ns/shop', 'ns/Shop', 'namespace/',
@@ -207,7 +208,8 @@ describe('plain text', () => {
   });
 });
 
-const NEAR_MISS_VERBS = ['close', 'closed', 'revert', 'codify', 'done', 'resolve', 'resolved', 'fixed', 'undo', 'delete', 'remove', 'cancel', 'ack'];
+// `codify` is a subcommand (a patch), not a near miss.
+const NEAR_MISS_VERBS = ['close', 'closed', 'revert', 'done', 'resolve', 'resolved', 'fixed', 'undo', 'delete', 'remove', 'cancel', 'ack'];
 
 describe('near misses', () => {
   it('refuses `<verb> <change ID>` with a hint at the subcommand, and `log` still logs it', () => {

@@ -60,6 +60,28 @@ describe('parseFixCommand: list', () => {
   });
 });
 
+describe('parseFixCommand: codify', () => {
+  it('takes one change ID', () => {
+    expect(parse('codify SG-12')).toEqual({ type: 'codify', id: 12 });
+    expect(parse('Codify #3')).toEqual({ type: 'codify', id: 3 });
+    expect(parse('codify SG-4', { commandName: '/stopgap' })).toEqual({ type: 'codify', id: 4 });
+  });
+
+  it('asks for a missing or bad ID, and refuses more arguments', () => {
+    expect(parse('codify')).toEqual({ type: 'error', message: 'Which change should become a patch? Give its ID.', example: '/fix codify SG-12' });
+    expect(parse('codify payments')).toMatchObject({ type: 'error', message: expect.stringContaining('`payments` is not a change ID'), example: '/fix codify SG-12' });
+    expect(parse('codify SG-1 SG-2')).toEqual({ type: 'error', message: '/fix codify takes a change ID; remove `SG-2`.', example: '/fix codify SG-12' });
+  });
+
+  it('points a PR link at `codified`: the person has the PR already', () => {
+    expect(parse('codify SG-9 <https://github.com/acme/infra/pull/7>')).toMatchObject({
+      type: 'error',
+      message: expect.stringContaining('use /fix codified SG-9 <PR URL>'),
+      example: '/fix codified SG-9 https://github.com/acme/infra/pull/881',
+    });
+  });
+});
+
 describe('parseFixCommand: show and reverted', () => {
   it('accepts the usual ID spellings', () => {
     expect(parse('show SG-12')).toEqual({ type: 'show', id: 12 });

@@ -40,11 +40,10 @@ describe('near misses: a verb and a change ID', () => {
       example: '/fix reverted SG-12',
     });
     expect(parse('undo SG-7')).toMatchObject({ message: expect.stringContaining('`/fix reverted SG-7`'), example: '/fix reverted SG-7' });
+    // `codify` is a subcommand of its own (a patch); with a PR link it meant `codified`.
     expect(parse('codify SG-12 https://github.com/acme/infra/pull/9')).toEqual({
       type: 'error',
-      message:
-        '`codify` is not a /fix subcommand. Did you mean `/fix codified SG-12 <PR>`? ' +
-        'To log text that starts like this, use `/fix log codify SG-12 …`',
+      message: '/fix codify SG-12 makes a patch from SG-12\'s drift. To say it is codified by a PR, use /fix codified SG-12 <PR URL>.',
       example: codifiedExample,
     });
     for (const verb of ['delete', 'remove', 'cancel']) {
@@ -71,6 +70,7 @@ describe('near misses: a verb and a change ID', () => {
     });
     expect(parse('close-sg-4')).toMatchObject({ type: 'error', example: '/fix codified SG-4 https://github.com/acme/infra/pull/881' });
     expect(parse('show:#5')).toMatchObject({ type: 'error', example: '/fix show SG-5' });
+    expect(parse('codify-SG-7')).toMatchObject({ type: 'error', message: expect.stringContaining('Did you mean `/fix codify SG-7`?'), example: '/fix codify SG-7' });
   });
 
   it('uses the installed command name', () => {

@@ -165,7 +165,7 @@ describe('changeLoggedMessage', () => {
     const actions = loose(changeLoggedMessage(change(), { withActions: true }).blocks).find((b) => b.type === 'actions');
     expect(actions?.block_id).toBe(`${CHANGE_ACTIONS_BLOCK_ID}:SG-7`);
     expect(changeKeyOfBlock(actions?.block_id)).toBe('SG-7');
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['change_codified', 'change_reverted', 'change_snooze', 'change_reassign', 'change_dismiss']);
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['change_codify', 'change_codified', 'change_reverted', 'change_snooze', 'change_reassign', 'change_dismiss']);
     const buttons = actions?.elements?.filter((e) => Object.values(CHANGE_ACTION_IDS).includes(e.action_id as never));
     expect(buttons?.every((e) => e.value === 'SG-7')).toBe(true);
     const snooze = actions?.elements?.find((e) => e.action_id === 'change_snooze') as { options?: { value: string }[] } | undefined;
@@ -290,7 +290,7 @@ describe('helpMessage', () => {
   it('lists every subcommand with an example', () => {
     const msg = helpMessage('/fix');
     const text = allText(msg);
-    for (const sub of ['list', 'show', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'help', 'log']) {
+    for (const sub of ['list', 'show', 'codify', 'codified', 'reverted', 'dismiss', 'snooze', 'assign', 'help', 'log']) {
       expect(text).toMatch(new RegExp(`Example: \`/fix ${sub}\\b`));
     }
     expect(text).toContain('`/fix &lt;what you changed&gt;`');

@@ -35,6 +35,8 @@ export async function startDriftApp(opts: {
   kinds?: string[];
   /** More environment for serve (an audit token). */
   env?: Record<string, string>;
+  /** serve's clock (reminders, the ledger's times); the real one by default. */
+  now?: () => Date;
 }): Promise<DriftApp> {
   const kinds = opts.kinds ?? ['Deployment', 'ConfigMap'];
   const manifests = mkdtempSync(join(tmpdir(), 'stopgap-manifests-'));
@@ -43,6 +45,7 @@ export async function startDriftApp(opts: {
   const fake = await startFakeKube();
   for (const o of opts.live) fake.put(o);
   const app = await startTestApp({
+    ...(opts.now ? { now: opts.now } : {}),
     env: { KUBECONFIG: writeKubeconfig([{ name: 'prod', server: fake.url, token: fake.token }]), ...opts.env },
     config: `
 ${opts.top ?? ''}

@@ -17,12 +17,14 @@ import {
 import type { SlackMessage } from './types.js';
 
 /**
- * A change card's actions (the announcement with `withActions`, reminders, escalations): buttons whose
- * value is the change key, a Snooze menu whose option values are `SG-12 1d` (or `SG-12 date`: pick a
+ * A change card's actions (the announcement with `withActions`, reminders, escalations): Codify (the
+ * change's drift as a patch for the manifests, sent by DM) and the reconciling buttons, whose value is the
+ * change key, a Snooze menu whose option values are `SG-12 1d` (or `SG-12 date`: pick a
  * date), and a Reassign user picker; the block ID ends with the change key, for the picker.
  */
 export const CHANGE_ACTIONS_BLOCK_ID = 'change_actions';
 export const CHANGE_ACTION_IDS = {
+  codify: 'change_codify',
   codified: 'change_codified',
   reverted: 'change_reverted',
   dismiss: 'change_dismiss',
@@ -173,6 +175,8 @@ export function changeActions(change: Change): ActionsBlock {
     type: 'actions',
     block_id: `${CHANGE_ACTIONS_BLOCK_ID}:${change.key}`,
     elements: [
+      // First: the patch is what makes "Mark codified" possible.
+      button(CHANGE_ACTION_IDS.codify, 'Codify'),
       button(CHANGE_ACTION_IDS.codified, 'Mark codified', 'primary'),
       button(CHANGE_ACTION_IDS.reverted, 'Mark reverted'),
       {

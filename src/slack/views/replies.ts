@@ -23,6 +23,11 @@ function helpEntries(cmd: string): HelpEntry[] {
     { usage: `${cmd} list [mine|all|overdue]`, what: 'List open changes (yours by default).', example: `${cmd} list overdue` },
     { usage: `${cmd} show SG-n`, what: 'Show everything about a change.', example: `${cmd} show SG-12` },
     {
+      usage: `${cmd} codify SG-n`,
+      what: 'Get a patch that writes the change\'s live drift into the manifests in git, as a file in your DM, with how to apply it.',
+      example: `${cmd} codify SG-12`,
+    },
+    {
       usage: `${cmd} codified SG-n <PR or commit URL>`,
       what: 'Say the change is now in infrastructure-as-code, with the PR; it stays in review until confirmed.',
       example: `${cmd} codified SG-12 https://github.com/acme/infra/pull/345`,
@@ -70,7 +75,7 @@ export function helpMessage(commandName: string): SlackMessage {
       text: { type: 'mrkdwn', text: `\`${escapeAndTruncate(e.usage, 300, false)}\`\n${e.what}\nExample: \`${escapeAndTruncate(e.example, 300, false)}\`` },
     });
   }
-  const text = `Stopgap help: \`${cmd} <text>\` logs a change; subcommands: list, show, codified, reverted, dismiss, snooze, assign, help.`;
+  const text = `Stopgap help: \`${cmd} <text>\` logs a change; subcommands: list, show, codify, codified, reverted, dismiss, snooze, assign, help.`;
   return { text: escapeAndTruncate(text, LIMITS.fallbackText, false), blocks };
 }
 

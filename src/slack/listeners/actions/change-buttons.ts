@@ -4,6 +4,7 @@ import { resolveDuration } from '../../../ledger/dates.js';
 import type { ChangeAction } from '../../../ledger/lifecycle.js';
 import type { Change } from '../../../ledger/model.js';
 import { cardPlaceOf, redrawCard } from '../../cards.js';
+import { firstAsk } from '../../codify.js';
 import type { SlackContext } from '../../context.js';
 import { publishHome } from '../../home.js';
 import { notifyNewOwner } from '../../notify.js';
@@ -75,7 +76,8 @@ function fromHome(body: CardBody): boolean {
 }
 
 /**
- * A change card's actions, wherever the card is (announcement, reminder DM, escalation): "Mark reverted"
+ * A change card's actions, wherever the card is (announcement, reminder DM, escalation): "Codify" sends
+ * the person who clicked the change's patch by DM, made after the acknowledgement; "Mark reverted"
  * acts at once; "Mark codified" and "Dismiss" ask for the PR link or reason in a modal; Snooze takes a
  * duration or opens a date picker; Reassign takes the person picked. The same permission checks apply as
  * for the subcommands.
@@ -106,6 +108,23 @@ export function registerChangeButtons(app: BoltApp, ctx: SlackContext): void {
       await openForm(kind, body, change, client);
     });
   }
+
+  app.action<BlockAction<ButtonAction>>(CHANGE_ACTION_IDS.codify, async ({ ack, body, action, client }) => {
+    const change = await changeOf(ctx, client, body, action.value, () => ack());
+    if (!change) return;
+    // Claimed before the acknowledgement: a click Slack delivers again (same trigger_id) sends no second patch.
+    const first = await firstAsk(ctx, body.trigger_id ? `action:${body.trigger_id}` : undefined, ctx.now(), change.key);
+    await ack();
+    if (!first) {
+      ctx.logger.info({ change: change.key, user: body.user.id }, 'duplicate codify click ignored');
+      return;
+    }
+    ctx.logger.info({ change: change.key, user: body.user.id }, 'codify asked');
+    const from = body.channel?.id ?? body.container?.channel_id;
+    ctx.followUps.enqueue(() =>
+      ctx.codify.send({ changeId: change.id, changeKey: change.key, user: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}), ...(from ? { from } : {}) }),
+    );
+  });
 
   app.action<BlockAction<StaticSelectAction>>(CHANGE_SNOOZE_ACTION_ID, async ({ ack, body, action, client }) => {
     const [key, choice] = (action.selected_option?.value ?? '').split(' ');

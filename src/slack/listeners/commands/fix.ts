@@ -10,6 +10,8 @@ import { responderFor } from '../../response-url.js';
 import { ackStateOf } from '../../supervise.js';
 import { busyOrFailed, reply, type CommandReply } from './command-reply.js';
 import { handleDriftSubcommand } from './fix-drift.js';
+import { firstAsk } from '../../codify.js';
+import { codifyStarted } from '../../views/codify.js';
 import {
   actionConfirmation,
   changeDetail,
@@ -120,6 +122,20 @@ async function handleFixCommand(ctx: SlackContext, command: SlashCommand, client
         ack: reply(
           change ? changeDetail(change, now, { commandName: command.command, extra: linkedDriftBlocks(ctx.links.linkedFindings(change.id), ctx.personOf) }) : errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`),
         ),
+      };
+    }
+    case 'codify': {
+      const change = ctx.ledger.get(parsed.id);
+      if (!change) return { ack: reply(errorMessage(`There is no change SG-${parsed.id}.`, `${command.command} list all`)) };
+      if (!(await firstAsk(ctx, command.trigger_id ? `trigger:${command.trigger_id}` : undefined, now, change.key))) {
+        ctx.logger.info({ change: change.key, user }, 'duplicate codify request ignored');
+        return { ack: reply(confirmationMrkdwn(`The patch for ${change.key} is already on its way from this request.`)) };
+      }
+      ctx.logger.info({ change: change.key, user }, 'codify asked');
+      return {
+        // The patch is made after the acknowledgement: reading the manifests may take longer than Slack waits.
+        ack: reply(codifyStarted(change.key)),
+        after: () => ctx.codify.send({ changeId: change.id, changeKey: change.key, user, responseUrl: command.response_url, commandName: command.command }),
       };
     }
     case 'codified':
