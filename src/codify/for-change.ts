@@ -73,8 +73,10 @@ export async function codifyChange(db: Db, clusters: ClusterConfig[], baseDir: s
   const active = linked.filter((f) => !f.resolvedAt);
   if (active.length === 0) {
     const already = change.status === 'in_review' || change.status === 'codified' ? ` It is ${change.status.replace('_', ' ')}${change.prUrl ? ` (${change.prUrl})` : ''}.` : '';
-    const reason =
-      linked.length > 0
+    const closed = change.status === 'codified' || change.status === 'reverted' || change.status === 'dismissed';
+    const reason = closed
+      ? `${key} is ${change.status}${change.verified ? ', verified' : ''}${change.prUrl ? ` (${change.prUrl})` : ''}: nothing to codify.`
+      : linked.length > 0
         ? `the drift linked to ${key} is gone from the cluster (codified or reverted): nothing to codify.${already} If you opened a PR, record it with /fix codified ${key} <PR link>`
         : `Stopgap has seen no drift for ${key}: nothing to codify.${already} If the change is already in git, record it with /fix codified ${key} <PR link>`;
     return { outcome: 'nothing', changeKey: key, reason };

@@ -100,6 +100,9 @@ describe('codifyChange', () => {
     const result = await codifyChange(db, clusters(PROD), dir, gone);
     expect(result.outcome).toBe('nothing');
     expect(result.outcome === 'nothing' && result.reason).toMatch(/^the drift linked to SG-\d+ is gone from the cluster \(codified or reverted\): nothing to codify\. If you opened a PR, record it with \/fix codified SG-\d+ <PR link>$/);
+    // A change already closed says so, without asking for a PR.
+    ledger.act(gone, { type: 'reverted' }, { by: 'U0ALICE01', now: NOW, isAdmin: false });
+    expect(await codifyChange(db, clusters(PROD), dir, gone)).toEqual({ outcome: 'nothing', changeKey: `SG-${gone}`, reason: `SG-${gone} is reverted: nothing to codify.` });
   });
 
   it('codifies the cluster most of the drift is on, and lists drift on another cluster as not written', async () => {
