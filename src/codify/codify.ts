@@ -5,13 +5,13 @@
  * and nothing else, or the splice is undone and the field explained instead. Reads files under the
  * root; writes nothing.
  */
-import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { isMap, isSeq, parseAllDocuments } from 'yaml';
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { isMap, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { manifestChunks, manifestNodeValue, parseManifestText, parseManifestYaml, type ManifestChunk } from '../drift/manifest-parser.js';
 import { listKeyFor } from '../drift/merge-keys.js';
-import { isQuantityPath, isSecretKind, setOwn } from '../drift/normalize.js';
+import { isQuantityPath, isSecretKind, LAST_APPLIED_ANNOTATION, SECRET_VALUE_FIELDS, setOwn } from '../drift/normalize.js';
 import { parsePointer, resolvePointer } from '../drift/pointer.js';
 import { quantitiesEqual } from '../drift/quantity.js';
 import { holdsSecretValue } from '../drift/secret-values.js';
@@ -33,7 +33,7 @@ import {
 } from './explain.js';
 import { loadManifestIndex, type Declaration, type ManifestIndex } from './manifest-index.js';
 import type { CodifyRequest, CodifyResult, FieldToCodify, ObjectToCodify, UnwrittenField, WrittenField } from './types.js';
-import { unifiedDiff } from './unified-diff.js';
+import { shownLines, unifiedDiff } from './unified-diff.js';
 import { itemIndex, layoutOf, planEdit, type Splice } from './yaml-edit.js';
 
 interface FileState {
@@ -50,6 +50,8 @@ interface FileState {
   split?: { text: string; chunks: ManifestChunk[] };
   /** Whole documents to remove (objects deleted by hand), applied last so chunk numbers hold meanwhile. */
   removals: { chunk: number; ref: ObjectRef; field: FieldToCodify; line: number }[];
+  /** Lines of the original text a sensitive field's old value was on (replaced or removed by a splice). */
+  sensitiveLines: Set<number>;
 }
 
 /** Where an object is in a file: the chunk, the document in it, the `kind: List` item. */
@@ -220,6 +222,7 @@ class Run {
           json: extname(rel).toLowerCase() === '.json' && /^\uFEFF?\s*[{[]/.test(text),
           splices: [],
           removals: [],
+          sensitiveLines: new Set(),
         }),
         () => undefined,
       );
@@ -399,6 +402,10 @@ function edit(run: Run, state: FileState, job: EditJob): void {
     return;
   }
   const line = lineAt(state.original, originalOffset(state, fileSplice.at));
+  if (job.sensitive && fileSplice.remove > 0) {
+    const last = lineAt(state.original, originalOffset(state, fileSplice.at + fileSplice.remove));
+    for (let l = line; l <= last; l++) state.sensitiveLines.add(l);
+  }
   state.current = after;
   state.splices.push(fileSplice);
   run.written.push({ ref, path: field.path, file: state.rel, line });
@@ -474,9 +481,70 @@ function removeDocuments(run: Run, state: FileState): void {
   }
 }
 
+/**
+ * The file to patch for a manifest the directory source read: git keeps a symbolic link as the link,
+ * not as the file it points to, so a patch to the link's path never applies. A link to a file under
+ * the root is patched at that file; a link leading out of the root is not patched at all.
+ */
+async function fileToPatch(root: string, rel: string): Promise<{ rel: string } | { refused: string }> {
+  const path = join(root, rel);
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return { rel };
+  const [realRoot, target] = await Promise.all([realpath(root).catch(() => undefined), realpath(path).catch(() => undefined)]);
+  const inside = realRoot && target ? relative(realRoot, target) : undefined;
+  if (inside === undefined || inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    return { refused: `${rel} is a symbolic link to a file outside the manifests directory: a patch to the link would not apply; edit the file it points to by hand` };
+  }
+  return { rel: inside.split(sep).join('/') };
+}
+
+/**
+ * Lines of a file's original text holding a secret value: every Secret's (or a `kind: List` item
+ * Secret's) data, stringData, binaryData and last-applied annotation, and the old values of sensitive
+ * fields the patch replaced.
+ */
+function secretLines(state: FileState): Set<number> {
+  const lines = new Set(state.sensitiveLines);
+  // The values' lines, not the keys' alone: `data: {}` or a key's line above a block scalar shows nothing.
+  const addRange = (start: number, node: Node | null | undefined): void => {
+    if (!node) return;
+    visit(node, {
+      Scalar(key, scalar) {
+        if (key === 'key' || !scalar.range || scalar.value === null) return;
+        const first = lineAt(state.original, start + scalar.range[0]);
+        const last = lineAt(state.original, start + Math.max(scalar.range[0], scalar.range[1] - 1));
+        for (let l = first; l <= last; l++) lines.add(l);
+      },
+    });
+  };
+  const addSecret = (start: number, object: Node | null | undefined): void => {
+    if (!isMap(object)) return;
+    const kind = object.get('kind');
+    if (!isSecretKind(kind)) return;
+    for (const field of SECRET_VALUE_FIELDS) addRange(start, object.get(field, true) as Node | undefined);
+    const metadata = object.get('metadata', true);
+    const annotations = isMap(metadata) ? metadata.get('annotations', true) : undefined;
+    if (isMap(annotations)) addRange(start, annotations.get(LAST_APPLIED_ANNOTATION, true) as Node | undefined);
+  };
+  for (const chunk of chunksOf(state, state.original)) {
+    for (const doc of parseChunk(state, state.original.slice(chunk.start, chunk.end))) {
+      const contents = doc.contents as Node | null;
+      addSecret(chunk.start, contents);
+      const items = isMap(contents) ? contents.get('items', true) : undefined;
+      if (isSeq(items)) for (const item of items.items) addSecret(chunk.start, item as Node);
+    }
+  }
+  return lines;
+}
+
 async function codifyObject(run: Run, object: ObjectToCodify, declaration: Declaration): Promise<void> {
   const { ref } = object;
-  const state = await run.file(declaration.file);
+  const file = await fileToPatch(run.root, declaration.file);
+  if ('refused' in file) {
+    for (const field of object.fields) run.refuse(ref, field, `${file.refused} (${whatToDo(field)})`);
+    return;
+  }
+  const state = await run.file(file.rel);
   if (!state) {
     for (const field of object.fields) run.refuse(ref, field, `cannot read ${declaration.file}, which declares ${describeRef(ref)}`);
     return;
@@ -521,12 +589,17 @@ export async function codify(request: CodifyRequest): Promise<CodifyResult> {
   const states = await run.states();
   for (const state of states) removeDocuments(run, state);
   const changed = states.filter((s) => s.current !== s.original).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const secretsShown = changed.filter((s) => {
+    const secret = secretLines(s);
+    return secret.size > 0 && shownLines(s.original, s.current).some((l) => secret.has(l));
+  });
   return {
     patch: changed.map((s) => unifiedDiff(s.rel, s.original, s.current)).join(''),
     files: changed.map((s) => s.rel),
     written: run.written,
     notWritten: run.notWritten,
     warnings: run.warnings,
+    secretsShown: secretsShown.map((s) => s.rel),
   };
 }
 

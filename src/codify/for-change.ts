@@ -23,7 +23,7 @@ export interface CodifyChangeOptions {
   indexFor?: (root: string) => Promise<ManifestIndex>;
 }
 
-const EMPTY: CodifyResult = { patch: '', files: [], written: [], notWritten: [], warnings: [] };
+const EMPTY: CodifyResult = { patch: '', files: [], written: [], notWritten: [], warnings: [], secretsShown: [] };
 
 /**
  * The cluster a change's patch is for: the one most of its active drift is on; on a tie the change's

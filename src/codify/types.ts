@@ -79,6 +79,12 @@ export interface CodifyResult {
   notWritten: UnwrittenField[];
   /** Things a person must do besides applying the patch, e.g. a Secret value to set through the team's secret mechanism. */
   warnings: string[];
+  /**
+   * Files whose patch shows a secret value the manifest holds in clear (a Secret's data, stringData or
+   * binaryData, or a sensitive field's old value), as context or as a line it replaces: a diff needs
+   * those lines to apply, so such a patch must stay where the manifests are (never in Slack).
+   */
+  secretsShown: string[];
 }
 
 /**

@@ -23,13 +23,29 @@ export function unifiedDiff(path: string, before: string, after: string): string
   const patch = structuredPatch(path, path, before, after, undefined, undefined, { context: 3 });
   const a = gitPath('a/', path);
   const b = gitPath('b/', path);
-  let out = `diff --git ${a} ${b}\n--- ${a}\n+++ ${b}\n`;
+  // A name with a space ends in a tab on the --- and +++ lines, as git writes it: `patch` reads a name
+  // up to the first space otherwise (git apply takes it from the diff --git line either way).
+  const tab = path.includes(' ') ? '\t' : '';
+  let out = `diff --git ${a} ${b}\n--- ${a}${tab}\n+++ ${b}${tab}\n`;
   for (const hunk of patch.hunks) {
     // An empty side is named by the line before it, as diff and git write it.
     const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
     const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
     out += `@@ -${oldStart},${hunk.oldLines} +${newStart},${hunk.newLines} @@\n`;
     for (const line of hunk.lines) out += `${line}\n`;
+  }
+  return out;
+}
+
+/** The lines (1-based) of `before` that the diff of `before` and `after` shows: as context or as removed lines. */
+export function shownLines(before: string, after: string): number[] {
+  if (before === after) return [];
+  const out: number[] = [];
+  for (const hunk of structuredPatch('', '', before, after, undefined, undefined, { context: 3 }).hunks) {
+    let line = hunk.oldStart;
+    for (const text of hunk.lines) {
+      if (text.startsWith(' ') || text.startsWith('-')) out.push(line++);
+    }
   }
   return out;
 }

@@ -16,7 +16,7 @@ import { parseManifestText } from '../drift/manifest-parser.js';
 import { parsePointer } from '../drift/pointer.js';
 import { directorySource } from '../drift/sources/directory.js';
 import { loadManifestDirectory } from '../drift/sources/manifest-files.js';
-import { describeRef, refOf } from '../drift/sources/source.js';
+import { describeRef, formatProblem, refOf } from '../drift/sources/source.js';
 import type { Difference, KubeObject } from '../drift/types.js';
 import { isStopgapError, StopgapError } from '../errors.js';
 import { isRecord } from '../json.js';
@@ -123,6 +123,9 @@ function report(io: CliIo, result: CodifyResult): void {
     if (n.suggestion) writeLine(io.stderr, `  suggestion (a guess): in ${n.suggestion.file}, ${n.suggestion.text}`);
   }
   for (const w of result.warnings) writeLine(io.stderr, `warning: ${w}`);
+  if (result.secretsShown.length > 0) {
+    writeLine(io.stderr, `warning: the patch shows secret values that ${result.secretsShown.join(', ')} hold${result.secretsShown.length === 1 ? 's' : ''} in clear (lines it changes or keeps as context): keep it out of chat, tickets and pull request comments`);
+  }
 }
 
 /**
@@ -205,6 +208,8 @@ async function codifyFromFiles(io: CliIo, dir: string, live: string, paths: read
     toCodify.push({ ref, source: 'directory', fields });
   }
   for (const name of undeclared) writeLine(io.stderr, `not compared: no manifest in ${dir} declares ${name}`);
+  // An object declared in a file that does not parse looks undeclared: say which files could not be read.
+  if (undeclared.length > 0) for (const problem of set.problems) writeLine(io.stderr, `could not read a manifest (it may declare one of them): ${formatProblem(problem)}`);
   if (toCodify.length === 0) {
     if (undeclared.length === objects.length) {
       writeLine(io.stderr, `no patch possible: no manifest in ${dir} declares ${undeclared.length === 1 ? 'the live object' : 'any of the live objects'}`);

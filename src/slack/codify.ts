@@ -132,6 +132,14 @@ export function createCodifySender(deps: CodifySenderDeps): CodifySender {
   }
 
   async function upload(ask: CodifyAsk, outcome: Extract<ChangeCodify, { outcome: 'patch' }>): Promise<void> {
+    const shown = outcome.result.secretsShown;
+    if (shown.length > 0) {
+      // A diff carries the lines around and under each change: here some hold secret values from git.
+      log.info({ change: ask.changeKey, user: ask.user, files: shown }, 'codify patch not sent: it shows secret values from the manifests');
+      const files = shown.map((f) => `\`${escapeAndTruncate(f, 200, false)}\``).join(', ');
+      await tell(ask, codifyNotSent(ask.changeKey, `it would show secret values that ${files} ${shown.length === 1 ? 'holds' : 'hold'} in clear (in the lines it changes or around them), and Stopgap never puts a secret into Slack.`));
+      return;
+    }
     const repoDir = await repoDirOf(outcome.root);
     const comment = codifyPatchComment({ changeKey: ask.changeKey, cluster: outcome.cluster, result: outcome.result, root: outcome.root, ...(repoDir !== undefined ? { repoDir } : {}), ...(ask.commandName ? { commandName: ask.commandName } : {}) });
     let channel: string | undefined;

@@ -140,6 +140,19 @@ describe('stopgap codify --desired DIR --live FILE', () => {
     expect(r.stderr).toBe(`not compared: no manifest in ${repo} declares Node/ip-10-0-1-7\nno patch possible: no manifest in ${repo} declares the live object\n`);
   });
 
+  it('names the manifest files it could not read when an object looks undeclared', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'stopgap-codify-broken-'));
+    try {
+      writeFileSync(join(broken, 'node.yaml'), 'apiVersion: v1\nkind: Node\nmetadata:\n  name: ip-10-0-1-7\n  name: twice\n');
+      const node = file('node.yaml', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: ip-10-0-1-7\nspec:\n  unschedulable: true\n');
+      const r = await runCliCaptured(['codify', '--desired', broken, '--live', node]);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toMatch(/could not read a manifest \(it may declare one of them\): \S*node\.yaml:\d+: /);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad input with one line, never a stack trace', async () => {
     const live = file('live.yaml', LIVE);
     const cases: [string[], string][] = [

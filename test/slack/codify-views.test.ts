@@ -15,6 +15,7 @@ function result(over: Partial<CodifyResult> = {}): CodifyResult {
     written: [{ ref: deploy, path: '/spec/replicas', file: 'apps/payments.yaml', line: 9 }],
     notWritten: [],
     warnings: [],
+    secretsShown: [],
     ...over,
   };
 }

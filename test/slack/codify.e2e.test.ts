@@ -148,21 +148,24 @@ describe('codify from Slack, on a cluster whose desired state is a manifests dir
     expect(file.initialComment).toContain(`\`/fix codified ${key} &lt;PR URL&gt;\``);
   });
 
-  it('writes a placeholder, never the value, for a Secret, and says what to do about it', async () => {
+  it('puts no Secret value into Slack, not even the one in git: a patch that would show it is not sent, and the person is told why', async () => {
     drift.fake.put(liveSecret({ name: 'db-creds', data: { password: 'old-password' }, liveData: { password: SECRET_VALUE }, editedBy: { manager: 'kubectl-edit', time: clock.toISOString() } }));
     const finding = await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', name: 'db-creds' })[0], 'secret edited');
     const { ack } = await command(app, 'rotated the password in secret/db-creds -n shop for INC-8');
     const key = /SG-\d+/.exec(ack)?.[0] ?? '';
     await waitFor(() => linkedTo(finding.id) === Number(key.slice(3)), 'secret drift linked');
-    await command(app, `codify ${key}`);
-    const file = await patchFor(app, key);
-    for (const shown of [file.content, file.initialComment ?? '']) {
-      expect(shown).not.toContain(SECRET_VALUE);
-      expect(shown).not.toContain(Buffer.from(SECRET_VALUE).toString('base64'));
+    const filesBefore = app.slack.files.length;
+    const { rid } = await command(app, `codify ${key}`);
+    // The patch would replace git's `password: old-password` line: the diff must show it to apply.
+    const answer = await answerAt(app, rid, `The patch for ${key} could not be sent`);
+    expect(text(answer)).toContain('it would show secret values that `manifests.yaml` holds in clear');
+    expect(text(answer)).toContain(`stopgap codify ${key}`);
+    expect(app.slack.files.length).toBe(filesBefore);
+    for (const value of [SECRET_VALUE, 'old-password']) {
+      expect(JSON.stringify(app.slack.calls)).not.toContain(value);
+      expect(JSON.stringify(app.slack.calls)).not.toContain(Buffer.from(value).toString('base64'));
+      expect(app.logs()).not.toContain(value);
     }
-    expect(file.initialComment).toContain('*Also to do*');
-    expect(file.initialComment).toContain(':warning:');
-    expect(app.logs()).not.toContain(SECRET_VALUE);
   });
 
   it('answers a change with no drift: nothing to codify, and why', async () => {
