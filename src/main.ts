@@ -4,6 +4,7 @@ import { configBaseDir, credentialsOf, loadServeConfig, type ServeConfig } from 
 import { createLogger, type Logger } from './log.js';
 import { registerKnownSecrets } from './redact.js';
 import { openMigratedDb, type Db } from './store/db.js';
+import { startCheckpointer } from './store/checkpointer.js';
 import { BUSY_TIMEOUT_MS } from './store/busy.js';
 import { ensureFingerprintKey } from './store/findings-store.js';
 import { LedgerStore } from './store/ledger-store.js';
@@ -84,10 +85,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const db = openMigratedDb(config.dbPath);
   // Migrations may wait for a lock; from here on no call may block the event loop waiting for one.
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // The log is checkpointed into the database file by a worker thread, not inside a commit on the event loop.
+  const checkpointer = startCheckpointer(db, { logger });
   const cleanups: (() => Promise<void> | void)[] = [
     () => {
       db.close();
     },
+    () => checkpointer.stop(),
   ];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c();

@@ -19,7 +19,7 @@ export interface SlackCheckOptions {
 }
 
 /** The Web API client's own logging is dropped: every outcome is a line of the report. */
-const SILENT: Logger = {
+export const SILENT: Logger = {
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
