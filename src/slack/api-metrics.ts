@@ -93,3 +93,10 @@ export function countingSlackFetch(metrics: Pick<Metrics, 'slackApiErrors' | 'sl
     return res;
   };
 }
+
+/** The Web API base URL every client uses: `SLACK_API_URL` (a proxy, or a test's fake) with the slash WebClient needs; Slack's own when unset. */
+export function slackApiUrlOf(config: { slackApiUrl?: string }): string | undefined {
+  const url = config.slackApiUrl;
+  if (!url) return undefined;
+  return url.endsWith('/') ? url : `${url}/`;
+}

@@ -16,7 +16,7 @@ import { isStopgapError } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { LedgerStore } from '../store/ledger-store.js';
-import { countingSlackFetch } from './api-metrics.js';
+import { countingSlackFetch, slackApiUrlOf } from './api-metrics.js';
 import { responderFor } from './response-url.js';
 import {
   codifyFailed,
@@ -109,7 +109,7 @@ function errorCodeOf(err: unknown): string {
 
 export function createCodifySender(deps: CodifySenderDeps): CodifySender {
   const log = deps.logger.child({ component: 'codify' });
-  const slackApiUrl = deps.config.slackApiUrl ? (deps.config.slackApiUrl.endsWith('/') ? deps.config.slackApiUrl : `${deps.config.slackApiUrl}/`) : undefined;
+  const slackApiUrl = slackApiUrlOf(deps.config);
   const client =
     deps.client ??
     new WebClient(deps.config.slack.botToken, {

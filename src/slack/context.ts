@@ -18,7 +18,7 @@ import type { AuditStore } from '../store/audit-store.js';
 import type { Finding } from '../drift/findings.js';
 import { personLabel, type SlackUserLookup } from './people.js';
 import { slackTextCodec } from './text-codec.js';
-import { countingSlackFetch } from './api-metrics.js';
+import { countingSlackFetch, slackApiUrlOf } from './api-metrics.js';
 import { createCodifySender, type CodifyChange, type CodifySender } from './codify.js';
 import type { Zones } from './zones.js';
 import type { PersonalDays } from '../ledger/dates.js';
@@ -100,11 +100,7 @@ const ZONE_WAIT_MS = 1_000;
 
 /** What every listener shares, built once per app. With metrics, Slack's errors and 429s are counted. */
 export function slackClientOptions(config: ServeConfig, metrics?: Metrics) {
-  const slackApiUrl = config.slackApiUrl
-    ? config.slackApiUrl.endsWith('/')
-      ? config.slackApiUrl
-      : `${config.slackApiUrl}/`
-    : undefined;
+  const slackApiUrl = slackApiUrlOf(config);
   // Fail fast on Slack errors instead of retrying for minutes behind a user's back; 429s still wait.
   return {
     slackApiUrl,
