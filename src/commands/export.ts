@@ -20,7 +20,9 @@ from one snapshot (serve may keep running). Reads only.
                /fix show knows it (key SG-n, status, owner, resources, dates...), an event with its
                seq, change, type, actor, at, data and hash (the ledger's hash chain).
 --format csv   RFC 4180 (a header row, CRLF line ends, fields quoted when they hold a comma, quote or
-               line break): one table, --table changes (the default) or --table events.
+               line break): one table, --table changes (the default) or --table events. Text
+               starting with =, +, -, @ (a spreadsheet formula) is written with a leading ' so a
+               spreadsheet shows it instead of running it.
 --table        only that table (json: the other array is left out).
 --since DATE   changes updated and events recorded at or after DATE: 2026-11-01 (00:00 UTC) or a
                date-time with a zone, 2026-11-01T09:00:00Z.
@@ -33,9 +35,14 @@ const EXPORT_ARGS = {
   options: { help: HELP_OPTION, format: { type: 'string' }, since: { type: 'string' }, table: { type: 'string' }, out: { type: 'string' } },
 } satisfies ArgsSpec;
 
-/** RFC 4180: quoted (quotes doubled) when the field holds a comma, a quote or a line break. */
+/**
+ * RFC 4180: quoted (quotes doubled) when the field holds a comma, a quote or a line break. Text that a
+ * spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage return: anyone in
+ * Slack can type `/fix =HYPERLINK(...)`) gets a leading apostrophe, so it opens as the text it is.
+ */
 export function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const raw = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

