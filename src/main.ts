@@ -201,7 +201,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ackDeadlineMs: opts.timings?.ackDeadlineMs,
       now: opts.now ?? (() => new Date()),
       customRoutes: routes,
-      codifyChange: (changeId) => codifyChange(db, config.file.clusters, configBaseDir(config), changeId),
+      codifyChange: (changeId) => codifyChange(db, config.file.clusters, configBaseDir(config), changeId, { sensitivePointers: config.file.drift.sensitivePointers }),
     });
     const onConnection = (state: 'connected' | 'disconnected') => {
       if (readiness.slack !== state) logger.info({ slack: state }, state === 'connected' ? 'connected to Slack' : 'disconnected from Slack');

@@ -7,7 +7,7 @@
  */
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
-import { isMap, isSeq, parseAllDocuments, visit } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { manifestChunks, manifestNodeValue, parseManifestText, parseManifestYaml, type ManifestChunk } from '../drift/manifest-parser.js';
 import { listKeyFor } from '../drift/merge-keys.js';
@@ -499,11 +499,48 @@ async function fileToPatch(root: string, rel: string): Promise<{ rel: string } |
 }
 
 /**
- * Lines of a file's original text holding a secret value: every Secret's (or a `kind: List` item
- * Secret's) data, stringData, binaryData and last-applied annotation, and the old values of sensitive
- * fields the patch replaced.
+ * The nodes a sensitive pointer names in a document: `*` is any one key or item; a list item is named
+ * as the scanner names it (merge key `name=web`, `key=value` pairs, or index).
  */
-function secretLines(state: FileState): Set<number> {
+function nodesAt(doc: Document, node: unknown, segments: readonly string[], i: number, field: string, out: Node[]): void {
+  if (i === segments.length) {
+    if (node) out.push(node as Node);
+    return;
+  }
+  const segment = segments[i] as string;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (segment === '*' || segment === key) nodesAt(doc, pair.value, segments, i + 1, key, out);
+    }
+  } else if (isSeq(node)) {
+    if (segment === '*') {
+      for (const item of node.items) nodesAt(doc, item, segments, i + 1, field, out);
+      return;
+    }
+    let items: unknown;
+    try {
+      // Items as the scanner sees them (aliases resolved), so `name=web` finds the same item.
+      items = node.toJS(doc, { maxAliasCount: 100 });
+    } catch {
+      // Too many aliases to resolve: every item may be the one named, and showing none is the safe side.
+      for (const item of node.items) nodesAt(doc, item, segments, i + 1, field, out);
+      return;
+    }
+    const trace = { indexes: [] as number[], items: [] as unknown[] };
+    resolvePointer({ [field]: items }, [field, segment], trace);
+    const index = trace.indexes[1] ?? -1;
+    if (index >= 0) nodesAt(doc, node.items[index], segments, i + 1, field, out);
+  }
+}
+
+/**
+ * Lines of a file's original text holding a secret value: every Secret's (or a `kind: List` item
+ * Secret's) data, stringData, binaryData and last-applied annotation, the values at the configured
+ * sensitive pointers (drift.sensitivePointers) of any object, and the old values of sensitive fields
+ * the patch replaced.
+ */
+function secretLines(state: FileState, sensitive: readonly (readonly string[])[]): Set<number> {
   const lines = new Set(state.sensitiveLines);
   // The values' lines, not the keys' alone: `data: {}` or a key's line above a block scalar shows nothing.
   const addRange = (start: number, node: Node | null | undefined): void => {
@@ -529,9 +566,15 @@ function secretLines(state: FileState): Set<number> {
   for (const chunk of chunksOf(state, state.original)) {
     for (const doc of parseChunk(state, state.original.slice(chunk.start, chunk.end))) {
       const contents = doc.contents as Node | null;
-      addSecret(chunk.start, contents);
       const items = isMap(contents) ? contents.get('items', true) : undefined;
-      if (isSeq(items)) for (const item of items.items) addSecret(chunk.start, item as Node);
+      for (const object of [contents, ...(isSeq(items) ? (items.items as Node[]) : [])]) {
+        addSecret(chunk.start, object);
+        for (const segments of sensitive) {
+          const found: Node[] = [];
+          nodesAt(doc, object, segments, 0, '', found);
+          for (const node of found) addRange(chunk.start, node);
+        }
+      }
     }
   }
   return lines;
@@ -589,8 +632,9 @@ export async function codify(request: CodifyRequest): Promise<CodifyResult> {
   const states = await run.states();
   for (const state of states) removeDocuments(run, state);
   const changed = states.filter((s) => s.current !== s.original).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const sensitive = (request.sensitivePointers ?? []).map((p) => parsePointer(p.startsWith('/') ? p : `/${p}`));
   const secretsShown = changed.filter((s) => {
-    const secret = secretLines(s);
+    const secret = secretLines(s, sensitive);
     return secret.size > 0 && shownLines(s.original, s.current).some((l) => secret.has(l));
   });
   return {

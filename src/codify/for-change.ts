@@ -21,6 +21,8 @@ export interface CodifyChangeOptions {
    * and returns its index. Omitted: the directory is read for this change.
    */
   indexFor?: (root: string) => Promise<ManifestIndex>;
+  /** drift.sensitivePointers: a patch showing a value there is named in `secretsShown`. */
+  sensitivePointers?: readonly string[];
 }
 
 const EMPTY: CodifyResult = { patch: '', files: [], written: [], notWritten: [], warnings: [], secretsShown: [] };
@@ -105,6 +107,7 @@ export async function codifyChange(db: Db, clusters: ClusterConfig[], baseDir: s
       objects: objectsOf(here, source),
       ...(desired.type === 'directory' ? { defaultNamespace: desired.defaultNamespace } : {}),
       ...(index ? { index } : {}),
+      ...(options.sensitivePointers?.length ? { sensitivePointers: options.sensitivePointers } : {}),
     });
   } catch (err) {
     if (!isStopgapError(err) || err.code !== 'desired_source_failed') throw err;

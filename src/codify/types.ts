@@ -42,6 +42,11 @@ export interface CodifyRequest {
    * once. Omitted: the directory is read for this request.
    */
   index?: ManifestIndex;
+  /**
+   * drift.sensitivePointers: values there are secret in any object, so a patch that shows one (as a
+   * line it replaces or as context) is named in `secretsShown`, like one showing a Secret's data.
+   */
+  sensitivePointers?: readonly string[];
 }
 
 /** A field written into a manifest. */

@@ -161,7 +161,7 @@ async function codifyFromLedger(io: CliIo, key: string, out: string | undefined)
   const config = loadConfig(io.env);
   const db = openExistingLedger(config.dbPath);
   try {
-    const result = await codifyChange(db, config.file.clusters, configBaseDir(config), id);
+    const result = await codifyChange(db, config.file.clusters, configBaseDir(config), id, { sensitivePointers: config.file.drift.sensitivePointers });
     if (result.outcome === 'nothing') {
       writeLine(io.stderr, `${result.changeKey}: ${result.reason}`);
       return 0;

@@ -165,6 +165,18 @@ describe('stopgap codify SG-n', () => {
     expect(r.stderr).toBe(`SG-${sg} on prod: 2 fields written into apps/shop.yaml; apply it with: cd ${join(dir, 'gitops')} && git apply PATCH\n`);
   });
 
+  it('warns when the patch shows a value at one of drift.sensitivePointers, as context', async () => {
+    const sg = logChange('scaled payments-api', 'prod');
+    await claim(scaledAndRolledBack(), sg);
+    const config = join(dir, 'stopgap.yml');
+    // Not a secret, but it stands for one: the image line's context holds the api container's port.
+    writeFileSync(config, "clusters:\n  - name: prod\n    desired:\n      type: directory\n      path: gitops\ndrift:\n  sensitivePointers: ['/spec/template/spec/containers/*/ports/*/containerPort']\n");
+    const r = await runCliCaptured(['codify', `SG-${sg}`], { STOPGAP_DB: dbPath, STOPGAP_CONFIG: config });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('             - containerPort: 8080\n');
+    expect(r.stderr).toContain('warning: the patch shows secret values that apps/shop.yaml holds in clear');
+  });
+
   it('writes the patch to --out', async () => {
     const sg = logChange('scaled payments-api', 'prod');
     await claim(scaledAndRolledBack(), sg);

@@ -116,6 +116,41 @@ describe('codify: secret values the manifests hold in clear', () => {
     expect(plain.secretsShown).toEqual([]);
   });
 
+  it('names the file when context shows a value at a configured sensitive pointer of any kind', async () => {
+    const deployment: ObjectRef = { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop', name: 'api' };
+    const yaml = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: api',
+      '  namespace: shop',
+      'spec:',
+      '  replicas: 3',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        - name: api',
+      '          env:',
+      '            - name: DB_PASSWORD',
+      '              value: git-pass',
+      '          image: api:1',
+      '',
+    ].join('\n');
+    const dir = repo({ 'deploy.yaml': yaml, 'cm.yaml': cm('app') });
+    const image = [object(deployment, changed('/spec/template/spec/containers/name=api/image', 'api:1', 'api:2'))];
+    const shown = await codify({ root: dir, objects: image, sensitivePointers: ['/spec/template/spec/containers/*/env/name=DB_PASSWORD/value'] });
+    // The image line's context holds the password line.
+    expect(shown.patch).toContain('               value: git-pass\n-          image: api:1\n+          image: api:2\n');
+    expect(shown.secretsShown).toEqual(['deploy.yaml']);
+    // The same pointer by index and by wildcard; another variable's name names nothing.
+    expect((await codify({ root: dir, objects: image, sensitivePointers: ['/spec/template/spec/containers/0/env/*/value'] })).secretsShown).toEqual(['deploy.yaml']);
+    expect((await codify({ root: dir, objects: image, sensitivePointers: ['/spec/template/spec/containers/*/env/name=LOG_LEVEL/value'] })).secretsShown).toEqual([]);
+    expect((await codify({ root: dir, objects: image })).secretsShown).toEqual([]);
+    // A change far from the value shows none of it.
+    const far = await codify({ root: dir, objects: [object(configMap('app'), changed('/data/mode', 'old', 'new'))], sensitivePointers: ['/spec/template/spec/containers/*/env/*/value'] });
+    expect(far.secretsShown).toEqual([]);
+  });
+
   it('stopgap codify --desired --live warns that the patch shows secret values, and still prints it', async () => {
     const dir = repo({ 's.yaml': SECRET_YAML() });
     const live = mkdtempSync(join(tmpdir(), 'stopgap-codify-live-'));

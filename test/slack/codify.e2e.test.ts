@@ -45,11 +45,11 @@ describe('codify from Slack, on a cluster whose desired state is a manifests dir
   const deployments = ['payments-api', 'worker', 'cart', 'search', 'checkout', 'web'];
   beforeAll(async () => {
     drift = await startDriftApp({
-      desired: [...deployments.map((name) => desiredDeployment({ name, replicas: 3 })), desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } }), desiredSecret({ name: 'db-creds', data: { password: 'old-password' } })],
-      live: [...deployments.map((name) => liveDeployment({ name, replicas: 3 })), liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info' } }), liveSecret({ name: 'db-creds', data: { password: 'old-password' } })],
+      desired: [...deployments.map((name) => desiredDeployment({ name, replicas: 3 })), desiredConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info', DB_PASSWORD: 'git-pass' } }), desiredSecret({ name: 'db-creds', data: { password: 'old-password' } })],
+      live: [...deployments.map((name) => liveDeployment({ name, replicas: 3 })), liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info', DB_PASSWORD: 'git-pass' } }), liveSecret({ name: 'db-creds', data: { password: 'old-password' } })],
       kinds: ['Deployment', 'ConfigMap', 'Secret'],
       top: 'nagging: { firstAfter: 1d }',
-      drift: 'resyncSeconds: 1',
+      drift: "resyncSeconds: 1\nsensitivePointers: ['/data/DB_PASSWORD']",
       now: () => clock,
     });
     app = drift.app;
@@ -148,24 +148,43 @@ describe('codify from Slack, on a cluster whose desired state is a manifests dir
     expect(file.initialComment).toContain(`\`/fix codified ${key} &lt;PR URL&gt;\``);
   });
 
-  it('puts no Secret value into Slack, not even the one in git: a patch that would show it is not sent, and the person is told why', async () => {
-    drift.fake.put(liveSecret({ name: 'db-creds', data: { password: 'old-password' }, liveData: { password: SECRET_VALUE }, editedBy: { manager: 'kubectl-edit', time: clock.toISOString() } }));
-    const finding = await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', name: 'db-creds' })[0], 'secret edited');
-    const { ack } = await command(app, 'rotated the password in secret/db-creds -n shop for INC-8');
+  /** `live` edited by hand and logged; `/fix codify` must be refused for the secret values its patch would show, and send no file. */
+  async function codifyRefused(live: ReturnType<typeof liveSecret>, description: string): Promise<{ key: string; answer: RecordedCall }> {
+    drift.fake.put(live);
+    const name = String((live['metadata'] as { name: string }).name);
+    const finding = await waitFor(() => listActiveFindings(app.server.db, { cluster: 'prod-eu', name })[0], `${name} edited`);
+    const { ack } = await command(app, description);
     const key = /SG-\d+/.exec(ack)?.[0] ?? '';
-    await waitFor(() => linkedTo(finding.id) === Number(key.slice(3)), 'secret drift linked');
+    await waitFor(() => linkedTo(finding.id) === Number(key.slice(3)), `${name} drift linked`);
     const filesBefore = app.slack.files.length;
     const { rid } = await command(app, `codify ${key}`);
-    // The patch would replace git's `password: old-password` line: the diff must show it to apply.
     const answer = await answerAt(app, rid, `The patch for ${key} could not be sent`);
     expect(text(answer)).toContain('it would show secret values that `manifests.yaml` holds in clear');
-    expect(text(answer)).toContain(`stopgap codify ${key}`);
     expect(app.slack.files.length).toBe(filesBefore);
+    return { key, answer };
+  }
+
+  it('puts no Secret value into Slack, not even the one in git: a patch that would show it is not sent, and the person is told why', async () => {
+    // The patch would replace git's `password: old-password` line: the diff must show it to apply.
+    const { key, answer } = await codifyRefused(
+      liveSecret({ name: 'db-creds', data: { password: 'old-password' }, liveData: { password: SECRET_VALUE }, editedBy: { manager: 'kubectl-edit', time: clock.toISOString() } }),
+      'rotated the password in secret/db-creds -n shop for INC-8',
+    );
+    expect(text(answer)).toContain(`stopgap codify ${key}`);
     for (const value of [SECRET_VALUE, 'old-password']) {
       expect(JSON.stringify(app.slack.calls)).not.toContain(value);
       expect(JSON.stringify(app.slack.calls)).not.toContain(Buffer.from(value).toString('base64'));
       expect(app.logs()).not.toContain(value);
     }
+  });
+
+  it('sends no patch whose context shows a value at a configured sensitive pointer (drift.sensitivePointers)', async () => {
+    // The LOG_LEVEL line's context is the DB_PASSWORD line, which the configuration calls sensitive.
+    await codifyRefused(
+      liveConfigMap({ name: 'app-config', data: { LOG_LEVEL: 'info', DB_PASSWORD: 'git-pass' }, liveData: { LOG_LEVEL: 'debug', DB_PASSWORD: 'git-pass' }, editedBy: { manager: 'kubectl-edit', time: clock.toISOString() } }),
+      'LOG_LEVEL=debug on configmap/app-config -n shop for INC-10',
+    );
+    expect(JSON.stringify(app.slack.calls)).not.toContain('git-pass');
   });
 
   it('answers a change with no drift: nothing to codify, and why', async () => {
