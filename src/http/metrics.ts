@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriftEvent } from '../k8s/drift-events.js';
-import type { SlackApiState } from './routes.js';
 import type { FindingsByCluster, OpenByAge } from '../store/metrics-store.js';
+
+/** Whether Slack's Web API last answered: `down` after a network error or a 5xx, `up` after any answer. */
+export type SlackApiState = 'unknown' | 'up' | 'down';
 
 export interface Metrics {
   registry: Registry;

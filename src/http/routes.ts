@@ -2,12 +2,9 @@ import type { CustomRoute } from '@slack/bolt';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../store/db.js';
 import { isBusyError } from '../store/busy.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, SlackApiState } from './metrics.js';
 
 export type SlackConnection = 'starting' | 'connected' | 'disconnected';
-
-/** Whether Slack's Web API last answered: `down` after a network error or a 5xx, `up` after any answer. */
-export type SlackApiState = 'unknown' | 'up' | 'down';
 
 /** What `/readyz` reports beyond the database: set by the composition root as things come and go. */
 export interface Readiness {
