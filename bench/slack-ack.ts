@@ -13,8 +13,27 @@ import { ownSlashCommandFields, signSlackRequest } from '../test/support/slack-s
 
 const PRELOAD = 100_000;
 
+/** User + system CPU time (ms) in a /proc `stat` file; the command name before the fields may hold spaces. */
+function statCpuMs(path: string): number {
+  const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 /**
- * CPU time (ms) of a process's main thread and of all its other threads (V8's GC helpers, SQLite's
+ * CPU time (ms) a process has used so far, threads that have ended included; unlike latency, it hardly
+ * moves when other work shares the machine. Undefined where there is no /proc.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return statCpuMs(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (ms) of a process's main thread and of its other running threads (V8's GC helpers, SQLite's
  * checkpointer, libuv's pool) so far, from /proc; undefined where there is none.
  */
 function threadCpuMs(pid: number | undefined): { main: number; others: number } | undefined {
@@ -23,8 +42,7 @@ function threadCpuMs(pid: number | undefined): { main: number; others: number } 
     let main = 0;
     let others = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      const ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
       if (tid === String(pid)) main += ms;
       else others += ms;
     }
@@ -32,11 +50,6 @@ function threadCpuMs(pid: number | undefined): { main: number; others: number } 
   } catch {
     return undefined;
   }
-}
-/** CPU time (user + system, ms) a process has used so far; unlike latency, it hardly moves when other work shares the machine. */
-function cpuMs(pid: number | undefined): number | undefined {
-  const threads = threadCpuMs(pid);
-  return threads && threads.main + threads.others;
 }
 const REQUESTS = 2_000;
 const CONCURRENCY = 50;
